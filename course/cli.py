@@ -1,0 +1,170 @@
+"""The ``course`` command: a thin edge that turns errors into ``Error: ...`` and an exit code."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from course.errors import ContentError, CourseError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+ContentOpt = Annotated[
+    Path | None,
+    typer.Option("--content", help="Content folder (default: $COURSE_CONTENT or the one shipped in the package)."),
+]
+RootOpt = Annotated[Path, typer.Option("--root", help="The course folder holding nbgrader_config.py.")]
+ChaptersArg = Annotated[
+    list[str] | None, typer.Argument(help="Chapter ids (e.g. jc01 js03); default: every chapter.", show_default=False)
+]
+
+
+@app.callback()
+def _root() -> None:
+    """Course and grading toolkit for the key-account-manager certification (政企客户经理岗位技能认证)."""
+
+
+def reports_errors(func: F) -> F:
+    """Print a CourseError as ``Error: ...`` lines and exit 1 instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ContentError as exc:
+            for problem in exc.problems:
+                typer.echo(f"Error: {problem}", err=True)
+            typer.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+            raise typer.Exit(1) from None
+        except CourseError as exc:
+            for line in str(exc).splitlines():
+                typer.echo(f"Error: {line}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _chapters(content: Path | None, chapters: list[str] | None) -> tuple[Any, list[str]]:
+    from course.errors import WorkflowError
+    from course.loader import load_course
+
+    course = load_course(content)
+    unknown = [c for c in chapters or [] if c not in course.chapters]
+    if unknown:
+        raise WorkflowError(f"unknown chapter(s) {', '.join(unknown)}: use ids from syllabus.yaml "
+                            f"({', '.join(course.chapters)})")
+    return course, list(chapters or course.chapters)
+
+
+@app.command()
+@reports_errors
+def validate(content: ContentOpt = None, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+    """Check the whole course content; report every problem as file:line, then print a summary."""
+    from course.loader import load_course
+    from course.summary import render
+
+    course = load_course(content)
+    if not quiet:
+        typer.echo(render(course))
+    typer.echo(f"OK: {len(course.questions)} questions in {len(course.chapters)} chapters.")
+
+
+@app.command()
+@reports_errors
+def build(
+    chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
+    check: Annotated[bool, typer.Option("--check", help="Fail if source/ is not what the content builds.")] = False,
+) -> None:
+    """Generate the nbgrader source notebooks source/<chapter>/<chapter>.ipynb from the content."""
+    from course.build import stale_sources, write_sources
+    from course.errors import WorkflowError
+
+    course, selected = _chapters(content, chapters)
+    if check:
+        stale = stale_sources(course, root / "source")
+        if stale:
+            raise WorkflowError("out of date: " + ", ".join(map(str, stale)) + "; run `course build` and commit")
+        typer.echo(f"source/ is up to date ({len(course.chapters)} notebooks).")
+        return
+    written = write_sources(course, root / "source", selected)
+    typer.echo(f"{len(written)} notebook(s) written, {len(selected) - len(written)} unchanged.")
+
+
+@app.command()
+@reports_errors
+def generate(chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
+    """Run nbgrader generate_assignment: student versions under release/, hidden tests stripped."""
+    from course import workflow
+
+    _, selected = _chapters(content, chapters)
+    workflow.generate(root.resolve(), selected)
+    typer.echo(f"generated {len(selected)} assignment(s) under release/.")
+
+
+@app.command()
+@reports_errors
+def release(chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
+    """Run nbgrader release_assignment: put the assignments in the exchange for learners."""
+    from course import workflow
+
+    _, selected = _chapters(content, chapters)
+    workflow.release(root.resolve(), selected)
+    typer.echo(f"released {len(selected)} assignment(s).")
+
+
+@app.command()
+@reports_errors
+def collect(chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
+    """Run nbgrader collect: copy submissions from the exchange into submitted/."""
+    from course import workflow
+
+    _, selected = _chapters(content, chapters)
+    workflow.collect(root.resolve(), selected)
+    typer.echo(f"collected {len(selected)} assignment(s).")
+
+
+@app.command()
+@reports_errors
+def autograde(
+    chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
+    student: Annotated[list[str] | None, typer.Option("--student", help="Only these learners.")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-j", help="Worker processes (default 2).")] = 2,
+) -> None:
+    """Autograde all submissions in parallel, then put trusted quiz scores into the gradebook."""
+    from course import workflow
+
+    course, selected = _chapters(content, chapters)
+    report = workflow.autograde(root, course, selected, student, workers=workers)
+    for problem in report.problems:
+        typer.echo(f"Warning: {problem}", err=True)
+    for (s, c), error in sorted(report.failed.items()):
+        typer.echo(f"Error: autograde of {c} for {s} failed: {error}", err=True)
+    typer.echo(f"autograded {len(report.graded)} notebook(s); {len(report.failed)} failed; "
+               f"{len(report.problems)} answer problem(s).")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@reports_errors
+def feedback(chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
+    """Generate and release feedback (scores and explanations; no hidden tests, no rubrics)."""
+    from course import workflow
+
+    _, selected = _chapters(content, chapters)
+    workflow.feedback(root.resolve(), selected)
+    typer.echo(f"feedback released for {len(selected)} assignment(s).")
+
+
+def main() -> None:
+    app(prog_name="course")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""Typed models of the course content (the schema of ``course/content``).
+
+Field descriptions double as the format reference; ``FORMAT.md`` shows examples.
+Cross-references (a section that exists, a key that is an option) are checked
+in :mod:`course.rules`, where every problem can be reported at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Mastery = Literal["了解", "熟悉", "掌握", "熟练掌握"]
+MASTERY_LEVELS: tuple[str, ...] = ("了解", "熟悉", "掌握", "熟练掌握")
+BLANK = "____"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is empty: write the text")
+    return value
+
+
+# ---------------------------------------------------------------- syllabus
+class Objective(Strict):
+    text: NonEmpty
+    mastery: Mastery = Field(description="了解 / 熟悉 / 掌握 / 熟练掌握, as the syllabus states it")
+    note: str | None = None
+
+
+class Section(Strict):
+    id: NonEmpty
+    title: NonEmpty
+    area: NonEmpty = Field(description="leaf knowledge area id")
+    objectives: list[Objective] = Field(min_length=1)
+
+
+class Chapter(Strict):
+    id: NonEmpty
+    title: NonEmpty
+    sections: list[Section] = Field(min_length=1)
+
+
+class Part(Strict):
+    id: NonEmpty
+    title: NonEmpty
+    note: str | None = None
+    chapters: list[Chapter] = Field(min_length=1)
+
+
+class Syllabus(Strict):
+    parts: list[Part] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------- areas, levels, weights
+class Area(Strict):
+    id: NonEmpty
+    title: NonEmpty
+    scope: str | None = None
+    children: list[Area] = Field(default_factory=list)
+
+
+class Areas(Strict):
+    areas: list[Area] = Field(min_length=1)
+
+
+class Level(Strict):
+    id: NonEmpty
+    title: NonEmpty
+    full_title: NonEmpty
+    rank: int
+    min_training_hours: int = Field(gt=0)
+
+
+class Levels(Strict):
+    levels: list[Level] = Field(min_length=1)
+    pass_mark: float = Field(gt=0, le=100)
+    pass_mark_note: str | None = None
+
+
+class Weights(Strict):
+    status: Literal["default", "official"]
+    note: NonEmpty
+    tables: dict[str, dict[str, float]]
+
+
+class CourseSettings(Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+    title: NonEmpty
+    min_questions_per_chapter: int = Field(ge=1)
+
+
+# ---------------------------------------------------------------- competencies
+class Behaviour(Strict):
+    summary: NonEmpty
+    indicators: list[NonEmpty] = Field(default_factory=list)
+
+
+class Competency(Strict):
+    id: NonEmpty
+    title: NonEmpty
+    category: NonEmpty
+    category_source: Literal["seed", "inferred"]
+    description: str | None = None
+    assessed_by: Literal["exam", "rating"] = "rating"
+    behaviours: dict[str, Behaviour] = Field(default_factory=dict)
+    unplaced_indicators: list[NonEmpty] = Field(default_factory=list)
+    note: str | None = None
+
+
+class Category(Strict):
+    id: NonEmpty
+    title: NonEmpty
+
+
+class CompetencyLevel(Strict):
+    id: NonEmpty
+    title: NonEmpty
+    rank: int
+
+
+class CompetencyModel(Strict):
+    categories: list[Category] = Field(min_length=1)
+    levels: list[CompetencyLevel] = Field(min_length=1)
+    levels_note: str | None = None
+    items: list[Competency] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------- questions
+class Provenance(Strict):
+    source: Literal["seed", "seed-derived", "general"] = Field(
+        description="seed: the seed's question/fact and answer; seed-derived: written from a seed "
+        "passage; general: well-established general knowledge"
+    )
+    quote: str | None = Field(None, description="verbatim excerpt of seed.txt holding the fact")
+    item: str | list[str] | None = Field(None, description="seed exam/knowledge-base item id(s)")
+    note: str | None = None
+
+    @property
+    def items(self) -> list[str]:
+        if self.item is None:
+            return []
+        return [self.item] if isinstance(self.item, str) else list(self.item)
+
+
+class QuestionBase(Strict):
+    id: NonEmpty
+    section: NonEmpty
+    mastery: Mastery
+    points: float = Field(gt=0)
+    stem: str
+    explanation: str
+    provenance: Provenance
+    area: str | None = Field(None, description="leaf area id; default: the section's area")
+    levels: list[str] | None = Field(None, description="certification levels served; default: every level")
+    competencies: list[str] = Field(default_factory=list)
+
+    _stem = field_validator("stem", "explanation")(_not_blank)
+
+    @property
+    def chapter(self) -> str:
+        return self.id.rsplit("-", 1)[0]
+
+    @property
+    def auto_graded(self) -> bool:
+        return True
+
+
+class SingleChoice(QuestionBase):
+    type: Literal["single"]
+    options: dict[str, NonEmpty] = Field(min_length=2)
+    answer: NonEmpty
+
+
+class MultipleChoice(QuestionBase):
+    type: Literal["multiple"]
+    options: dict[str, NonEmpty] = Field(min_length=3)
+    answer: list[str]
+    scoring: Literal["partial", "all_or_nothing"] = "partial"
+
+
+class TrueFalse(QuestionBase):
+    type: Literal["truefalse"]
+    answer: bool
+
+
+class FillBlank(QuestionBase):
+    type: Literal["blank"]
+    blanks: list[list[NonEmpty]] = Field(min_length=1)
+    any_order: bool = False
+
+
+class Ordering(QuestionBase):
+    type: Literal["ordering"]
+    items: dict[str, NonEmpty] = Field(min_length=2)
+    answer: list[str]
+    scoring: Literal["partial", "all_or_nothing"] = "partial"
+
+
+class Matching(QuestionBase):
+    type: Literal["matching"]
+    prompts: dict[str, NonEmpty] = Field(min_length=2)
+    options: dict[str, NonEmpty] = Field(min_length=2)
+    answer: dict[str, str]
+
+
+class RubricItem(Strict):
+    criterion: NonEmpty
+    points: float = Field(gt=0)
+
+
+class CaseAnalysis(QuestionBase):
+    type: Literal["case"]
+    rubric: list[RubricItem] = Field(min_length=1)
+    reference: str | None = None
+
+    @property
+    def auto_graded(self) -> bool:
+        return False
+
+
+Question = Annotated[
+    SingleChoice | MultipleChoice | TrueFalse | FillBlank | Ordering | Matching | CaseAnalysis,
+    Field(discriminator="type"),
+]
+QUESTION_TYPES: tuple[str, ...] = (
+    "single", "multiple", "truefalse", "blank", "ordering", "matching", "case",
+)
+TYPE_TITLES: dict[str, str] = {
+    "single": "单选题", "multiple": "多选题", "truefalse": "判断题", "blank": "填空题",
+    "ordering": "排序题", "matching": "匹配题", "case": "案例分析题",
+}
+
+
+class QuestionFile(Strict):
+    chapter: NonEmpty
+    questions: list[Question] = Field(min_length=1)

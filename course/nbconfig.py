@@ -1,0 +1,55 @@
+"""nbgrader configuration of a course folder, shared by ``nbgrader_config.py`` and the ``course`` tools.
+
+The gradebook URL and the exchange folder come from the environment when set
+(``COURSE_DB_URL``, ``COURSE_EXCHANGE``), so the same course runs on the
+embedded defaults (SQLite under ``gradebook/``, an exchange folder beside the
+course) or on a PostgreSQL gradebook and a hub-wide exchange.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from traitlets.config import Config
+
+COURSE_ID = "kam-cert"
+CODE_STUB = "# 请在上方文本框中作答，无需修改本单元格。"
+FEEDBACK_PREPROCESSORS = [
+    "nbgrader.preprocessors.GetGrades",
+    # nbgrader's default feedback shows hidden tests; these strip them and grader-only notes.
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "course.nbgrader_ext.StripGraderOnly",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+
+def db_url(root: Path) -> str:
+    return os.environ.get("COURSE_DB_URL") or f"sqlite:///{(root / 'gradebook' / 'gradebook.db').resolve()}"
+
+
+def exchange_root(root: Path) -> Path:
+    return Path(os.environ.get("COURSE_EXCHANGE") or root / "exchange")
+
+
+def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
+    """Fill ``c`` with this course's nbgrader settings; create the folders nbgrader expects."""
+    root = root.resolve()
+    url = db_url(root)
+    if url.startswith("sqlite:///"):
+        # nbgrader cannot create the folder and its error hides the cause.
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.course_id = course_id
+    c.CourseDirectory.db_url = url
+    c.Exchange.root = str(exchange_root(root))
+    c.ClearSolutions.code_stub = {"python": CODE_STUB}
+    c.OverwriteCells.add_missing_cells = True
+    c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    c.Execute.timeout = 120
+    c.Execute.interrupt_on_timeout = True
+    return c
+
+
+def course_config(root: Path) -> Config:
+    return configure(Config(), root)

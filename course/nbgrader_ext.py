@@ -1,0 +1,21 @@
+"""nbgrader preprocessors of this course."""
+
+from __future__ import annotations
+
+from nbconvert.preprocessors import Preprocessor
+from nbformat import NotebookNode
+
+GRADER_ONLY = "grader_only"
+
+
+def is_grader_only(output: NotebookNode) -> bool:
+    return bool(output.get("metadata", {}).get("course", {}).get(GRADER_ONLY))
+
+
+class StripGraderOnly(Preprocessor):
+    """Remove outputs meant for graders (case rubrics) from learner feedback."""
+
+    def preprocess_cell(self, cell, resources, index):  # type: ignore[no-untyped-def]
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not is_grader_only(o)]
+        return cell, resources

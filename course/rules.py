@@ -1,0 +1,241 @@
+"""Cross-reference rules over the whole course; each yields :class:`Problem` objects.
+
+Schema errors (a missing field, a wrong type) are caught by the models in
+:mod:`course.model`; the rules here need more than one value to decide.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from course import model as m
+from course.errors import Problem
+from course.yamlsrc import Located
+
+if TYPE_CHECKING:
+    from course.loader import Course, QuestionSource
+
+KANGXI = re.compile("[\u2e80-\u2eff\u2f00-\u2fdf]")
+_SPACE = re.compile(r"\s+")
+
+
+def check(course: Course, file_chapters: set[str], incomplete: set[str]) -> list[Problem]:
+    """All cross-reference problems; coverage is not judged for ``incomplete`` chapter files."""
+    problems: list[Problem] = []
+    problems += _syllabus(course, course.files["syllabus.yaml"])
+    problems += _weights(course, course.files["weights.yaml"])
+    problems += _competencies(course, course.files["competencies.yaml"])
+    for question in course.questions:
+        problems += question_problems(course, question, course.sources[question.id])
+    problems += _coverage(course, file_chapters, incomplete)
+    return problems
+
+
+
+# ---------------------------------------------------------------- syllabus and tables
+def _syllabus(course: Course, located: Located) -> Iterator[Problem]:
+    file = located.file
+    chapter_ids = Counter(c.id for p in course.syllabus.parts for c in p.chapters)
+    section_ids = Counter(s.id for p in course.syllabus.parts for c in p.chapters for s in c.sections)
+    for pi, part in enumerate(course.syllabus.parts):
+        for ci, chapter in enumerate(part.chapters):
+            at = ("parts", pi, "chapters", ci)
+            if chapter_ids[chapter.id] > 1:
+                yield Problem(file, located.line((*at, "id")), f"chapter '{chapter.id}'",
+                              "duplicate chapter id: rename one of them")
+            for si, section in enumerate(chapter.sections):
+                here = (*at, "sections", si)
+                if section_ids[section.id] > 1:
+                    yield Problem(file, located.line((*here, "id")), f"section '{section.id}'",
+                                  "duplicate section id: rename one of them")
+                if section.area not in course.leaf_areas:
+                    yield Problem(file, located.line((*here, "area")), f"section '{section.id}'",
+                                  f"area '{section.area}' is not a leaf area of areas.yaml: "
+                                  f"use one of {', '.join(course.leaf_areas)}")
+
+
+def _weights(course: Course, located: Located) -> Iterator[Problem]:
+    file = located.file
+    level_ids = [lv.id for lv in course.levels.levels]
+    leaves = set(course.leaf_areas)
+    for level in level_ids:
+        if level not in course.weights.tables:
+            yield Problem(file, located.line(("tables",)), f"level '{level}'",
+                          "has no weight table: add one under `tables:`")
+    for level, table in course.weights.tables.items():
+        line = located.line(("tables", level))
+        if level not in level_ids:
+            yield Problem(file, line, f"level '{level}'",
+                          f"is not a level of levels.yaml: use one of {', '.join(level_ids)}")
+        total = sum(table.values())
+        if abs(total - 100) > 1e-9:
+            yield Problem(file, line, f"level '{level}'",
+                          f"weights sum to {total:g}, not 100: adjust them so they sum to 100")
+        for area in table:
+            if area not in leaves:
+                yield Problem(file, located.line(("tables", level, area)), f"level '{level}'",
+                              f"area '{area}' is not a leaf area of areas.yaml: "
+                              f"use one of {', '.join(course.leaf_areas)}")
+        for area in [a for a in course.leaf_areas if a not in table]:
+            yield Problem(file, line, f"level '{level}'", f"has no weight for area '{area}': add it (0 is allowed)")
+        for area, weight in table.items():
+            if weight < 0:
+                yield Problem(file, located.line(("tables", level, area)), f"level '{level}'",
+                              f"weight of '{area}' is negative: use a value from 0 to 100")
+
+
+def _competencies(course: Course, located: Located) -> Iterator[Problem]:
+    file = located.file
+    cats = {c.id for c in course.competencies.categories}
+    levels = {lv.id for lv in course.competencies.levels}
+    for i, item in enumerate(course.competencies.items):
+        if item.category not in cats:
+            yield Problem(file, located.line(("items", i, "category")), f"competency '{item.id}'",
+                          f"category '{item.category}' does not exist: use one of {', '.join(sorted(cats))}")
+        for level in item.behaviours:
+            if level not in levels:
+                yield Problem(file, located.line(("items", i, "behaviours", level)), f"competency '{item.id}'",
+                              f"level '{level}' does not exist: use one of {', '.join(sorted(levels))}")
+
+
+def _display(course: Course, name: str) -> str:
+    from course.loader import display_path
+
+    return display_path(course.root, course.root / name)
+
+
+# ---------------------------------------------------------------- questions
+def question_problems(course: Course, q: m.Question, src: QuestionSource) -> list[Problem]:
+    subject = f"question '{q.id}'"
+    out: list[Problem] = []
+
+    def bad(field: str | tuple[str | int, ...], message: str) -> None:
+        path = field if isinstance(field, tuple) else (field,)
+        out.append(Problem(src.file, src.line(*path), subject, message))
+
+    chapter = q.id.rsplit("-", 1)[0] if "-" in q.id else ""
+    file_chapter = src.chapter
+    if not re.fullmatch(r"[a-z0-9]+-\d{3}", q.id) or chapter != file_chapter:
+        bad("id", f"id must be '{file_chapter}-NNN' (the chapter id, a dash and three digits): rename it")
+    if chapter in course.chapters and q.section not in {s.id for s in course.chapters[chapter].sections}:
+        sections = ", ".join(s.id for s in course.chapters[chapter].sections)
+        bad("section", f"section '{q.section}' is not a section of chapter '{chapter}': use one of {sections}")
+    if q.area is not None and q.area not in course.leaf_areas:
+        bad("area", f"area '{q.area}' does not exist: use one of {', '.join(course.leaf_areas)} or remove it")
+    level_ids = {lv.id for lv in course.levels.levels}
+    for level in q.levels or []:
+        if level not in level_ids:
+            bad("levels", f"level '{level}' does not exist: use one of {', '.join(sorted(level_ids))}")
+    competency_ids = {c.id for c in course.competencies.items}
+    for comp in q.competencies:
+        if comp not in competency_ids:
+            bad("competencies", f"competency '{comp}' does not exist in competencies.yaml: fix or remove it")
+    for message, field in _type_problems(q):
+        bad(field, message)
+    for field, text in _texts(q):
+        if KANGXI.search(text):
+            char = KANGXI.search(text).group()  # type: ignore[union-attr]
+            fixed = unicodedata.normalize("NFKC", char)
+            bad(field, f"contains the Kangxi radical '{char}' (U+{ord(char):04X}): write '{fixed}' instead")
+    out += [Problem(src.file, src.line("provenance", *f), subject, msg) for msg, f in _provenance(course, q)]
+    return out
+
+
+def _type_problems(q: m.Question) -> Iterator[tuple[str, str | tuple[str | int, ...]]]:
+    if isinstance(q, m.SingleChoice) and q.answer not in q.options:
+        yield f"answer '{q.answer}' is not an option: use one of {', '.join(q.options)}", "answer"
+    elif isinstance(q, m.MultipleChoice):
+        for key in q.answer:
+            if key not in q.options:
+                yield f"answer '{key}' is not an option: use only {', '.join(q.options)}", "answer"
+        if len(set(q.answer)) < 2:
+            yield "a multiple-choice answer needs at least two keys: use type 'single' instead", "answer"
+        if len(set(q.answer)) != len(q.answer):
+            yield "answer lists a key twice: list each key once", "answer"
+    elif isinstance(q, m.FillBlank):
+        count = q.stem.count(m.BLANK)
+        if count != len(q.blanks):
+            yield (f"stem has {count} blank(s) '{m.BLANK}' but {len(q.blanks)} answer list(s) in 'blanks': "
+                   "make them match"), "stem"
+    elif isinstance(q, m.Ordering) and sorted(q.answer) != sorted(q.items):
+        yield f"answer must list every item exactly once: {', '.join(q.items)}", "answer"
+    elif isinstance(q, m.Matching):
+        if set(q.answer) != set(q.prompts):
+            yield f"answer must map every prompt exactly once: {', '.join(q.prompts)}", "answer"
+        for prompt, key in q.answer.items():
+            if key not in q.options:
+                yield (f"answer for prompt '{prompt}' is '{key}', not an option: use one of "
+                       f"{', '.join(q.options)}"), ("answer", prompt)
+    elif isinstance(q, m.CaseAnalysis):
+        total = sum(r.points for r in q.rubric)
+        if abs(total - q.points) > 1e-9:
+            yield f"rubric points sum to {total:g} but the question is worth {q.points:g}: make them equal", "rubric"
+
+
+def _texts(q: m.Question) -> Iterable[tuple[str | tuple[str | int, ...], str]]:
+    yield "stem", q.stem
+    yield "explanation", q.explanation
+    for name in ("options", "items", "prompts"):
+        for key, text in (getattr(q, name, None) or {}).items():
+            yield (name, key), text
+    if isinstance(q, m.FillBlank):
+        for i, alts in enumerate(q.blanks):
+            for text in alts:
+                yield ("blanks", i), text
+    if isinstance(q, m.CaseAnalysis):
+        for i, r in enumerate(q.rubric):
+            yield ("rubric", i), r.criterion
+
+
+def normalise_quote(text: str) -> str:
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def _provenance(course: Course, q: m.Question) -> Iterator[tuple[str, tuple[str, ...]]]:
+    prov = q.provenance
+    if prov.source in ("seed", "seed-derived"):
+        if not prov.quote:
+            yield f"source '{prov.source}' needs a quote: copy the passage from seed.txt into `quote:`", ()
+        elif course.seed_text and normalise_quote(prov.quote) not in _seed_index(course):
+            yield ("quote is not in seed.txt: copy the passage verbatim (whitespace and full/half width "
+                   "do not matter)"), ("quote",)
+    if prov.items and prov.source == "general":
+        yield "a seed exam/knowledge-base item cannot have source 'general': use 'seed' or 'seed-derived'", ()
+
+
+_SEED_CACHE: dict[int, str] = {}
+
+
+def _seed_index(course: Course) -> str:
+    key = id(course.seed_text)
+    if key not in _SEED_CACHE:
+        _SEED_CACHE[key] = normalise_quote(course.seed_text)
+    return _SEED_CACHE[key]
+
+
+# ---------------------------------------------------------------- coverage
+def _coverage(course: Course, file_chapters: set[str], incomplete: set[str]) -> Iterator[Problem]:
+    minimum = course.settings.min_questions_per_chapter
+    counts = Counter(q.chapter for q in course.questions)
+    for chapter in course.chapters.values():
+        file = _display(course, f"questions/{chapter.id}.yaml")
+        if chapter.id not in file_chapters:
+            yield Problem(file, 1, f"chapter '{chapter.id}'", "has no question file: create it")
+            continue
+        if chapter.id in incomplete:
+            continue
+        if counts[chapter.id] < minimum:
+            yield Problem(file, 1, f"chapter '{chapter.id}'",
+                          f"has {counts[chapter.id]} question(s), fewer than {minimum}: add questions")
+        covered = {q.section for q in course.questions_of(chapter.id)}
+        for section in chapter.sections:
+            if section.id not in covered:
+                yield Problem(file, 1, f"chapter '{chapter.id}'",
+                              f"section '{section.id}' ({section.title}) has no question: add at least one")
+    for chapter_id in sorted(file_chapters - set(course.chapters)):
+        yield Problem(_display(course, f"questions/{chapter_id}.yaml"), 1, f"chapter '{chapter_id}'",
+                      "is not a chapter of syllabus.yaml: add it to the syllabus or rename the file")

@@ -1,0 +1,89 @@
+"""Summary tables of the content, printed by ``course validate``."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from course.loader import Course
+from course.model import QUESTION_TYPES, TYPE_TITLES
+
+
+def bank_frame(course: Course) -> pd.DataFrame:
+    """One row per question with its place in the syllabus and its area."""
+    rows = [
+        {
+            "question": q.id,
+            "part": course.part_of[q.chapter].title,
+            "chapter": q.chapter,
+            "section": q.section,
+            "type": q.type,
+            "area": course.area_of(q),
+            "points": q.points,
+            "levels": tuple(course.levels_of(q)),
+            "source": q.provenance.source,
+        }
+        for q in course.questions
+    ]
+    return pd.DataFrame(rows)
+
+
+def per_chapter(course: Course) -> pd.DataFrame:
+    bank = bank_frame(course)
+    table = pd.crosstab(bank["chapter"], bank["type"]).reindex(columns=list(QUESTION_TYPES), fill_value=0)
+    table.columns = [TYPE_TITLES[t] for t in table.columns]
+    table.insert(0, "章", [course.chapters[c].title for c in table.index])
+    table["题数"] = bank.groupby("chapter").size()
+    table["分值"] = bank.groupby("chapter")["points"].sum()
+    order = [c for c in course.chapters if c in table.index]
+    return table.loc[order]
+
+
+def per_type(course: Course) -> pd.DataFrame:
+    bank = bank_frame(course)
+    table = bank.groupby("type").agg(题数=("question", "size"), 分值=("points", "sum"))
+    table = table.reindex([t for t in QUESTION_TYPES if t in table.index])
+    table.index = [TYPE_TITLES[t] for t in table.index]
+    return table
+
+
+def per_area(course: Course) -> pd.DataFrame:
+    bank = bank_frame(course)
+    table = bank.groupby("area").agg(题数=("question", "size"), 分值=("points", "sum"))
+    table = table.reindex(list(course.leaf_areas), fill_value=0)
+    table.insert(0, "知识领域", [f"{course.top_area_of[a].title}/{course.leaf_areas[a].title}" for a in table.index])
+    return table
+
+
+def points_against_weights(course: Course) -> pd.DataFrame:
+    """Per level and area: the bank's share of points (%) next to the 比重表 weight (%)."""
+    bank = bank_frame(course).explode("levels")
+    rows = []
+    for level in course.levels.levels:
+        served = bank[bank["levels"] == level.id]
+        total = served["points"].sum()
+        for area, weight in course.weights.tables[level.id].items():
+            points = served.loc[served["area"] == area, "points"].sum()
+            rows.append({
+                "level": level.title, "area": course.leaf_areas[area].title, "points": points,
+                "share_pct": round(100 * points / total, 1) if total else 0.0, "weight_pct": weight,
+            })
+    return pd.DataFrame(rows)
+
+
+def _level_table(course: Course) -> pd.DataFrame:
+    table = points_against_weights(course).pivot(index="area", columns="level", values=["share_pct", "weight_pct"])
+    levels = [lv.title for lv in sorted(course.levels.levels, key=lambda lv: lv.rank)]
+    return table.reindex(columns=pd.MultiIndex.from_product([["share_pct", "weight_pct"], levels]))
+
+
+def render(course: Course) -> str:
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.unicode.east_asian_width", True):
+        parts = [
+            f"题库共 {len(course.questions)} 题，{len(course.chapters)} 章。",
+            "== 各章题数 ==", per_chapter(course).to_string(),
+            "== 各题型 ==", per_type(course).to_string(),
+            "== 各知识领域 ==", per_area(course).to_string(),
+            f"== 各级别分值占比与比重表（{course.weights.status}：{course.weights.note}）==",
+            _level_table(course).to_string(),
+        ]
+    return "\n".join(parts)

@@ -1,0 +1,226 @@
+"""Does `course validate` report each broken rule with its exact place and fix?
+
+Each scenario copies the small fixture course (tests/fixtures/mini), breaks
+one thing with a text edit, and asserts the whole message.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from course.cli import app
+from course.errors import ContentError
+from course.loader import load_course
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+Q = "content/questions/ch01.yaml"
+
+
+def broken(tmp_path: Path, edits: list[tuple[str, str, str]]) -> Path:
+    root = tmp_path / "content"
+    shutil.copytree(MINI, root)
+    for name, old, new in edits:
+        path = root / name
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        assert old in text, f"fixture edit does not apply: {old!r}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return root
+
+
+SCENARIOS = {
+    "duplicate-id": (
+        [("questions/ch01.yaml", "- id: ch01-002", "- id: ch01-001")],
+        [f"{Q}:13: question 'ch01-001': duplicate id (first used at {Q}:3): give this question a new id"],
+    ),
+    "key-not-an-option": (
+        [("questions/ch01.yaml", "    answer: A\n", "    answer: D\n")],
+        [f"{Q}:10: question 'ch01-001': answer 'D' is not an option: use one of A, B, C"],
+    ),
+    "multiple-key-not-an-option": (
+        [("questions/ch01.yaml", "answer: [A, B, D]", "answer: [A, E]")],
+        [f"{Q}:20: question 'ch01-002': answer 'E' is not an option: use only A, B, C, D"],
+    ),
+    "multiple-with-one-key": (
+        [("questions/ch01.yaml", "answer: [A, B, D]", "answer: [A]")],
+        [f"{Q}:20: question 'ch01-002': a multiple-choice answer needs at least two keys: use type 'single' instead"],
+    ),
+    "weights-do-not-sum-to-100": (
+        [("weights.yaml", "L4: {basic.telecom: 70, legal.law: 30}", "L4: {basic.telecom: 70, legal.law: 20}")],
+        ["content/weights.yaml:4: level 'L4': weights sum to 90, not 100: adjust them so they sum to 100"],
+    ),
+    "weights-unknown-area": (
+        [("weights.yaml", "L1: {basic.telecom: 40, legal.law: 60}", "L1: {basic.telecom: 40, legal.lawx: 60}")],
+        ["content/weights.yaml:5: level 'L1': area 'legal.lawx' is not a leaf area of areas.yaml: "
+         "use one of basic.telecom, legal.law",
+         "content/weights.yaml:5: level 'L1': has no weight for area 'legal.law': add it (0 is allowed)"],
+    ),
+    "weights-missing-level": (
+        [("weights.yaml", "  L1: {basic.telecom: 40, legal.law: 60}\n", "")],
+        ["content/weights.yaml:3: level 'L1': has no weight table: add one under `tables:`"],
+    ),
+    "area-does-not-exist": (
+        [("questions/ch01.yaml", "    type: truefalse\n", "    type: truefalse\n    area: basic.nope\n")],
+        [f"{Q}:26: question 'ch01-003': area 'basic.nope' does not exist: use one of basic.telecom, legal.law "
+         "or remove it"],
+    ),
+    "chapter-does-not-exist": (
+        [("questions/ch09.yaml", "", (MINI / "questions/ch01.yaml").read_text(encoding="utf-8")
+          .replace("ch01", "ch09"))],
+        ["content/questions/ch09.yaml:1: chapter 'ch09': is not a chapter of syllabus.yaml: "
+         "add it to the syllabus or rename the file"],
+    ),
+    "section-not-in-chapter": (
+        [("questions/ch01.yaml", "    section: ch01-s2\n    type: truefalse",
+          "    section: ch02-s1\n    type: truefalse")],
+        [f"{Q}:24: question 'ch01-003': section 'ch02-s1' is not a section of chapter 'ch01': use one of "
+         "ch01-s1, ch01-s2"],
+    ),
+    "chapter-does-not-match-file-name": (
+        [("questions/ch01.yaml", "chapter: ch01", "chapter: ch02")],
+        [f"{Q}:1: chapter 'ch02' does not match the file name: rename the file to ch02.yaml or fix `chapter:`"],
+    ),
+    "empty-stem": (
+        [("questions/ch01.yaml", "stem: 世界电信日是哪一天？", 'stem: "  "')],
+        [f"{Q}:8: question 'ch01-001': field 'stem' is empty: write the text"],
+    ),
+    "missing-explanation": (
+        [("questions/ch01.yaml", "    explanation: 4P指产品、价格、渠道、促销。\n", "")],
+        [f"{Q}:13: question 'ch01-002': field 'explanation' is missing: add it"],
+    ),
+    "unknown-type": (
+        [("questions/ch01.yaml", "type: truefalse", "type: yesno")],
+        [f"{Q}:25: question 'ch01-003': field 'type' unknown question type: use one of single, multiple, "
+         "truefalse, blank, ordering, matching, case"],
+    ),
+    "unknown-field": (
+        [("questions/ch01.yaml", "    points: 2\n", "    points: 2\n    pionts: 2\n")],
+        [f"{Q}:8: question 'ch01-001': field 'pionts' is not a known field: remove it or fix its spelling "
+         "(see FORMAT.md)"],
+    ),
+    "blank-count-mismatch": (
+        [("questions/ch01.yaml", "stem: 电信业务分为____、____。", "stem: 电信业务分为____。")],
+        [f"{Q}:37: question 'ch01-004': stem has 1 blank(s) '____' but 2 answer list(s) in 'blanks': make them match"],
+    ),
+    "ordering-not-a-permutation": (
+        [("questions/ch01.yaml", "answer: [B, A, C]", "answer: [B, A, A]")],
+        [f"{Q}:48: question 'ch01-005': answer must list every item exactly once: A, B, C"],
+    ),
+    "matching-prompt-unmapped": (
+        [("questions/ch01.yaml", "answer: {1: B, 2: A}", "answer: {1: B}")],
+        [f"{Q}:59: question 'ch01-006': answer must map every prompt exactly once: 1, 2"],
+    ),
+    "matching-key-not-an-option": (
+        [("questions/ch01.yaml", "answer: {1: B, 2: A}", "answer: {1: B, 2: Z}")],
+        [f"{Q}:59: question 'ch01-006': answer for prompt '2' is 'Z', not an option: use one of A, B, C"],
+    ),
+    "rubric-does-not-sum-to-points": (
+        [("questions/ch01.yaml", "    points: 4\n", "    points: 5\n")],
+        [f"{Q}:68: question 'ch01-007': rubric points sum to 4 but the question is worth 5: make them equal"],
+    ),
+    "kangxi-radical": (
+        [("questions/ch01.yaml", "stem: 世界电信日是哪一天？", "stem: 世界电信日是哪\u2f00天？")],
+        [f"{Q}:8: question 'ch01-001': contains the Kangxi radical '\u2f00' (U+2F00): write '一' instead"],
+    ),
+    "quote-not-in-seed": (
+        [("questions/ch01.yaml", "quote: 5月17日被定为“世界电信日”", "quote: 5月18日被定为“世界电信日”")],
+        [f"{Q}:12: question 'ch01-001': quote is not in seed.txt: copy the passage verbatim (whitespace and "
+         "full/half width do not matter)"],
+    ),
+    "seed-without-quote": (
+        [("questions/ch01.yaml", "{source: seed, quote: 5月17日被定为“世界电信日”, item: kb.fill.2}",
+          "{source: seed, item: kb.fill.2}")],
+        [f"{Q}:12: question 'ch01-001': source 'seed' needs a quote: copy the passage from seed.txt into `quote:`"],
+    ),
+    "seed-item-marked-general": (
+        [("questions/ch01.yaml", "{source: seed, quote: 5月17日被定为“世界电信日”, item: kb.fill.2}",
+          "{source: general, item: kb.fill.2}")],
+        [f"{Q}:12: question 'ch01-001': a seed exam/knowledge-base item cannot have source 'general': "
+         "use 'seed' or 'seed-derived'"],
+    ),
+    "unknown-level": (
+        [("questions/ch01.yaml", "    points: 2\n", "    points: 2\n    levels: [L4, L9]\n")],
+        [f"{Q}:8: question 'ch01-001': level 'L9' does not exist: use one of L1, L4"],
+    ),
+    "unknown-competency": (
+        [("questions/ch01.yaml", "    points: 2\n", "    points: 2\n    competencies: [telepathy]\n")],
+        [f"{Q}:8: question 'ch01-001': competency 'telepathy' does not exist in competencies.yaml: fix or remove it"],
+    ),
+    "bad-id": (
+        [("questions/ch01.yaml", "- id: ch01-002", "- id: ch01-2")],
+        [f"{Q}:13: question 'ch01-2': id must be 'ch01-NNN' (the chapter id, a dash and three digits): rename it"],
+    ),
+    "section-not-covered": (
+        [("questions/ch01.yaml", "    section: ch01-s2\n    type: truefalse",
+          "    section: ch01-s1\n    type: truefalse"),
+         ("questions/ch01.yaml", "    section: ch01-s2\n    type: case", "    section: ch01-s1\n    type: case")],
+        ["content/questions/ch01.yaml:1: chapter 'ch01': section 'ch01-s2' (第二节) has no question: add at least one"],
+    ),
+    "too-few-questions": (
+        [("course.yaml", "min_questions_per_chapter: 1", "min_questions_per_chapter: 8")],
+        ["content/questions/ch01.yaml:1: chapter 'ch01': has 7 question(s), fewer than 8: add questions"],
+    ),
+    "syllabus-area-not-a-leaf": (
+        [("syllabus.yaml", "area: legal.law", "area: legal")],
+        ["content/syllabus.yaml:15: section 'ch01-s2': area 'legal' is not a leaf area of areas.yaml: "
+         "use one of basic.telecom, legal.law"],
+    ),
+    "syllabus-bad-mastery": (
+        [("syllabus.yaml", "mastery: 了解", "mastery: 精通")],
+        ["content/syllabus.yaml:17: field 'parts.0.chapters.0.sections.1.objectives.0.mastery' Input should be "
+         "'了解', '熟悉', '掌握' or '熟练掌握'"],
+    ),
+    "yaml-syntax-error": (
+        [("questions/ch01.yaml", "    answer: [A, B, D]", "    answer: [A, B, D")],
+        [f"{Q}:21: YAML syntax error: expected ',' or ']', but got ':'; fix the indentation or quoting"],
+    ),
+    "missing-file": (
+        [("levels.yaml", "pass_mark: 60", "pass_mark: 60")],
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s != "missing-file"])
+def test_broken_content_is_reported_with_place_and_fix(tmp_path: Path, scenario: str) -> None:
+    edits, expected = SCENARIOS[scenario]
+    root = broken(tmp_path, edits)
+    with pytest.raises(ContentError) as caught:
+        load_course(root)
+    assert [str(p) for p in caught.value.problems] == expected
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    root = broken(tmp_path, [])
+    (root / "levels.yaml").unlink()
+    with pytest.raises(ContentError) as caught:
+        load_course(root)
+    assert [str(p) for p in caught.value.problems] == [
+        "content/levels.yaml:1: file is missing: restore it from version control"]
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    """Does one run list all problems, not just the first?"""
+    edits = SCENARIOS["key-not-an-option"][0] + SCENARIOS["weights-do-not-sum-to-100"][0]
+    with pytest.raises(ContentError) as caught:
+        load_course(broken(tmp_path, edits))
+    assert len(caught.value.problems) == 2
+
+
+def test_cli_validate_exits_non_zero_and_prints_each_problem(tmp_path: Path) -> None:
+    root = broken(tmp_path, SCENARIOS["key-not-an-option"][0])
+    result = CliRunner().invoke(app, ["validate", "--content", str(root)])
+    assert result.exit_code == 1
+    assert f"Error: {Q}:10: question 'ch01-001': answer 'D' is not an option: use one of A, B, C" in result.output
+    assert "1 problem(s) found." in result.output
+
+
+def test_cli_validate_prints_summary_tables() -> None:
+    result = CliRunner().invoke(app, ["validate", "--content", str(MINI)])
+    assert result.exit_code == 0, result.output
+    for heading in ("各章题数", "各题型", "各知识领域", "各级别分值占比与比重表"):
+        assert heading in result.output
+    assert "OK: 7 questions in 1 chapters." in result.output
