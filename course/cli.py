@@ -162,6 +162,20 @@ def feedback(chapters: ChaptersArg = None, content: ContentOpt = None, root: Roo
     typer.echo(f"feedback released for {len(selected)} assignment(s).")
 
 
+@app.command("import-answers")
+@reports_errors
+def import_answers(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with columns student_id,question_id,answer.")],
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Turn answers given elsewhere (paper exam, another system) into real nbgrader submissions."""
+    from course.import_answers import import_answers as run
+    from course.loader import load_course
+
+    created = run(root, load_course(content), csv_file)
+    typer.echo(f"created and collected {len(created)} submission(s); run `course autograde` to grade them.")
+
+
 def main() -> None:
     app(prog_name="course")
 

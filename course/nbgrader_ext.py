@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
+from traitlets import Bool
 
 GRADER_ONLY = "grader_only"
 
@@ -14,6 +15,8 @@ def is_grader_only(output: NotebookNode) -> bool:
 
 class StripGraderOnly(Preprocessor):
     """Remove outputs meant for graders (case rubrics) from learner feedback."""
+
+    enabled = Bool(True)  # nbconvert preprocessors are off unless enabled
 
     def preprocess_cell(self, cell, resources, index):  # type: ignore[no-untyped-def]
         if cell.cell_type == "code":

@@ -82,6 +82,7 @@ class Quiz:
         self.path = Path(f"{notebook}.answers.json")
         self.answers = self._load()
         self.progress = widgets.HTML()
+        self.widgets: dict[str, widgets.Widget] = {}  # the latest widget drawn per question
         self._refresh()
 
     # ------------------------------------------------------------ answers
@@ -118,7 +119,8 @@ class Quiz:
         saved = self.answers.get(qid)
         if check_shape(spec["type"], saved, spec.get("width")):
             saved = None
-        display(_DRAW[spec["type"]](self, qid, spec, saved))
+        self.widgets[qid] = _DRAW[spec["type"]](self, qid, spec, saved)
+        display(self.widgets[qid])
 
     def _options(self, qid: str, options: dict[str, str]) -> list[tuple[str, str]]:
         order = shuffled(list(options), self.learner, qid)
@@ -196,22 +198,24 @@ class Quiz:
         return w
 
     # ------------------------------------------------------------ learner actions
+    def unanswered_message(self) -> str:
+        missing = [str(spec["no"]) for q, spec in self.questions.items() if not is_answered(self.answers.get(q))]
+        if missing:
+            return f"尚未作答：第 {'、'.join(missing)} 题。"
+        return "全部题目均已作答。请在 **Assignments（作业）** 页面提交。"
+
     def check(self) -> None:
         """Show the progress and a button listing unanswered questions (never the keys)."""
         out = widgets.Output()
-        button = widgets.Button(description="检查作答情况", button_style="info", icon="check")
+        self.check_button = widgets.Button(description="检查作答情况", button_style="info", icon="check")
 
         def clicked(_: Any) -> None:
             out.clear_output()
-            missing = [str(spec["no"]) for q, spec in self.questions.items() if not is_answered(self.answers.get(q))]
             with out:
-                if missing:
-                    display(Markdown(f"尚未作答：第 {'、'.join(missing)} 题。"))
-                else:
-                    display(Markdown("全部题目均已作答。请在 **Assignments（作业）** 页面提交。"))
+                display(Markdown(self.unanswered_message()))
 
-        button.on_click(clicked)
-        display(widgets.VBox([self.progress, button, out]))
+        self.check_button.on_click(clicked)
+        display(widgets.VBox([self.progress, self.check_button, out]))
 
     # ------------------------------------------------------------ grading kernel
     def grade(self, qid: str, key: dict[str, Any]) -> float:

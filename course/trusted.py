@@ -65,7 +65,10 @@ def _markdown(text: str, grader_only: bool = False) -> nbformat.NotebookNode:
 
 def graded_outputs(q: m.Question, result: Scored) -> list[nbformat.NotebookNode]:
     """The outputs a graded cell should show after trusted scoring."""
-    answer = format_response(q, result.response)
+    if result.problem:
+        answer = f"（无法识别：{json.dumps(result.response, ensure_ascii=False)[:200]}）"
+    else:
+        answer = format_response(q, result.response)
     if isinstance(q, m.CaseAnalysis):
         rubric = "\n".join(f"- {r.criterion}（{r.points:g}分）" for r in q.rubric)
         reference = f"\n\n**参考答案**：{q.reference}" if q.reference else ""
@@ -94,9 +97,6 @@ def apply(db_url: str, course_id: str, autograded_nb: Path, questions: list[m.Qu
                 continue  # nbgrader could not grade this notebook at all; its own log says why
             grade.auto_score = result.score
             grade.needs_manual_grade = result.score is None
-            if result.problem:
-                comment = gb.find_comment(qid, scores.chapter, scores.chapter, scores.student)
-                comment.auto_comment = result.problem
         gb.db.commit()
     if not autograded_nb.exists():
         return

@@ -51,6 +51,10 @@ def generate(root: Path, chapters: Iterable[str]) -> None:
     for chapter in chapters:
         if not (root / "source" / chapter / f"{chapter}.ipynb").exists():
             raise WorkflowError(f"source/{chapter}/{chapter}.ipynb does not exist: run `course build` first")
+        stray = sorted((root / "source" / chapter).glob("*.answers.json"))
+        if stray:
+            # autograde copies source files over the submission: it would replace every learner's answers.
+            raise WorkflowError(f"{stray[0]} must not be in source/: delete it (it would overwrite learners' answers)")
         _check(api.generate_assignment(chapter, force=True, create=True), f"generate_assignment {chapter}")
 
 
@@ -128,6 +132,8 @@ def autograde(root: Path, course: Course, chapters: Iterable[str] | None = None,
                 bar.update()
     bar.close()
     url, course_id = db_url(root), course_config(root).CourseDirectory.course_id
+    for student, chapter in tasks:
+        report.problems += _drop_linked_copies(root, student, chapter)
     for (student, chapter), scores in sorted(trusted_scores.items()):
         if scores.error:
             report.problems.append(scores.error)
@@ -135,6 +141,18 @@ def autograde(root: Path, course: Course, chapters: Iterable[str] | None = None,
         nb = root / "autograded" / student / chapter / f"{chapter}.ipynb"
         trusted.apply(url, course_id, nb, course.questions_of(chapter), scores)
     return report
+
+
+def _drop_linked_copies(root: Path, student: str, chapter: str) -> list[str]:
+    """nbgrader copies submitted files following symlinks; remove what a link pulled in (it would reach feedback)."""
+    submitted = root / "submitted" / student / chapter
+    problems = []
+    for link in sorted(p for p in submitted.rglob("*") if p.is_symlink()):
+        copy = root / "autograded" / student / chapter / link.relative_to(submitted)
+        copy.unlink(missing_ok=True)
+        problems.append(f"{link} is a symbolic link; its target was not graded and was removed from "
+                        f"autograded/: ask the learner to resubmit")
+    return problems
 
 
 def _record(report: AutogradeReport, outcome: tuple[str, str, bool, str]) -> None:

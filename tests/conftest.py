@@ -1,0 +1,47 @@
+"""Shared fixtures: a real course folder built from the small fixture content."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from course.build import write_sources
+from course.loader import Course, load_course
+
+ROOT = Path(__file__).resolve().parents[1]
+MINI = Path(__file__).parent / "fixtures" / "mini"
+
+
+@dataclass(frozen=True)
+class CourseDir:
+    root: Path
+    course: Course
+
+
+def make_course_dir(path: Path, content: Path = MINI) -> CourseDir:
+    """A course folder like the repo's: nbgrader_config.py, source/ built from ``content``."""
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", path / "nbgrader_config.py")
+    course = load_course(content)
+    write_sources(course, path / "source")
+    return CourseDir(path, course)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # Never touch the developer's own gradebook, exchange or Jupyter settings.
+    saved = {k: os.environ.get(k) for k in ("COURSE_DB_URL", "COURSE_EXCHANGE", "JUPYTER_CONFIG_DIR")}
+    os.environ.pop("COURSE_DB_URL", None)
+    os.environ.pop("COURSE_EXCHANGE", None)
+    os.environ["JUPYTER_CONFIG_DIR"] = str(tmp_path_factory.mktemp("jupyter-config"))
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
