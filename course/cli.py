@@ -176,6 +176,97 @@ def import_answers(
     typer.echo(f"created and collected {len(created)} submission(s); run `course autograde` to grade them.")
 
 
+DEMO_CHAPTERS = ["jc01", "jc04", "jc05", "jc07", "js01", "xs01"]  # one chapter per knowledge area
+
+
+@app.command()
+@reports_errors
+def simulate(
+    chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
+    learners: Annotated[int, typer.Option("--learners", "-n", help="Cohort size.")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same cohort).")] = 2026,
+) -> None:
+    """Release chapters and have a synthetic 2PL cohort answer and submit them through nbgrader's exchange."""
+    from course.simulate import Settings
+    from course.simulate import simulate as run
+
+    course, selected = _chapters(content, chapters or DEMO_CHAPTERS)
+    roster = run(root, course, selected, Settings(learners=learners, seed=seed))
+    typer.echo(f"{len(roster)} simulated learners submitted {', '.join(selected)}; roster written to "
+               f"{root / 'roster.csv'}.")
+
+
+@app.command("hand-grade")
+@reports_errors
+def hand_grade(
+    chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
+    seed: Annotated[int, typer.Option("--seed")] = 2026,
+) -> None:
+    """Simulation only: play the instructor and give every ungraded case answer a rubric score."""
+    from course.simulate import hand_grade as run
+
+    course, selected = _chapters(content, chapters)
+    typer.echo(f"hand-graded {run(root.resolve(), course, selected, seed)} case answer(s).")
+
+
+@app.command()
+@reports_errors
+def report(
+    root: RootOpt = Path("."), content: ContentOpt = None,
+    roster: Annotated[Path | None, typer.Option("--roster", help="Roster CSV (default: ./roster.csv).")] = None,
+    level: Annotated[str, typer.Option("--level", help="Certification level (weight table): L4 L3 L2 L1.")] = "L4",
+    region: Annotated[str | None, typer.Option("--cohort", help="Only this region/company.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Submissions from this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Submissions up to this date (YYYY-MM-DD).")] = None,
+    learner: Annotated[str | None, typer.Option("--learner", help="Learner for the drill-down.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default reports/<time>).")] = None,
+) -> None:
+    """Run the analytics notebooks headless (papermill) and write HTML reports for managers."""
+    from course.errors import WorkflowError
+    from course.loader import load_course
+    from course.report import report as run
+
+    course = load_course(content)
+    if level not in course.weights.tables:
+        raise WorkflowError(f"unknown level '{level}': use one of {', '.join(course.weights.tables)}")
+    roster = roster or (root / "roster.csv" if (root / "roster.csv").exists() else None)
+    params = {"content": str(content) if content else None, "roster_csv": str(roster.resolve()) if roster else None,
+              "level": level, "region": region, "since": since, "until": until, "learner": learner}
+    pages = run(root, params, out)
+    for page in pages:
+        typer.echo(f"wrote {page}")
+    typer.echo(f"Report: {pages[0]}")
+
+
+@app.command()
+@reports_errors
+def demo(
+    root: RootOpt = Path("."),
+    learners: Annotated[int, typer.Option("--learners", "-n", help="Cohort size.")] = 30,
+) -> None:
+    """The whole job on embedded defaults: build -> simulate -> autograde -> hand-grade -> report."""
+    from course import workflow
+    from course.build import write_sources
+    from course.loader import load_course
+    from course.report import report as run_report
+    from course.simulate import Settings
+    from course.simulate import hand_grade as run_hand_grade
+    from course.simulate import simulate as run_simulate
+
+    course = load_course()
+    root = root.resolve()
+    typer.echo(f"1/5 build: {len(write_sources(course, root / 'source'))} source notebook(s) updated")
+    run_simulate(root, course, DEMO_CHAPTERS, Settings(learners=learners))
+    typer.echo(f"2/5 simulate: {learners} learners submitted {', '.join(DEMO_CHAPTERS)}")
+    result = workflow.autograde(root, course, DEMO_CHAPTERS)
+    typer.echo(f"3/5 autograde: {len(result.graded)} notebook(s), {len(result.failed)} failed")
+    typer.echo(f"4/5 hand-grade: {run_hand_grade(root, course, DEMO_CHAPTERS)} case answer(s)")
+    pages = run_report(root, {"content": None, "roster_csv": str(root / "roster.csv"), "level": "L4",
+                              "region": None, "since": None, "until": None, "learner": None})
+    typer.echo(f"5/5 report: {len(pages)} page(s)")
+    typer.echo(f"Report: {pages[0]}")
+
+
 def main() -> None:
     app(prog_name="course")
 

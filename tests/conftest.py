@@ -45,3 +45,25 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+def make_gradebook(cd: CourseDir, chapter: str, scores: dict[str, dict[str, float | None]],
+                   manual: dict[str, dict[str, float]] | None = None) -> None:
+    """A real gradebook: nbgrader generates the assignment; submissions and scores go in through its API."""
+    from nbgrader.api import Gradebook
+
+    from course import workflow
+    from course.nbconfig import db_url
+
+    workflow.generate(cd.root, [chapter])
+    with Gradebook(db_url(cd.root), course_id="kam-cert") as gb:
+        for learner, by_question in scores.items():
+            gb.update_or_create_student(learner)
+            gb.add_submission(chapter, learner)
+            for qid, value in by_question.items():
+                grade = gb.find_grade(qid, chapter, chapter, learner)
+                grade.auto_score = value
+                grade.needs_manual_grade = value is None
+            for qid, value in (manual or {}).get(learner, {}).items():
+                gb.find_grade(qid, chapter, chapter, learner).manual_score = value
+        gb.db.commit()

@@ -1,0 +1,1 @@
+"""Cohort analytics: gradebook -> tidy frames -> knowledge-weight scores, item statistics, charts."""

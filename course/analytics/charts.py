@@ -1,0 +1,299 @@
+"""Charts for the cohort reports: frames in, ``matplotlib.figure.Figure`` out, Chinese titles and labels.
+
+Figures are built with ``Figure()`` rather than pyplot, so nothing lands in
+pyplot's global figure list (no memory growth over a long notebook session, no
+backend needed to save a PNG); Jupyter displays a returned Figure inline.
+
+Units follow the frames of ``course.analytics.weighting`` and ``items``:
+cohort mastery and weights in percent (0–100), learner mastery, pass rates,
+facility and discrimination as proportions (0–1), weighted scores on 0–100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from course.analytics.fonts import use_cjk_font
+
+MASTERY_COLOR = "#2f6db5"
+WEIGHT_COLOR = "#f0a030"
+ALERT_COLOR = "#c0392b"
+NEUTRAL_COLOR = "#7f8c8d"
+
+# the usual item-analysis rules (same defaults as course.analytics.items.Thresholds)
+FACILITY_LOW = 0.20
+FACILITY_HIGH = 0.90
+DISCRIMINATION_MIN = 0.20
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
+
+
+def _in_range(values: pd.Series | np.ndarray, low: float, high: float, name: str) -> None:
+    # catches a proportion passed where a percentage is expected (and vice versa) before it draws a wrong chart
+    array = np.asarray(values, dtype=float)
+    bad = array[~np.isnan(array) & ((array < low) | (array > high))]
+    if bad.size:
+        raise ValueError(f"{name} must lie in {low:g}..{high:g}, got {bad[0]:g}")
+
+
+def _no_data(ax: Axes, title: str) -> None:
+    ax.set_title(title)
+    ax.text(0.5, 0.5, "暂无数据", ha="center", va="center", transform=ax.transAxes, color=NEUTRAL_COLOR)
+    ax.set_axis_off()
+
+
+def mastery_vs_weight(area_frame: pd.DataFrame, level_title: str) -> Figure:
+    """Per area: cohort mastery (%) bar next to the level's 比重表 weight (%) bar.
+
+    ``area_frame`` columns: area_title, mastery (0–100, NaN when not measured), weight (0–100).
+    """
+    use_cjk_font()
+    _require(area_frame, ["area_title", "mastery", "weight"], "area_frame")
+    _in_range(area_frame["mastery"], 0, 100, "mastery (percent)")
+    _in_range(area_frame["weight"], 0, 100, "weight (percent)")
+    n = len(area_frame)
+    fig = Figure(figsize=(max(6.0, 0.9 * n + 2), 4.8), layout="constrained")
+    ax = fig.subplots()
+    title = f"{level_title}：各知识领域掌握度与比重"
+    if n == 0:
+        _no_data(ax, title)
+        return fig
+    x = np.arange(n)
+    mastery = area_frame["mastery"].to_numpy(dtype=float)
+    bars = ax.bar(x - 0.2, np.nan_to_num(mastery), width=0.4, color=MASTERY_COLOR, label="学员掌握度（%）")
+    weights = ax.bar(x + 0.2, area_frame["weight"].to_numpy(dtype=float), width=0.4, color=WEIGHT_COLOR,
+                     label="比重表权重（%）")
+    # an unmeasured area must not look like 0 % mastery
+    ax.bar_label(bars, labels=["未测" if np.isnan(v) else f"{v:.0f}" for v in mastery], fontsize=8, padding=2)
+    ax.bar_label(weights, fmt="%.0f", fontsize=8, padding=2)
+    ax.set_xticks(x, area_frame["area_title"].astype(str).tolist(), rotation=30, ha="right")
+    ax.set_ylim(0, 110)
+    ax.yaxis.set_major_formatter(PercentFormatter(100))
+    ax.set_ylabel("百分比")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=9)
+    return fig
+
+
+def priority_pareto(priority_frame: pd.DataFrame) -> Figure:
+    """Training priority per area, largest first, with the cumulative share line (Pareto chart).
+
+    ``priority_frame`` columns: area_title, priority (weight × (1 − mastery), ≥ 0).
+    """
+    use_cjk_font()
+    _require(priority_frame, ["area_title", "priority"], "priority_frame")
+    frame = priority_frame.sort_values("priority", ascending=False, kind="stable", ignore_index=True)
+    n = len(frame)
+    fig = Figure(figsize=(max(6.0, 0.8 * n + 2), 4.8), layout="constrained")
+    ax = fig.subplots()
+    title = "培训优先级（帕累托图）"
+    if n == 0:
+        _no_data(ax, title)
+        return fig
+    priority = frame["priority"].to_numpy(dtype=float)
+    total = priority.sum()
+    cumulative = 100 * np.cumsum(priority) / total if total > 0 else np.zeros(n)
+    x = np.arange(n)
+    ax.bar(x, priority, color=MASTERY_COLOR, label="培训优先级")
+    ax.set_xticks(x, frame["area_title"].astype(str).tolist(), rotation=30, ha="right")
+    ax.set_ylabel("培训优先级（权重 ×（1 − 掌握度））")
+    ax.set_title(title)
+    share = ax.twinx()
+    share.plot(x, cumulative, color=ALERT_COLOR, marker="o", label="累计占比")
+    share.axhline(80, color=NEUTRAL_COLOR, linestyle="--", linewidth=1)
+    share.set_ylim(0, 105)
+    share.yaxis.set_major_formatter(PercentFormatter(100))
+    share.set_ylabel("累计占比")
+    handles = ax.get_legend_handles_labels()[0] + share.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], loc="center right", fontsize=9)
+    return fig
+
+
+def score_distribution(weighted: pd.Series, pass_mark: float, level_title: str) -> Figure:
+    """Histogram of weighted scores (0–100, 5-point bins) with the pass line and the pass rate.
+
+    A learner passes with a score ≥ ``pass_mark``; NaN scores are left out.
+    """
+    use_cjk_font()
+    scores = pd.Series(weighted, dtype=float).dropna()
+    _in_range(scores, 0, 100, "weighted score")
+    fig = Figure(figsize=(7.0, 4.5), layout="constrained")
+    ax = fig.subplots()
+    title = f"{level_title}：加权成绩分布"
+    if scores.empty:
+        _no_data(ax, title)
+        return fig
+    ax.hist(scores, bins=np.arange(0, 105, 5), color=MASTERY_COLOR, edgecolor="white")
+    ax.axvline(pass_mark, color=ALERT_COLOR, linestyle="--", linewidth=2, label=f"及格线 {pass_mark:g} 分")
+    passed = int((scores >= pass_mark).sum())
+    ax.text(0.02, 0.95, f"通过率 {passed / len(scores):.1%}（{passed}/{len(scores)} 人）", transform=ax.transAxes,
+            va="top", fontsize=11, bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": NEUTRAL_COLOR})
+    ax.set_xlim(0, 100)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("加权成绩（分）")
+    ax.set_ylabel("人数")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=9)
+    return fig
+
+
+def pass_rate_by_group(rate_frame: pd.DataFrame, group_label: str) -> Figure:
+    """Horizontal bars of the pass rate per group, highest on top, each labelled with its head count.
+
+    ``rate_frame`` columns: group, pass_rate (0–1), n; ``group_label`` names the grouping, e.g. 地区.
+    """
+    use_cjk_font()
+    _require(rate_frame, ["group", "pass_rate", "n"], "rate_frame")
+    _in_range(rate_frame["pass_rate"], 0, 1, "pass_rate (proportion)")
+    frame = rate_frame.sort_values("pass_rate", ascending=False, kind="stable", ignore_index=True)
+    n = len(frame)
+    fig = Figure(figsize=(7.0, max(2.5, 0.45 * n + 1.2)), layout="constrained")
+    ax = fig.subplots()
+    title = f"各{group_label}通过率"
+    if n == 0:
+        _no_data(ax, title)
+        return fig
+    y = np.arange(n)
+    rates = 100 * frame["pass_rate"].to_numpy(dtype=float)
+    bars = ax.barh(y, rates, color=MASTERY_COLOR)
+    ax.bar_label(bars, fmt="%.1f%%", fontsize=8, padding=2)
+    ax.set_yticks(y, [f"{g}（n={int(k)}）" for g, k in zip(frame["group"], frame["n"], strict=True)])
+    ax.invert_yaxis()  # first (highest) row on top
+    ax.set_xlim(0, 110)
+    ax.xaxis.set_major_formatter(PercentFormatter(100))
+    ax.set_xlabel("通过率")
+    ax.set_ylabel(group_label)
+    ax.set_title(title)
+    return fig
+
+
+def heatmap(matrix: pd.DataFrame, title: str, max_rows: int = 60) -> Figure:
+    """Learners (rows) × areas (columns) mastery heatmap, values 0–1, grey where not measured.
+
+    Beyond ``max_rows`` learners only the first ``max_rows`` rows are drawn and a note says so;
+    sort the matrix first to choose which learners show.
+    """
+    use_cjk_font()
+    _in_range(matrix.to_numpy(dtype=float), 0, 1, "mastery (proportion)")
+    total = len(matrix)
+    shown = matrix.iloc[:max_rows]
+    rows, cols = shown.shape
+    fig = Figure(figsize=(max(6.0, 0.6 * cols + 3), max(3.0, 0.2 * rows + 2)), layout="constrained")
+    ax = fig.subplots()
+    if rows == 0 or cols == 0:
+        _no_data(ax, title)
+        return fig
+    cmap = colormaps["RdYlGn"].with_extremes(bad="#d9d9d9")
+    image = ax.imshow(np.ma.masked_invalid(shown.to_numpy(dtype=float)), cmap=cmap, vmin=0, vmax=1,
+                      aspect="auto", interpolation="nearest")
+    # small type once many learners share the height; 60 rows at 6 pt stay readable
+    row_font = 8 if rows <= 30 else 6
+    ax.set_yticks(np.arange(rows), shown.index.astype(str).tolist(), fontsize=row_font)
+    ax.set_xticks(np.arange(cols), shown.columns.astype(str).tolist(), rotation=45, ha="right", fontsize=8)
+    ax.set_xlabel("知识领域")
+    ax.set_ylabel("学员")
+    ax.set_title(title)
+    bar = fig.colorbar(image, ax=ax, shrink=0.8)
+    bar.set_label("掌握度")
+    bar.ax.yaxis.set_major_formatter(PercentFormatter(1))
+    if total > rows:
+        fig.text(0.01, 0.005, f"注：仅显示前 {rows} 名学员（共 {total} 名）", fontsize=8, color=NEUTRAL_COLOR)
+    return fig
+
+
+def radar(learner_values: Sequence[float], cohort_values: Sequence[float], labels: Sequence[str],
+          title: str) -> Figure:
+    """Polar radar of one learner's mastery per area (0–1) against the cohort mean; needs 3 or more areas."""
+    use_cjk_font()
+    learner = np.asarray(learner_values, dtype=float)
+    cohort = np.asarray(cohort_values, dtype=float)
+    if not len(learner) == len(cohort) == len(labels):
+        raise ValueError(f"radar needs as many values as labels: learner {len(learner)}, cohort {len(cohort)}, "
+                         f"labels {len(labels)}")
+    if len(labels) < 3:
+        raise ValueError(f"a radar needs at least 3 areas, got {len(labels)}; use a bar chart instead")
+    _in_range(learner, 0, 1, "learner mastery (proportion)")
+    _in_range(cohort, 0, 1, "cohort mastery (proportion)")
+    angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False)
+    closed = np.append(angles, angles[0])  # repeat the first point to close the polygon
+    fig = Figure(figsize=(6.0, 6.0), layout="constrained")
+    ax = fig.add_subplot(projection="polar")
+    ax.set_theta_offset(np.pi / 2)  # first area at the top, then clockwise
+    ax.set_theta_direction(-1)
+    for values, color, name in ((cohort, NEUTRAL_COLOR, "学员平均"), (learner, MASTERY_COLOR, "本人")):
+        ring = np.append(np.nan_to_num(values), np.nan_to_num(values[0]))
+        ax.plot(closed, ring, color=color, linewidth=2, label=name)
+        ax.fill(closed, ring, color=color, alpha=0.15)
+    ax.set_thetagrids(np.degrees(angles), [str(label) for label in labels], fontsize=9)
+    ax.set_ylim(0, 1)
+    ax.set_yticks([0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0%}"))
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_title(title, pad=20)
+    ax.legend(loc="upper right", bbox_to_anchor=(1.15, 1.1), fontsize=9)
+    return fig
+
+
+def _has_flags(flags: object) -> bool:
+    if isinstance(flags, str):
+        return bool(flags.strip())
+    if isinstance(flags, tuple | list | set | frozenset):
+        return len(flags) > 0
+    return False  # None / NaN: no flags
+
+
+def item_scatter(item_frame: pd.DataFrame, *, facility_low: float = FACILITY_LOW,
+                 facility_high: float = FACILITY_HIGH, discrimination_min: float = DISCRIMINATION_MIN) -> Figure:
+    """Facility (x) against discrimination (y) per item, threshold lines drawn, flagged items red and labelled.
+
+    ``item_frame`` columns: question, facility (0–1), discrimination (−1–1, NaN when the item has no
+    variance), flags (tuple or str of Chinese flag labels, empty when fine).
+    """
+    use_cjk_font()
+    _require(item_frame, ["question", "facility", "discrimination", "flags"], "item_frame")
+    _in_range(item_frame["facility"], 0, 1, "facility (proportion)")
+    fig = Figure(figsize=(7.5, 5.5), layout="constrained")
+    ax = fig.subplots()
+    title = "题目分析：难度与区分度"
+    if item_frame.empty:
+        _no_data(ax, title)
+        return fig
+    flagged = item_frame["flags"].map(_has_flags).to_numpy()
+    measurable = item_frame["discrimination"].notna().to_numpy()
+    for mask, color, name in ((~flagged, MASTERY_COLOR, "正常"), (flagged, ALERT_COLOR, "需复核")):
+        part = item_frame[mask & measurable]
+        if len(part):
+            ax.scatter(part["facility"], part["discrimination"], color=color, s=36, label=name, zorder=3)
+    for x in (facility_low, facility_high):
+        ax.axvline(x, color=NEUTRAL_COLOR, linestyle="--", linewidth=1)
+    ax.axhline(discrimination_min, color=NEUTRAL_COLOR, linestyle="--", linewidth=1)
+    ax.axhline(0, color=ALERT_COLOR, linestyle=":", linewidth=1)
+    for row in item_frame[flagged & measurable].itertuples(index=False):
+        left = row.facility > 0.8  # label very easy items on their left so the text stays inside the axes
+        ax.annotate(str(row.question), (row.facility, row.discrimination), xytext=(-4 if left else 4, 4),
+                    textcoords="offset points", ha="right" if left else "left", fontsize=8, color=ALERT_COLOR)
+    unmeasured = int((~measurable).sum())
+    if unmeasured:
+        ax.text(0.01, 0.01, f"另有 {unmeasured} 题无法计算区分度（得分无差异）", transform=ax.transAxes,
+                fontsize=8, color=NEUTRAL_COLOR)
+    low = item_frame["discrimination"].min()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(min(-0.2, low - 0.05) if pd.notna(low) else -0.2, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(1))
+    ax.set_xlabel("难度（通过率 P，越高越容易）")
+    ax.set_ylabel("区分度（校正题总相关）")
+    ax.set_title(title)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", fontsize=9)
+    return fig

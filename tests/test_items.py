@@ -1,0 +1,285 @@
+"""Does the item analysis give the textbook values, and agree with independent libraries?"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pingouin
+import pytest
+from scipy.stats import pearsonr
+
+from course.analytics.items import (
+    DEFAULT_THRESHOLDS,
+    Thresholds,
+    corrected_item_total,
+    cronbach_alpha,
+    distractors,
+    facility,
+    group_size,
+    item_flags,
+    item_table,
+    nonfunctional_distractors,
+    score_matrix,
+    upper_lower_index,
+)
+
+
+def scores_from_matrix(matrix: pd.DataFrame, chapter: str) -> pd.DataFrame:
+    """A tidy scores frame (1-point single-choice questions) holding ``matrix``."""
+    long = matrix.rename_axis(index="learner", columns="question").stack().rename("score").reset_index()
+    return long.assign(chapter=chapter, type="single", points=1.0)
+
+
+@pytest.fixture
+def hand() -> pd.DataFrame:
+    # 6 learners × 4 items; q4 is partial credit. Totals: a 4, b 2.5, c 2.5, d 2, e 2, f 0.
+    data = {
+        "q1": [1, 1, 1, 1, 1, 0],
+        "q2": [1, 1, 0, 1, 0, 0],
+        "q3": [1, 0, 1, 0, 1, 0],
+        "q4": [1, 0.5, 0.5, 0, 0, 0],
+    }
+    return pd.DataFrame(data, index=pd.Index(list("abcdef"), name="learner"), dtype=float)
+
+
+# ---------------------------------------------------------------- hand-checked statistics
+def test_facility_is_the_mean_proportion(hand: pd.DataFrame) -> None:
+    """Is facility the mean proportion correct of each item?"""
+    # q1 5/6, q2 3/6, q3 3/6, q4 (1 + .5 + .5) / 6 = 1/3
+    result = facility(hand)
+    assert result.to_dict() == pytest.approx({"q1": 5 / 6, "q2": 0.5, "q3": 0.5, "q4": 1 / 3}, abs=1e-15)
+    assert result.name == "facility"
+
+
+def test_upper_lower_index_by_hand_with_ties(hand: pd.DataFrame) -> None:
+    """Are the 27 % groups cut by (total, learner id) and the index upper − lower mean?"""
+    # n = 6 → g = ceil(0.27 × 6) = ceil(1.62) = 2.
+    # Sorted by (total, id): f 0, d 2, e 2, b 2.5, c 2.5, a 4 → lower {f, d}, upper {c, a}
+    # (d/e and b/c tie on total; the smaller id sorts first, so d falls lower and c rises upper).
+    # q1: upper (1 + 1)/2 − lower (0 + 1)/2 = 0.5
+    # q2: upper (0 + 1)/2 − lower (0 + 1)/2 = 0
+    # q3: upper (1 + 1)/2 − lower (0 + 0)/2 = 1
+    # q4: upper (.5 + 1)/2 − lower 0 = 0.75
+    result = upper_lower_index(hand)
+    assert result.to_dict() == {"q1": 0.5, "q2": 0.0, "q3": 1.0, "q4": 0.75}
+
+
+def test_cronbach_alpha_by_hand(hand: pd.DataFrame) -> None:
+    """Is alpha k/(k−1)(1 − Σ item var / total var) with ddof=1?"""
+    # Item variances (ddof=1), binary p: n/(n−1)·p(1−p):
+    #   q1 6/5 · 5/6 · 1/6 = 1/6; q2 = q3 = 6/5 · 1/4 = 3/10;
+    #   q4: Σx² = 1.5, mean 1/3 → SS = 1.5 − 6/9 = 5/6 → var 1/6.  Σ = 1/6 + 3/10 + 3/10 + 1/6 = 14/15.
+    # Totals 4, 2.5, 2.5, 2, 2, 0: Σ = 13, Σx² = 36.5 → SS = 36.5 − 169/6 = 25/3 → var 5/3.
+    # alpha = 4/3 · (1 − (14/15)/(5/3)) = 4/3 · 11/25 = 44/75.
+    assert cronbach_alpha(hand) == pytest.approx(44 / 75, abs=1e-15)
+
+
+def test_corrected_item_total_by_hand(hand: pd.DataFrame) -> None:
+    """Is discrimination r(item, total of the other items), NaN for a constant item?"""
+    # q3 = 1,0,1,0,1,0; rest = total − q3 = 3, 2.5, 1.5, 2, 1, 0 (mean 5/3).
+    # Σ(x−x̄)(y−ȳ) = 0.5 · [(3 + 1.5 + 1) − (2.5 + 2 + 0)] = 0.5;  SSx = 6 · 0.25 = 1.5;
+    # SSy = 22.5 − 6 · 25/9 = 35/6  → r = 0.5 / √(1.5 · 35/6) = 0.5 / √(35/4) = 1/√35.
+    # q2 = 1,1,0,1,0,0; rest = 3, 1.5, 2.5, 1, 2, 0: the same sums → 1/√35.
+    result = corrected_item_total(hand.assign(q5=1.0))
+    assert result["q3"] == pytest.approx(1 / math.sqrt(35), abs=1e-15)
+    assert result["q2"] == pytest.approx(1 / math.sqrt(35), abs=1e-15)
+    assert math.isnan(result["q5"])
+    assert result.name == "discrimination"
+
+
+def test_group_size_ignores_float_noise() -> None:
+    """Is the 27 % group of 100 learners 27, though 0.27 × 100 is 27.000000000000004 in floats?"""
+    assert group_size(100, 0.27) == 27
+    assert group_size(6, 0.27) == 2
+    assert group_size(5, 0.5) == 3
+
+
+def test_upper_lower_fraction_must_be_a_share_of_half() -> None:
+    """Is a fraction outside (0, 0.5] refused?"""
+    with pytest.raises(ValueError, match="fraction"):
+        upper_lower_index(pd.DataFrame({"q1": [1.0, 0.0]}), fraction=0.6)
+
+
+def test_alpha_is_nan_when_undefined() -> None:
+    """Is alpha NaN for one item or for totals without variance?"""
+    assert math.isnan(cronbach_alpha(pd.DataFrame({"q1": [1.0, 0.0, 1.0]})))
+    assert math.isnan(cronbach_alpha(pd.DataFrame({"q1": [1.0, 0.0], "q2": [0.0, 1.0]})))
+
+
+# ---------------------------------------------------------------- agreement with pingouin and scipy
+@pytest.fixture(scope="module")
+def simulated() -> pd.DataFrame:
+    # 200 learners × 12 items from a logistic model: 8 binary items, 4 partial-credit items in quarters.
+    rng = np.random.default_rng(20240601)
+    ability = rng.normal(size=(200, 1))
+    difficulty = rng.normal(size=12)
+    p = 1 / (1 + np.exp(-(ability - difficulty)))
+    binary = (rng.random((200, 8)) < p[:, :8]).astype(float)
+    partial = rng.binomial(4, p[:, 8:]) / 4
+    index = pd.Index([f"L{i:03d}" for i in range(200)], name="learner")
+    return pd.DataFrame(np.hstack([binary, partial]), index=index, columns=[f"i{j:02d}" for j in range(12)])
+
+
+def test_alpha_agrees_with_pingouin(simulated: pd.DataFrame) -> None:
+    """Does alpha equal pingouin.cronbach_alpha on a 200 × 12 mixed matrix?"""
+    expected, _ci = pingouin.cronbach_alpha(data=simulated)
+    assert cronbach_alpha(simulated) == pytest.approx(expected, abs=1e-9)
+    assert 0.5 < expected < 1  # the simulated items do measure one trait
+
+
+def test_corrected_item_total_agrees_with_scipy(simulated: pd.DataFrame) -> None:
+    """Does each item's discrimination equal scipy's pearsonr(item, total − item)?"""
+    result = corrected_item_total(simulated)
+    total = simulated.sum(axis=1)
+    for item in simulated.columns:
+        expected = pearsonr(simulated[item], total - simulated[item]).statistic
+        assert result[item] == pytest.approx(expected, abs=1e-9), item
+
+
+def test_upper_lower_agrees_with_a_plain_sort(simulated: pd.DataFrame) -> None:
+    """Do the 27 % groups match a plain Python sort on (total, learner id)?"""
+    totals = simulated.sum(axis=1)
+    order = sorted(simulated.index, key=lambda learner: (totals[learner], learner))
+    lower, upper = order[:54], order[-54:]  # ceil(0.27 × 200) = 54
+    expected = simulated.loc[upper].mean() - simulated.loc[lower].mean()
+    pd.testing.assert_series_equal(upper_lower_index(simulated), expected.rename("ul_index"), rtol=0, atol=1e-12)
+
+
+# ---------------------------------------------------------------- score matrix and item table
+def test_score_matrix_keeps_submitted_learners_and_auto_graded_items() -> None:
+    """Are case questions, other chapters and unsubmitted learners left out, and NaN → 0 otherwise?"""
+    rows = [
+        # learner, chapter, question, type, points, score
+        ("u1", "jc01", "jc01-001", "single", 1.0, 1.5),  # extra credit → clipped to 1
+        ("u1", "jc01", "jc01-002", "multiple", 2.0, 1.0),  # partial credit → 0.5
+        ("u1", "jc01", "jc01-003", "case", 5.0, np.nan),
+        ("u2", "jc01", "jc01-001", "single", 1.0, 0.0),
+        ("u2", "jc01", "jc01-002", "multiple", 2.0, np.nan),  # submitted but not graded → 0
+        ("u2", "jc01", "jc01-003", "case", 5.0, 4.0),
+        ("u3", "jc01", "jc01-001", "single", 1.0, np.nan),  # no score at all → not a learner of jc01
+        ("u3", "jc01", "jc01-002", "multiple", 2.0, np.nan),
+        ("u4", "jc02", "jc02-001", "single", 1.0, 1.0),
+    ]
+    scores = pd.DataFrame(rows, columns=["learner", "chapter", "question", "type", "points", "score"])
+    expected = pd.DataFrame(
+        [[1.0, 0.5], [0.0, 0.0]],
+        index=pd.Index(["u1", "u2"], name="learner"),
+        columns=pd.Index(["jc01-001", "jc01-002"], name="question"),
+    )
+    pd.testing.assert_frame_equal(score_matrix(scores, "jc01"), expected)
+
+
+def test_item_table_flags() -> None:
+    """Does the item table carry the hand-derived flags for hard, easy, poor and negative items?"""
+    # Totals a 4, b 2, c 2, d 2, e 2, f 3. Σ(x−x̄)(y−ȳ) = Σxy − n·x̄·ȳ, y = rest = total − item.
+    # 001: rest 3,2,2,2,1,2 (ȳ 2); right a, e, f: 3 + 1 + 2 − 6·.5·2 = 0 → r = 0 → 区分度差 only
+    # 002: rest 3,2,2,2,2,2 (ȳ 13/6); cov 5 − 13/3 = 2/3, SSx 4/3, SSy 29 − 169/6 = 5/6 → r = 2/√10 ≈ .63
+    # 003: facility 1/6 < .20 → 过难; rest 3,2,2,2,2,3 (ȳ 7/3); cov 3 − 7/3 = 2/3, SSx 5/6, SSy 4/3 → r = 2/√10
+    # 004: facility 1 > .90 → 过易; constant → r NaN → no discrimination flag
+    # 005: rest 4,1,1,1,2,3 (ȳ 2); cov 3 − 6 = −3, SSx 1.5, SSy 8 → r = −3/√12 = −√3/2 → 区分度差 and 负区分
+    data = {
+        "jc02-001": [1, 0, 0, 0, 1, 1],
+        "jc02-002": [1, 0, 0, 0, 0, 1],
+        "jc02-003": [1, 0, 0, 0, 0, 0],
+        "jc02-004": [1, 1, 1, 1, 1, 1],
+        "jc02-005": [0, 1, 1, 1, 0, 0],
+    }
+    matrix = pd.DataFrame(data, index=pd.Index(list("abcdef"), name="learner"), dtype=float)
+    table = item_table(scores_from_matrix(matrix, "jc02"), "jc02")
+    assert list(table.columns) == ["question", "facility", "discrimination", "ul_index", "flags"]
+    assert dict(zip(table["question"], table["flags"], strict=True)) == {
+        "jc02-001": ("区分度差",),
+        "jc02-002": (),
+        "jc02-003": ("过难",),
+        "jc02-004": ("过易",),
+        "jc02-005": ("区分度差", "负区分"),
+    }
+    expected_r = [0.0, 2 / math.sqrt(10), 2 / math.sqrt(10), math.nan, -math.sqrt(3) / 2]
+    assert table["discrimination"].tolist() == pytest.approx(expected_r, abs=1e-15, nan_ok=True)
+    assert table["facility"].tolist() == pytest.approx([0.5, 1 / 3, 1 / 6, 1.0, 0.5], abs=1e-15)
+    # g = 2; order by (total, id): b, c, d, e, f, a → lower {b, c}, upper {f, a}.
+    assert table["ul_index"].tolist() == [1.0, 1.0, 0.5, 0.0, -1.0]
+    # Stricter bands flag the .63 items as well.
+    strict = item_table(scores_from_matrix(matrix, "jc02"), "jc02", Thresholds(poor_discrimination=0.7))
+    assert strict["flags"].tolist()[1:3] == [("区分度差",), ("过难", "区分度差")]
+
+
+def test_flag_bounds_are_strict() -> None:
+    """Are items exactly on a band edge left unflagged, and NaN statistics never flagged?"""
+    assert item_flags(0.20, 0.20) == ()
+    assert item_flags(0.90, 0.0) == ("区分度差",)
+    assert item_flags(0.5, math.nan) == ()
+    assert item_flags(0.19, -0.01) == ("过难", "区分度差", "负区分")
+
+
+def test_thresholds_are_frozen_with_the_usual_defaults() -> None:
+    """Are the default cut-offs .20/.90/.20/0 and immutable?"""
+    assert dataclasses.astuple(DEFAULT_THRESHOLDS) == (0.20, 0.90, 0.20, 0.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULT_THRESHOLDS.too_hard = 0.3  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- distractors
+@pytest.fixture
+def responses() -> pd.DataFrame:
+    rows = [
+        ("u1", "q1", "single", "B"),
+        ("u2", "q1", "single", "B"),
+        ("u3", "q1", "single", "A"),
+        ("u4", "q1", "single", None),  # unanswered: not a respondent
+        ("u5", "q1", "single", "B"),
+        ("u1", "q2", "multiple", ["A", "C"]),
+        ("u2", "q2", "multiple", ["A"]),
+        ("u3", "q2", "multiple", []),  # nothing ticked: not a respondent
+        ("u4", "q2", "multiple", ["A", "B", "C"]),
+        ("u5", "q2", "multiple", np.array(["C"])),  # as read back from parquet
+        ("u1", "q3", "truefalse", True),  # no options: ignored
+        ("u1", "q4", "single", None),
+    ]
+    return pd.DataFrame(rows, columns=["learner", "question", "type", "response"]).assign(chapter="jc01")
+
+
+OPTIONS = {
+    "q1": {"A": "甲", "B": "乙", "C": "丙", "D": "丁"},
+    "q2": {"A": "甲", "B": "乙", "C": "丙"},
+    "q4": {"A": "甲", "B": "乙"},
+}
+KEYS = {"q1": "B", "q2": ["A", "C"], "q4": "A"}
+
+
+def test_distractor_shares(responses: pd.DataFrame) -> None:
+    """Are shares counted over respondents only, and by inclusion for multiple choice?"""
+    # q1: 4 respondents: A 1, B 3, C 0, D 0.  q2: 4 respondents (u1, u2, u4, u5): A 3, B 1, C 3.
+    frame = distractors(responses, OPTIONS, KEYS)
+    assert list(frame.columns) == ["question", "option", "text", "share", "is_key", "n"]
+    got = {(q, o): (s, k, n) for q, o, s, k, n in frame[["question", "option", "share", "is_key", "n"]].itertuples(
+        index=False)}
+    assert {key: value for key, value in got.items() if key[0] != "q4"} == {
+        ("q1", "A"): (0.25, False, 4),
+        ("q1", "B"): (0.75, True, 4),
+        ("q1", "C"): (0.0, False, 4),
+        ("q1", "D"): (0.0, False, 4),
+        ("q2", "A"): (0.75, True, 4),
+        ("q2", "B"): (0.25, False, 4),
+        ("q2", "C"): (0.75, True, 4),
+    }
+    assert frame.loc[frame["question"] == "q1", "text"].tolist() == ["甲", "乙", "丙", "丁"]
+    q4 = frame[frame["question"] == "q4"]
+    assert q4["n"].tolist() == [0, 0] and q4["share"].isna().all()
+
+
+def test_nonfunctional_distractors(responses: pd.DataFrame) -> None:
+    """Are only wrong options chosen by fewer than 5 % (or the given share) flagged?"""
+    frame = distractors(responses, OPTIONS, KEYS)
+    labels = frame["question"] + frame["option"]
+    assert set(labels[nonfunctional_distractors(frame)["nonfunctional"]]) == {"q1C", "q1D"}
+    assert set(labels[nonfunctional_distractors(frame, min_share=0.3)["nonfunctional"]]) == {"q1A", "q1C", "q1D", "q2B"}
+
+
+def test_distractors_need_options_and_keys(responses: pd.DataFrame) -> None:
+    """Is a choice question without options or key reported rather than silently skipped?"""
+    with pytest.raises(KeyError, match="q2"):
+        distractors(responses, OPTIONS, {"q1": "B", "q4": "A"})

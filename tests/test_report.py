@@ -1,0 +1,58 @@
+"""Do the manager notebooks run headless on a simulated cohort, with every Chinese glyph present?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course import workflow
+from course.report import NOTEBOOKS, report
+from course.simulate import Settings, hand_grade, simulate
+from tests.conftest import MINI, CourseDir, make_course_dir
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[CourseDir, list[Path]]:
+    cd = make_course_dir(tmp_path_factory.mktemp("course"))
+    simulate(cd.root, cd.course, ["ch01"], Settings(learners=8, skip_chapter=0.0), progress=False)
+    workflow.autograde(cd.root, cd.course, ["ch01"], progress=False)
+    hand_grade(cd.root, cd.course, ["ch01"])
+    params = {"content": str(MINI), "roster_csv": str(cd.root / "roster.csv"), "level": "L4", "region": None,
+              "since": None, "until": None, "learner": None}
+    return cd, report(cd.root, params, out_dir=cd.root / "reports", progress=False)
+
+
+def test_every_notebook_renders_to_html(rendered: tuple[CourseDir, list[Path]]) -> None:
+    _, pages = rendered
+    assert [p.stem for p in pages] == list(NOTEBOOKS)
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "Traceback" not in html
+        # The fixture course has two areas: the drill-down shows a table where a radar needs three.
+        assert ("<img" in html) == (page.stem != "04_learner_drilldown")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_no_error_and_no_missing_glyph_warning(rendered: tuple[CourseDir, list[Path]], name: str) -> None:
+    cd, _ = rendered
+    nb = nbformat.read(cd.root / "reports" / f"{name}.ipynb", as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = json.dumps(outputs, ensure_ascii=False)
+    assert "Glyph" not in text and "missing from font" not in text
+    assert any("image/png" in o.get("data", {}) for o in outputs) == (name != "04_learner_drilldown")
+
+
+def test_parameters_reach_the_notebook(tmp_path: Path, rendered: tuple[CourseDir, list[Path]]) -> None:
+    """Does a cohort filter (region) and a level change what the overview reports?"""
+    cd, _ = rendered
+    roster = (cd.root / "roster.csv").read_text(encoding="utf-8").splitlines()
+    region = roster[1].split(",")[2]
+    params = {"content": str(MINI), "roster_csv": str(cd.root / "roster.csv"), "level": "L1", "region": region,
+              "since": None, "until": None, "learner": None}
+    (page,) = report(cd.root, params, out_dir=tmp_path, notebooks=("01_cohort_overview",), progress=False)
+    html = page.read_text(encoding="utf-8")
+    assert f"（地区：{region}）" in html and "一级（资深）" in html
