@@ -137,7 +137,8 @@ def stem_markdown(q: m.Question, number: int) -> str:
 
 def question_cells(q: m.Question, number: int) -> list[NotebookNode]:
     stem = _readonly_markdown(f"{q.id}-stem", stem_markdown(q, number))
-    show = f"quiz.show({q.id!r})"
+    # The first line is what JupyterLab shows of a hidden cell: say what it is, in Chinese.
+    show = f"# 第{number}题答题控件（答案自动保存）\nquiz.show({q.id!r})"
     if isinstance(q, m.CaseAnalysis):
         # A manually graded answer: the solution region is empty; the rubric stays in the content.
         source = f"{show}\n### BEGIN SOLUTION\n### END SOLUTION"

@@ -1,0 +1,150 @@
+"""Does a real click in JupyterLab reach the gradebook?
+
+A JupyterLab server runs the learner's fetched notebook; headless Chromium
+(Debian's package, driven by Playwright) runs the cells and clicks, types and
+selects like a learner. The answers file must hold each click at once, a
+browser reload must show the answers again, and after submit, collect and
+autograde the gradebook must hold the clicked answers' scores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nbgrader.api import Gradebook
+
+from course import learners, workflow
+from course.nbconfig import db_url
+from tests.conftest import CourseDir, make_course_dir
+
+CHROMIUM = shutil.which("chromium")
+if CHROMIUM is None and not os.environ.get("CI"):
+    pytest.skip("needs Debian's chromium (apt-get install chromium); CI installs it and never skips",
+                allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402 - only once chromium is known to be there
+
+LEARNER = "zhang.san"
+TOKEN = "browser-test"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CourseDir, Path, str]]:
+    cd = make_course_dir(tmp_path_factory.mktemp("course"))
+    workflow.generate(cd.root, ["ch01"])
+    workflow.release(cd.root, ["ch01"])
+    home = tmp_path_factory.mktemp("home")
+    learners.fetch(cd.root, "ch01", LEARNER, home)
+    port = _free_port()
+    bindir = str(Path(sys.executable).parent)
+    env = {**os.environ, "JUPYTERHUB_USER": LEARNER, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
+           "JUPYTER_CONFIG_DIR": str(tmp_path_factory.mktemp("jupyter-config"))}
+    log = (home.parent / "lab.log").open("w")
+    server = subprocess.Popen(
+        [f"{bindir}/jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={home}", "--LabApp.expose_app_in_browser=True"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"JupyterLab did not start; see {log.name}") from None
+                time.sleep(0.3)
+        yield cd, home, url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def _open_and_run(page: Any, url: str) -> None:
+    page.goto(f"{url}/lab/tree/ch01/ch01.ipynb?token={TOKEN}")
+    page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
+                           "?.connectionStatus === 'connected'", timeout=90_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_selector("textarea", timeout=90_000)  # the case question is the last widget drawn
+
+
+def _saved(home: Path, wanted: dict[str, Any], timeout: float = 15) -> dict[str, Any]:
+    """The answers file once it holds ``wanted`` (a click is saved at once, but over a websocket)."""
+    path = home / "ch01" / "ch01.answers.json"
+    deadline = time.monotonic() + timeout
+    answers: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        if path.exists():
+            answers = json.loads(path.read_text(encoding="utf-8"))["answers"]
+            if all(answers.get(k) == v for k, v in wanted.items()):
+                return answers
+        time.sleep(0.2)
+    return answers
+
+
+def test_clicks_are_saved_survive_a_reload_and_reach_the_gradebook(lab: tuple[CourseDir, Path, str]) -> None:
+    cd, home, url = lab
+    assert CHROMIUM, "chromium is not installed: .ci/run installs it with apt-get"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        _open_and_run(page, url)
+        page.get_by_label("5月17日", exact=False).check()                       # single choice
+        for text in ("产品", "价格", "渠道"):                                    # multiple choice
+            page.get_by_label(text, exact=False).check()
+        page.get_by_role("button", name="错误 ✗").click()                        # true/false
+        blanks = page.locator(".widget-text input")
+        blanks.nth(0).fill("基础电信业务")                                       # fill in the blanks
+        blanks.nth(1).fill("增值电信业务")
+        menus = page.locator(".widget-dropdown select")
+        for i, label in enumerate(("事前准备", "接近拜访", "把握情况")):          # ordering
+            menus.nth(i).select_option(label=next(o for o in menus.nth(i).locator("option").all_inner_texts()
+                                                  if o.endswith(label)))
+        for i, label in ((3, "优势"), (4, "劣势")):                               # matching
+            menus.nth(i).select_option(label=next(o for o in menus.nth(i).locator("option").all_inner_texts()
+                                                  if o.endswith(label)))
+        page.locator("textarea").fill("先倾听并致歉，再承诺处理时限并回访。")      # case analysis
+        wanted = {"ch01-001": "A", "ch01-002": ["A", "B", "D"], "ch01-003": False,
+                  "ch01-004": ["基础电信业务", "增值电信业务"], "ch01-005": ["B", "A", "C"],
+                  "ch01-006": {"1": "B", "2": "A"}, "ch01-007": "先倾听并致歉，再承诺处理时限并回访。"}
+        assert _saved(home, wanted) == wanted
+        page.screenshot(path=str(home.parent / "answered.png"))
+
+        # A browser reload (same kernel or a new one) shows the saved answers again.
+        page.reload()
+        _open_and_run(page, url)
+        assert page.get_by_label("5月17日", exact=False).is_checked()
+        assert page.get_by_label("渠道", exact=False).is_checked()
+        assert page.locator(".widget-text input").nth(1).input_value() == "增值电信业务"
+        assert "已作答 7 / 7 题" in page.locator(".widget-html").first.inner_text()
+        browser.close()
+
+    learners.submit(cd.root, "ch01", LEARNER, home)
+    workflow.collect(cd.root, ["ch01"])
+    report = workflow.autograde(cd.root, cd.course, ["ch01"], workers=1, progress=False)
+    assert report.graded == [(LEARNER, "ch01")]
+    with Gradebook(db_url(cd.root), course_id="kam-cert") as gb:
+        grades = {g.name: g.auto_score for g in gb.find_submission_notebook("ch01", "ch01", LEARNER).grades}
+    assert grades == {"setup": 0.0, "ch01-001": 2.0, "ch01-002": 3.0, "ch01-003": 1.0, "ch01-004": 2.0,
+                      "ch01-005": 3.0, "ch01-006": 2.0, "ch01-007": None}
