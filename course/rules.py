@@ -122,7 +122,7 @@ def question_problems(course: Course, q: m.Question, src: QuestionSource) -> lis
     if not re.fullmatch(r"[a-z0-9]+-\d{3}", q.id) or chapter != file_chapter:
         bad("id", f"id must be '{file_chapter}-NNN' (the chapter id, a dash and three digits): rename it")
     if chapter in course.chapters and q.section not in {s.id for s in course.chapters[chapter].sections}:
-        sections = ", ".join(s.id for s in course.chapters[chapter].sections)
+        sections = ", ".join(dict.fromkeys(s.id for s in course.chapters[chapter].sections))
         bad("section", f"section '{q.section}' is not a section of chapter '{chapter}': use one of {sections}")
     if q.area is not None and q.area not in course.leaf_areas:
         bad("area", f"area '{q.area}' does not exist: use one of {', '.join(course.leaf_areas)} or remove it")

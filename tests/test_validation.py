@@ -177,6 +177,53 @@ SCENARIOS = {
         [("questions/ch01.yaml", "    answer: [A, B, D]", "    answer: [A, B, D")],
         [f"{Q}:21: YAML syntax error: expected ',' or ']', but got ':'; fix the indentation or quoting"],
     ),
+    "weights-negative": (
+        [("weights.yaml", "L4: {basic.telecom: 70, legal.law: 30}", "L4: {basic.telecom: 110, legal.law: -10}")],
+        ["content/weights.yaml:4: level 'L4': weight of 'legal.law' is negative: use a value from 0 to 100"],
+    ),
+    "competency-unknown-category": (
+        [("competencies.yaml", "category: basic,", "category: social,")],
+        ["content/competencies.yaml:6: competency 'achievement': category 'social' does not exist: use one of basic"],
+    ),
+    "competency-unknown-level": (
+        [("competencies.yaml", "category_source: inferred}",
+          "category_source: inferred, behaviours: {guru: {summary: 无所不知}}}")],
+        ["content/competencies.yaml:6: competency 'achievement': level 'guru' does not exist: use one of junior"],
+    ),
+    "duplicate-section-id": (
+        [("syllabus.yaml", "- id: ch01-s2", "- id: ch01-s1")],
+        # the questions of the section that lost its id are reported too
+        [f"{Q}:24: question 'ch01-003': section 'ch01-s2' is not a section of chapter 'ch01': use one of ch01-s1",
+         f"{Q}:63: question 'ch01-007': section 'ch01-s2' is not a section of chapter 'ch01': use one of ch01-s1",
+         "content/syllabus.yaml:8: section 'ch01-s1': duplicate section id: rename one of them",
+         "content/syllabus.yaml:13: section 'ch01-s1': duplicate section id: rename one of them"],
+    ),
+    "question-without-type": (
+        [("questions/ch01.yaml", "    type: truefalse\n", "")],
+        [f"{Q}:23: question 'ch01-003': field 'type' has no type: add `type:` with one of single, multiple, "
+         "truefalse, blank, ordering, matching, case"],
+    ),
+    "multiple-key-twice": (
+        [("questions/ch01.yaml", "answer: [A, B, D]", "answer: [A, B, B]")],
+        [f"{Q}:20: question 'ch01-002': answer lists a key twice: list each key once"],
+    ),
+    "no-question-file": (
+        [("questions/ch01.yaml", "chapter: ch01", "chapter: ch01")],
+        ["content/questions/ch01.yaml:1: chapter 'ch01': has no question file: create it"],
+    ),
+    "file-without-chapter": (
+        [("questions/ch01.yaml", "chapter: ch01\n", "")],
+        [f"{Q}:1: field 'chapter' is missing: add `chapter: <chapter id>`"],
+    ),
+    "weights-unknown-level": (
+        [("weights.yaml", "  L1: {basic.telecom: 40, legal.law: 60}\n",
+          "  L1: {basic.telecom: 40, legal.law: 60}\n  L9: {basic.telecom: 40, legal.law: 60}\n")],
+        ["content/weights.yaml:6: level 'L9': is not a level of levels.yaml: use one of L4, L1"],
+    ),
+    "empty-question-list": (
+        [("questions/ch01.yaml", "questions:\n", "questions: []\nrest:\n")],
+        [f"{Q}:2: field 'questions' must be a non-empty list of questions"],
+    ),
     "missing-file": (
         [("levels.yaml", "pass_mark: 60", "pass_mark: 60")],
         [],
@@ -188,6 +235,8 @@ SCENARIOS = {
 def test_broken_content_is_reported_with_place_and_fix(tmp_path: Path, scenario: str) -> None:
     edits, expected = SCENARIOS[scenario]
     root = broken(tmp_path, edits)
+    if scenario == "no-question-file":
+        (root / "questions" / "ch01.yaml").rename(root / "questions" / "ch01.yaml.bak")
     with pytest.raises(ContentError) as caught:
         load_course(root)
     assert [str(p) for p in caught.value.problems] == expected
@@ -200,6 +249,14 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
         load_course(root)
     assert [str(p) for p in caught.value.problems] == [
         "content/levels.yaml:1: file is missing: restore it from version control"]
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    root = broken(tmp_path, [])
+    (root / "questions" / "ch01.yaml").write_bytes("chapter: ch01\n# 注释\n".encode("gb18030"))
+    with pytest.raises(ContentError) as caught:
+        load_course(root)
+    assert [str(p) for p in caught.value.problems] == [f"{Q}:1: file is not UTF-8 text: save it as UTF-8"]
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
