@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from course import model as m
+from course import rules, yamlsrc
 from course.errors import ContentError, Problem
 from course.yamlsrc import Located, Path_, load
 
@@ -79,11 +80,20 @@ class Course:
         return {leaf.id: top for top in self.areas.areas for leaf in _leaves(top)}
 
     @cached_property
+    def seed_index(self) -> str:
+        """The seed text as provenance quotes are compared with it (NFKC, no whitespace)."""
+        return rules.normalise_quote(self.seed_text)
+
+    @cached_property
     def by_id(self) -> dict[str, m.Question]:
         return {q.id: q for q in self.questions}
 
     def questions_of(self, chapter_id: str) -> list[m.Question]:
         return [q for q in self.questions if q.chapter == chapter_id]
+
+    def display(self, name: str) -> str:
+        """How errors name the content file ``name`` (e.g. ``questions/jc01.yaml``)."""
+        return display_path(self.root, self.root / name)
 
     def levels_of(self, question: m.QuestionBase) -> list[str]:
         return list(question.levels) if question.levels else [lv.id for lv in self.levels.levels]
@@ -101,9 +111,7 @@ def _leaves(area: m.Area) -> Iterator[m.Area]:
 
 # ---------------------------------------------------------------- reading
 def display_path(root: Path, path: Path) -> str:
-    # Shipped content is named from the repo root (course/content/...), a custom one from its parent.
-    base = root.parent.parent if root.resolve() == DEFAULT_CONTENT.resolve() else root.parent
-    return path.relative_to(base).as_posix()
+    return yamlsrc.display_path(root, path, DEFAULT_CONTENT)
 
 
 def _read(path: Path, display: str, problems: list[Problem]) -> Located | None:
@@ -202,8 +210,6 @@ def _read_questions(
 
 def load_course(root: Path | None = None, *, check: bool = True) -> Course:
     """Load and validate the content at ``root``; raise :class:`ContentError` listing every problem."""
-    from course import rules  # rules import Course for typing only
-
     root = Path(root) if root is not None else content_root()
     problems: list[Problem] = []
 

@@ -102,12 +102,6 @@ def _competencies(course: Course, located: Located) -> Iterator[Problem]:
                               f"level '{level}' does not exist: use one of {', '.join(sorted(levels))}")
 
 
-def _display(course: Course, name: str) -> str:
-    from course.loader import display_path
-
-    return display_path(course.root, course.root / name)
-
-
 # ---------------------------------------------------------------- questions
 def question_problems(course: Course, q: m.Question, src: QuestionSource) -> list[Problem]:
     subject = f"question '{q.id}'"
@@ -200,21 +194,12 @@ def _provenance(course: Course, q: m.Question) -> Iterator[tuple[str, tuple[str,
     if prov.source in ("seed", "seed-derived"):
         if not prov.quote:
             yield f"source '{prov.source}' needs a quote: copy the passage from seed.txt into `quote:`", ()
-        elif course.seed_text and normalise_quote(prov.quote) not in _seed_index(course):
+        elif course.seed_text and normalise_quote(prov.quote) not in course.seed_index:
             yield ("quote is not in seed.txt: copy the passage verbatim (whitespace and full/half width "
                    "do not matter)"), ("quote",)
     if prov.items and prov.source == "general":
         yield "a seed exam/knowledge-base item cannot have source 'general': use 'seed' or 'seed-derived'", ()
 
-
-_SEED_CACHE: dict[int, str] = {}
-
-
-def _seed_index(course: Course) -> str:
-    key = id(course.seed_text)
-    if key not in _SEED_CACHE:
-        _SEED_CACHE[key] = normalise_quote(course.seed_text)
-    return _SEED_CACHE[key]
 
 
 # ---------------------------------------------------------------- coverage
@@ -222,7 +207,7 @@ def _coverage(course: Course, file_chapters: set[str], incomplete: set[str]) -> 
     minimum = course.settings.min_questions_per_chapter
     counts = Counter(q.chapter for q in course.questions)
     for chapter in course.chapters.values():
-        file = _display(course, f"questions/{chapter.id}.yaml")
+        file = course.display(f"questions/{chapter.id}.yaml")
         if chapter.id not in file_chapters:
             yield Problem(file, 1, f"chapter '{chapter.id}'", "has no question file: create it")
             continue
@@ -237,5 +222,5 @@ def _coverage(course: Course, file_chapters: set[str], incomplete: set[str]) -> 
                 yield Problem(file, 1, f"chapter '{chapter.id}'",
                               f"section '{section.id}' ({section.title}) has no question: add at least one")
     for chapter_id in sorted(file_chapters - set(course.chapters)):
-        yield Problem(_display(course, f"questions/{chapter_id}.yaml"), 1, f"chapter '{chapter_id}'",
+        yield Problem(course.display(f"questions/{chapter_id}.yaml"), 1, f"chapter '{chapter_id}'",
                       "is not a chapter of syllabus.yaml: add it to the syllabus or rename the file")

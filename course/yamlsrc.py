@@ -55,6 +55,12 @@ def _str_keys(value: Any) -> Any:
     return value
 
 
+def display_path(root: Path, path: Path, shipped: Path) -> str:
+    """How errors name a content file: from the repo root for the shipped content, else from its parent."""
+    base = root.parent.parent if root.resolve() == shipped.resolve() else root.parent
+    return path.relative_to(base).as_posix()
+
+
 def load(path: Path, display: str) -> Located:
     """Parse ``path``; raise ``yaml.YAMLError`` (with a mark) on bad syntax."""
     text = path.read_text(encoding="utf-8")

@@ -21,16 +21,17 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from course.analytics.fonts import use_cjk_font
+from course.analytics.items import DEFAULT_THRESHOLDS
 
 MASTERY_COLOR = "#2f6db5"
 WEIGHT_COLOR = "#f0a030"
 ALERT_COLOR = "#c0392b"
 NEUTRAL_COLOR = "#7f8c8d"
 
-# the usual item-analysis rules (same defaults as course.analytics.items.Thresholds)
-FACILITY_LOW = 0.20
-FACILITY_HIGH = 0.90
-DISCRIMINATION_MIN = 0.20
+# the item-analysis thresholds are the ones items.py flags with
+FACILITY_LOW = DEFAULT_THRESHOLDS.too_hard
+FACILITY_HIGH = DEFAULT_THRESHOLDS.too_easy
+DISCRIMINATION_MIN = DEFAULT_THRESHOLDS.poor_discrimination
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
