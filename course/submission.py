@@ -9,7 +9,7 @@ that names the file and the fix — never a silent zero.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,8 @@ def score_answers(questions: list[m.Question], answers: dict[str, Any]) -> dict[
         width = public_spec(q, number).get("width")
         problem = check_shape(q.type, response, width)
         if problem:
-            out[q.id] = Scored(q.id, response, 0.0, f"answer of {q.id} ignored: {problem}")
+            out[q.id] = Scored(q.id, response, 0.0, f"answer of {q.id} scored 0: {problem}; the widgets never "
+                               "save this, so the file was altered: ask the learner to answer again")
         elif isinstance(q, m.CaseAnalysis):
             out[q.id] = Scored(q.id, response, None if is_answered(response) else 0.0)
         else:
@@ -87,9 +88,15 @@ def score_answers(questions: list[m.Question], answers: dict[str, Any]) -> dict[
 
 
 def score_submission(folder: Path, student: str, chapter: str, questions: list[m.Question]) -> SubmissionScores:
+    """Trusted scores of one submission; every problem names the answers file."""
+    path = answers_path(folder, chapter)
     try:
-        answers = read_answers_file(answers_path(folder, chapter), chapter)
+        answers = read_answers_file(path, chapter)
     except SubmissionError as exc:
         zero = {q.id: Scored(q.id, None, 0.0, str(exc)) for q in questions}
         return SubmissionScores(student, chapter, zero, str(exc))
-    return SubmissionScores(student, chapter, score_answers(questions, answers))
+    scored = {
+        qid: replace(result, problem=f"{path}: {result.problem}") if result.problem else result
+        for qid, result in score_answers(questions, answers).items()
+    }
+    return SubmissionScores(student, chapter, scored)

@@ -120,9 +120,8 @@ def autograde(root: Path, course: Course, chapters: Iterable[str] | None = None,
     report = AutogradeReport()
     bar = tqdm(total=len(tasks), desc="autograde", unit="nb", disable=not progress)
     if workers <= 1:
-        outcomes = (_autograde_one(str(root), s, c) for s, c in tasks)
-        for outcome in outcomes:
-            _record(report, outcome)
+        for student, chapter in tasks:
+            _record(report, _autograde_one(str(root), student, chapter))
             bar.update()
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:

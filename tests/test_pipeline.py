@@ -158,7 +158,9 @@ def test_damaged_submissions_are_reported_with_file_and_fix(graded: Any) -> None
             "ask the learner to resubmit") in report.problems
     link = cd.root / "submitted" / "symlinked-answers" / CH / "ch01.answers.json"
     assert f"{link}: is a symbolic link, not the learner's answers: ask the learner to resubmit" in report.problems
-    assert ("answer of ch01-001 ignored: a single answer cannot be list ['A']") in report.problems
+    wrong = cd.root / "submitted" / "wrong-types" / CH / "ch01.answers.json"
+    assert (f"{wrong}: answer of ch01-001 scored 0: a single answer cannot be list ['A']; the widgets never save "
+            "this, so the file was altered: ask the learner to answer again") in report.problems
 
 
 def test_a_symlinked_file_never_reaches_the_graded_copy(graded: Any) -> None:
