@@ -244,8 +244,8 @@ def load_course(root: Path | None = None, *, check: bool = True) -> Course:
         sources=sources, files=files, seed_text=seed_text,
     )
     if check:
-        files = {p.stem for p in (root / "questions").glob("*.yaml")}
-        problems.extend(rules.check(course, files, incomplete))
+        question_files = {p.stem for p in (root / "questions").glob("*.yaml")}
+        problems.extend(rules.check(course, question_files, incomplete))
     if problems:
         raise ContentError(problems)
     return course

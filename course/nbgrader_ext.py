@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from traitlets import Bool
@@ -18,7 +20,8 @@ class StripGraderOnly(Preprocessor):
 
     enabled = Bool(True)  # nbconvert preprocessors are off unless enabled
 
-    def preprocess_cell(self, cell, resources, index):  # type: ignore[no-untyped-def]
+    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
+                        index: int) -> tuple[NotebookNode, dict[str, Any]]:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not is_grader_only(o)]
         return cell, resources

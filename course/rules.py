@@ -131,8 +131,8 @@ def question_problems(course: Course, q: m.Question, src: QuestionSource) -> lis
     for message, field in _type_problems(q):
         bad(field, message)
     for field, text in _texts(q):
-        if KANGXI.search(text):
-            char = KANGXI.search(text).group()  # type: ignore[union-attr]
+        if found := KANGXI.search(text):
+            char = found.group()
             fixed = unicodedata.normalize("NFKC", char)
             bad(field, f"contains the Kangxi radical '{char}' (U+{ord(char):04X}): write '{fixed}' instead")
     out += [Problem(src.file, src.line("provenance", *f), subject, msg) for msg, f in _provenance(course, q)]

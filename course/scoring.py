@@ -70,7 +70,8 @@ def is_answered(response: Any) -> bool:
 
 def score(spec: dict[str, Any], response: Any) -> float:
     """Points earned by ``response`` under ``spec`` (0 for no or malformed answer)."""
-    kind, points, key = spec["type"], float(spec["points"]), spec.get("answer")
+    kind, points = spec["type"], float(spec["points"])
+    key: Any = spec.get("answer")
     width = len(key) if isinstance(key, list) else len(spec.get("blanks") or []) or None
     if kind == "case" or not is_answered(response) or check_shape(kind, response, width):
         return 0.0

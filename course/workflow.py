@@ -165,7 +165,8 @@ def _record(report: AutogradeReport, outcome: tuple[str, str, bool, str]) -> Non
 def feedback(root: Path, chapters: Iterable[str], students: Iterable[str] | None = None) -> None:
     """Generate feedback (hidden tests and rubrics stripped) and release it to learners."""
     api = nbgrader_api(root)
+    targets: list[str | None] = list(students) if students else [None]  # None: every learner
     for chapter in chapters:
-        for student in students or [None]:
+        for student in targets:
             _check(api.generate_feedback(chapter, student), f"generate_feedback {chapter}")
             _check(api.release_feedback(chapter, student), f"release_feedback {chapter}")

@@ -1,4 +1,4 @@
-"""Is the code ruff-clean (the project's lint rules live in pyproject.toml)?"""
+"""Is the code ruff-clean and type-checked (the rules live in pyproject.toml)?"""
 
 from __future__ import annotations
 
@@ -12,4 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_ruff_finds_nothing() -> None:
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "course", "tests"], cwd=ROOT,
                             capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing_in_the_package() -> None:
+    result = subprocess.run([sys.executable, "-m", "mypy", "course"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -12,12 +12,14 @@ facility and discrimination as proportions (0–1), weighted scores on 0–100.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.projections.polar import PolarAxes
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from course.analytics.fonts import use_cjk_font
@@ -117,7 +119,7 @@ def priority_pareto(priority_frame: pd.DataFrame) -> Figure:
     share.yaxis.set_major_formatter(PercentFormatter(100))
     share.set_ylabel("累计占比")
     handles = ax.get_legend_handles_labels()[0] + share.get_legend_handles_labels()[0]
-    ax.legend(handles, [h.get_label() for h in handles], loc="center right", fontsize=9)
+    ax.legend(handles, [str(h.get_label()) for h in handles], loc="center right", fontsize=9)
     return fig
 
 
@@ -135,7 +137,7 @@ def score_distribution(weighted: pd.Series, pass_mark: float, level_title: str) 
     if scores.empty:
         _no_data(ax, title)
         return fig
-    ax.hist(scores, bins=np.arange(0, 105, 5), color=MASTERY_COLOR, edgecolor="white")
+    ax.hist(scores, bins=list(range(0, 105, 5)), color=MASTERY_COLOR, edgecolor="white")
     ax.axvline(pass_mark, color=ALERT_COLOR, linestyle="--", linewidth=2, label=f"及格线 {pass_mark:g} 分")
     passed = int((scores >= pass_mark).sum())
     ax.text(0.02, 0.95, f"通过率 {passed / len(scores):.1%}（{passed}/{len(scores)} 人）", transform=ax.transAxes,
@@ -229,7 +231,7 @@ def radar(learner_values: Sequence[float], cohort_values: Sequence[float], label
     angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False)
     closed = np.append(angles, angles[0])  # repeat the first point to close the polygon
     fig = Figure(figsize=(6.0, 6.0), layout="constrained")
-    ax = fig.add_subplot(projection="polar")
+    ax = cast(PolarAxes, fig.add_subplot(projection="polar"))
     ax.set_theta_offset(np.pi / 2)  # first area at the top, then clockwise
     ax.set_theta_direction(-1)
     for values, color, name in ((cohort, NEUTRAL_COLOR, "学员平均"), (learner, MASTERY_COLOR, "本人")):
