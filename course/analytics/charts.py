@@ -243,8 +243,8 @@ def radar(learner_values: Sequence[float], cohort_values: Sequence[float], label
     ax.set_yticks([0.2, 0.4, 0.6, 0.8, 1.0])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0%}"))
     ax.tick_params(axis="y", labelsize=7)
-    ax.set_title(title, pad=20)
-    ax.legend(loc="upper right", bbox_to_anchor=(1.15, 1.1), fontsize=9)
+    ax.set_title(title, pad=28)  # room for the top axis label
+    ax.legend(loc="lower right", bbox_to_anchor=(1.12, -0.08), fontsize=9)  # clear of the title
     return fig
 
 
