@@ -200,12 +200,17 @@ def notebook_path(source_dir: Path, chapter_id: str) -> Path:
     return source_dir / chapter_id / f"{chapter_id}.ipynb"
 
 
+def notebook_text(course: Course, chapter_id: str) -> str:
+    """The exact file text of one source notebook (sorted keys, trailing newline)."""
+    return nbformat.writes(chapter_notebook(course, chapter_id)) + "\n"
+
+
 def write_sources(course: Course, source_dir: Path, chapters: Iterable[str] | None = None) -> list[Path]:
     """Write the source notebooks; only files whose text changed are touched."""
     written = []
     for chapter_id in chapters or course.chapters:
         path = notebook_path(source_dir, chapter_id)
-        text = nbformat.writes(chapter_notebook(course, chapter_id)) + "\n"
+        text = notebook_text(course, chapter_id)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -215,9 +220,9 @@ def write_sources(course: Course, source_dir: Path, chapters: Iterable[str] | No
 
 def stale_sources(course: Course, source_dir: Path) -> list[Path]:
     """Source notebooks that differ from what the content would build now."""
-    return [
-        notebook_path(source_dir, c) for c in course.chapters
-        if not notebook_path(source_dir, c).exists()
-        or notebook_path(source_dir, c).read_text(encoding="utf-8")
-        != nbformat.writes(chapter_notebook(course, c)) + "\n"
-    ]
+    stale = []
+    for chapter_id in course.chapters:
+        path = notebook_path(source_dir, chapter_id)
+        if not path.exists() or path.read_text(encoding="utf-8") != notebook_text(course, chapter_id):
+            stale.append(path)
+    return stale

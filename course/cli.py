@@ -223,14 +223,16 @@ def report(
     """Run the analytics notebooks headless (papermill) and write HTML reports for managers."""
     from course.errors import WorkflowError
     from course.loader import load_course
+    from course.report import parameters
     from course.report import report as run
 
     course = load_course(content)
     if level not in course.weights.tables:
         raise WorkflowError(f"unknown level '{level}': use one of {', '.join(course.weights.tables)}")
     roster = roster or (root / "roster.csv" if (root / "roster.csv").exists() else None)
-    params = {"content": str(content) if content else None, "roster_csv": str(roster.resolve()) if roster else None,
-              "level": level, "region": region, "since": since, "until": until, "learner": learner}
+    params = parameters(content=str(content) if content else None,
+                        roster_csv=str(roster.resolve()) if roster else None,
+                        level=level, region=region, since=since, until=until, learner=learner)
     pages = run(root, params, out)
     for page in pages:
         typer.echo(f"wrote {page}")
@@ -247,6 +249,7 @@ def demo(
     from course import workflow
     from course.build import write_sources
     from course.loader import load_course
+    from course.report import parameters
     from course.report import report as run_report
     from course.simulate import Settings
     from course.simulate import hand_grade as run_hand_grade
@@ -260,8 +263,7 @@ def demo(
     result = workflow.autograde(root, course, DEMO_CHAPTERS)
     typer.echo(f"3/5 autograde: {len(result.graded)} notebook(s), {len(result.failed)} failed")
     typer.echo(f"4/5 hand-grade: {run_hand_grade(root, course, DEMO_CHAPTERS)} case answer(s)")
-    pages = run_report(root, {"content": None, "roster_csv": str(root / "roster.csv"), "level": "L4",
-                              "region": None, "since": None, "until": None, "learner": None})
+    pages = run_report(root, parameters(roster_csv=str(root / "roster.csv")))
     typer.echo(f"5/5 report: {len(pages)} page(s)")
     typer.echo(f"Report: {pages[0]}")
 

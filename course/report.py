@@ -17,6 +17,14 @@ ANALYTICS = Path(__file__).resolve().parents[1] / "analytics"
 NOTEBOOKS = ("01_cohort_overview", "02_knowledge_gaps", "03_item_analysis", "04_learner_drilldown")
 
 
+def parameters(*, content: str | None = None, roster_csv: str | None = None, level: str = "L4",
+               region: str | None = None, since: str | None = None, until: str | None = None,
+               learner: str | None = None) -> dict[str, Any]:
+    """The papermill parameters every analytics notebook declares (besides ``course_root``)."""
+    return {"content": content, "roster_csv": roster_csv, "level": level, "region": region,
+            "since": since, "until": until, "learner": learner}
+
+
 def analytics_dir() -> Path:
     if not ANALYTICS.is_dir():
         raise CourseError(f"{ANALYTICS} is missing: the analytics notebooks ship in the repository's analytics/ "

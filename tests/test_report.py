@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from course import workflow
-from course.report import NOTEBOOKS, report
+from course.report import NOTEBOOKS, parameters, report
 from course.simulate import Settings, hand_grade, simulate
 from tests.conftest import MINI, CourseDir, make_course_dir
 
@@ -20,8 +20,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[CourseDir, list[
     simulate(cd.root, cd.course, ["ch01"], Settings(learners=8, skip_chapter=0.0), progress=False)
     workflow.autograde(cd.root, cd.course, ["ch01"], progress=False)
     hand_grade(cd.root, cd.course, ["ch01"])
-    params = {"content": str(MINI), "roster_csv": str(cd.root / "roster.csv"), "level": "L4", "region": None,
-              "since": None, "until": None, "learner": None}
+    params = parameters(content=str(MINI), roster_csv=str(cd.root / "roster.csv"))
     return cd, report(cd.root, params, out_dir=cd.root / "reports", progress=False)
 
 
@@ -51,8 +50,21 @@ def test_parameters_reach_the_notebook(tmp_path: Path, rendered: tuple[CourseDir
     cd, _ = rendered
     roster = (cd.root / "roster.csv").read_text(encoding="utf-8").splitlines()
     region = roster[1].split(",")[2]
-    params = {"content": str(MINI), "roster_csv": str(cd.root / "roster.csv"), "level": "L1", "region": region,
-              "since": None, "until": None, "learner": None}
+    params = parameters(content=str(MINI), roster_csv=str(cd.root / "roster.csv"), level="L1", region=region)
     (page,) = report(cd.root, params, out_dir=tmp_path, notebooks=("01_cohort_overview",), progress=False)
     html = page.read_text(encoding="utf-8")
     assert f"（地区：{region}）" in html and "一级（资深）" in html
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_each_notebook_declares_exactly_the_report_parameters(name: str) -> None:
+    import ast
+
+    from course.report import analytics_dir
+
+    nb = nbformat.read(analytics_dir() / f"{name}.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    declared = {t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign) for t in node.targets
+                if isinstance(t, ast.Name)}
+    assert declared == {"course_root", *parameters()}
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # committed clean
