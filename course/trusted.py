@@ -85,19 +85,17 @@ def graded_outputs(q: m.Question, result: Scored) -> list[nbformat.NotebookNode]
     ]
 
 
-def apply(db_url: str, course_id: str, autograded_nb: Path, questions: list[m.Question],
-          scores: SubmissionScores) -> None:
-    """Write ``scores`` to the gradebook and the autograded notebook of one submission."""
+def apply(gb: Gradebook, autograded_nb: Path, questions: list[m.Question], scores: SubmissionScores) -> None:
+    """Write ``scores`` to the (open) gradebook and the autograded notebook of one submission."""
     by_id = {q.id: q for q in questions}
-    with Gradebook(db_url, course_id=course_id) as gb:
-        for qid, result in scores.scored.items():
-            try:
-                grade = gb.find_grade(qid, scores.chapter, scores.chapter, scores.student)
-            except MissingEntry:
-                continue  # nbgrader could not grade this notebook at all; its own log says why
-            grade.auto_score = result.score
-            grade.needs_manual_grade = result.score is None
-        gb.db.commit()
+    for qid, result in scores.scored.items():
+        try:
+            grade = gb.find_grade(qid, scores.chapter, scores.chapter, scores.student)
+        except MissingEntry:
+            continue  # nbgrader could not grade this notebook at all; its own log says why
+        grade.auto_score = result.score
+        grade.needs_manual_grade = result.score is None
+    gb.db.commit()
     if not autograded_nb.exists():
         return
     nb = nbformat.read(autograded_nb, as_version=4)

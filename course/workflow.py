@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from tqdm import tqdm
 
@@ -130,15 +131,16 @@ def autograde(root: Path, course: Course, chapters: Iterable[str] | None = None,
                 _record(report, future.result())
                 bar.update()
     bar.close()
-    url, course_id = db_url(root), course_config(root).CourseDirectory.course_id
     for student, chapter in tasks:
         report.problems += _drop_linked_copies(root, student, chapter)
-    for (student, chapter), scores in sorted(trusted_scores.items()):
-        if scores.error:
-            report.problems.append(scores.error)
-        report.problems += [r.problem for r in scores.scored.values() if r.problem and not scores.error]
-        nb = root / "autograded" / student / chapter / f"{chapter}.ipynb"
-        trusted.apply(url, course_id, nb, course.questions_of(chapter), scores)
+    # One gradebook connection for the whole trusted step, not one per submission.
+    with Gradebook(db_url(root), course_id=course_config(root).CourseDirectory.course_id) as gb:
+        for (student, chapter), scores in sorted(trusted_scores.items()):
+            if scores.error:
+                report.problems.append(scores.error)
+            report.problems += [r.problem for r in scores.scored.values() if r.problem and not scores.error]
+            nb = root / "autograded" / student / chapter / f"{chapter}.ipynb"
+            trusted.apply(gb, nb, course.questions_of(chapter), scores)
     return report
 
 
