@@ -128,24 +128,38 @@ def collect(chapters: ChaptersArg = None, content: ContentOpt = None, root: Root
     typer.echo(f"collected {len(selected)} assignment(s).")
 
 
+def print_grading_summary(report: Any) -> None:
+    """What a grading run did: graded, failed (who and why), waiting for hand grading."""
+    for problem in report.problems:
+        typer.echo(f"Warning: {problem}", err=True)
+    for (student, chapter), error in sorted(report.failed.items()):
+        typer.echo(f"Error: learner {student}, {chapter}: not graded: {error}", err=True)
+    for student, qid in sorted(report.rereview):
+        typer.echo(f"Warning: learner {student} changed the answer to {qid} after it was hand-graded: "
+                   "the grade is kept and flagged for review in formgrader", err=True)
+    waiting = len(report.pending_manual)
+    typer.echo(f"graded {len(report.graded)} submission(s); failed {len(report.failed)}"
+               + (f" ({', '.join(f'{s}/{c}' for s, c in sorted(report.failed))})" if report.failed else "")
+               + f"; waiting for hand grading {waiting} answer(s)"
+               + (" (grade them in formgrader)" if waiting else "")
+               + f"; {report.rows_written} gradebook row(s) written.")
+    if report.log_file:
+        typer.echo(f"details: {report.log_file}")
+
+
 @app.command()
 @reports_errors
 def autograde(
     chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
-    student: Annotated[list[str] | None, typer.Option("--student", help="Only these learners.")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-j", help="Worker processes (default 2).")] = 2,
+    student: Annotated[list[str] | None, typer.Option("--student", help="Only these learners (repeatable).")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Worker processes.")] = 2,
 ) -> None:
-    """Autograde all submissions in parallel, then put trusted quiz scores into the gradebook."""
+    """Grade the submitted answers files into nbgrader's gradebook; no learner code runs."""
     from course import workflow
 
     course, selected = _chapters(content, chapters)
     report = workflow.autograde(root, course, selected, student, workers=workers)
-    for problem in report.problems:
-        typer.echo(f"Warning: {problem}", err=True)
-    for (s, c), error in sorted(report.failed.items()):
-        typer.echo(f"Error: autograde of {c} for {s} failed: {error}", err=True)
-    typer.echo(f"autograded {len(report.graded)} notebook(s); {len(report.failed)} failed; "
-               f"{len(report.problems)} answer problem(s).")
+    print_grading_summary(report)
     if report.failed:
         raise typer.Exit(1)
 
@@ -261,7 +275,10 @@ def demo(
     run_simulate(root, course, DEMO_CHAPTERS, Settings(learners=learners))
     typer.echo(f"2/5 simulate: {learners} learners submitted {', '.join(DEMO_CHAPTERS)}")
     result = workflow.autograde(root, course, DEMO_CHAPTERS)
-    typer.echo(f"3/5 autograde: {len(result.graded)} notebook(s), {len(result.failed)} failed")
+    typer.echo(f"3/5 autograde: {len(result.graded)} submission(s) graded, {len(result.failed)} failed")
+    if result.failed:
+        print_grading_summary(result)
+        raise typer.Exit(1)
     typer.echo(f"4/5 hand-grade: {run_hand_grade(root, course, DEMO_CHAPTERS)} case answer(s)")
     pages = run_report(root, parameters(roster_csv=str(root / "roster.csv")))
     typer.echo(f"5/5 report: {len(pages)} page(s)")

@@ -24,6 +24,17 @@ FEEDBACK_PREPROCESSORS = [
 ]
 
 
+# Plain `nbgrader autograde` grades the answers files too: no kernel, no learner code (course.grading).
+GRADE_WITHOUT_KERNEL = {
+    "sanitize_preprocessors": ["course.grading.preprocessors.GradeFromAnswers"],
+    "autograde_preprocessors": [
+        "course.grading.preprocessors.SaveTrustedGrades",
+        "nbgrader.preprocessors.AssignLatePenalties",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ],
+}
+
+
 def db_url(root: Path) -> str:
     return os.environ.get("COURSE_DB_URL") or f"sqlite:///{(root / 'gradebook' / 'gradebook.db').resolve()}"
 
@@ -46,10 +57,19 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.OverwriteCells.add_missing_cells = True
     c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    if os.environ.get("COURSE_EXECUTE") != "1":  # set only by `course autograde --execute`
+        for name, steps in GRADE_WITHOUT_KERNEL.items():
+            c.Autograde[name] = list(steps)
     c.Execute.timeout = 120
     c.Execute.interrupt_on_timeout = True
     return c
 
 
 def course_config(root: Path) -> Config:
+    """The course folder's own ``nbgrader_config.py`` (an instructor's settings included), as nbgrader reads it."""
+    path = root.resolve() / "nbgrader_config.py"
+    if path.is_file():
+        from traitlets.config.loader import PyFileConfigLoader
+
+        return PyFileConfigLoader(path.name, str(path.parent)).load_config()
     return configure(Config(), root)
