@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import nbformat
@@ -21,6 +20,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from course import workflow
+from course.errors import WorkflowError
 from course.grading import grader
 from course.grading.notebook import score_of_cell
 from course.loader import load_course
@@ -190,6 +190,7 @@ def test_eight_workers_on_a_fresh_gradebook_lose_nothing_five_times(tmp_path: Pa
 CRASH = """
 import os, signal, sys
 from pathlib import Path
+from course.errors import WorkflowError
 from course.grading import grader
 from course.loader import load_course
 grader.BATCH, grader.CHUNK = 10, 5
@@ -294,7 +295,6 @@ def test_an_unknown_question_id_in_the_released_notebook_is_named(tmp_path: Path
     nb["metadata"]["course"]["questions"].append("zz99-001")
     released.write_text(json.dumps(nb), encoding="utf-8")
     place_submission(cd.root, "a", "ch01", ALL_CORRECT)
-    with pytest.raises(Exception, match=textwrap.dedent(
-            r"asks zz99-001, which the course content does not have")):
+    with pytest.raises(WorkflowError, match="asks zz99-001, which the course content does not have"):
         _grade(cd)
     assert os.path.exists(released)

@@ -95,19 +95,36 @@ def discover(root: Path, assignments: Iterable[str] | None = None,
     return found, failed
 
 
-def read_timestamp(folder: Path) -> tuple[dt.datetime | None, bytes | None]:
-    """The submission time nbgrader's exchange wrote (naive UTC), and the file's bytes."""
-    path = folder / "timestamp.txt"
+def _small_file(path: Path, limit: int = 200) -> bytes | None:
+    """A small file nbgrader's exchange wrote; None if absent. Links and non-files are refused."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
-        return None, None
+        return None
     except OSError as exc:
         raise CourseError(f"{path} cannot be read ({exc.strerror}): run `course collect --update` again") from None
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
             raise CourseError(f"{path} is not a regular file: run `course collect` again")
-        raw = fh.read(200)
+        return fh.read(limit)
+
+
+def read_secret(folder: Path) -> bytes | None:
+    """``submission_secret.txt``: nbgrader's exchange writes it; ``release_feedback`` needs it."""
+    path = folder / "submission_secret.txt"
+    raw = _small_file(path, 200)
+    if raw is not None and (len(raw) > 128 or not raw.strip().isascii() or not raw.strip().isalnum()):
+        raise CourseError(f"{path} is not nbgrader's submission secret: run `course collect --update` again "
+                          "or ask the learner to resubmit")
+    return raw
+
+
+def read_timestamp(folder: Path) -> tuple[dt.datetime | None, bytes | None]:
+    """The submission time nbgrader's exchange wrote (naive UTC), and the file's bytes."""
+    path = folder / "timestamp.txt"
+    raw = _small_file(path)
+    if raw is None:
+        return None, None
     try:
         text = raw.decode("ascii").strip()
         return (parse_utc(text) if text else None), raw
@@ -185,9 +202,11 @@ def _write_atomic(path: Path, text: bytes) -> bool:
 def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
     """Score one submission and write its autograded folder; raises CourseError naming the file."""
     timestamp, raw_ts = read_timestamp(sub.folder)
+    secret = read_secret(sub.folder)
     dest = root / "autograded" / sub.student / sub.assignment
     dest.mkdir(parents=True, exist_ok=True)
-    keep = {"timestamp.txt"} if raw_ts is not None else set()
+    exchange_files = {"timestamp.txt": raw_ts, "submission_secret.txt": secret}
+    keep = {name for name, raw in exchange_files.items() if raw is not None}
     scores: dict[str, SubmissionScores] = {}
     previous: dict[str, dict[str, str]] = {}
     for nb_name, questions in ctx.questions.items():
@@ -199,8 +218,9 @@ def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
         _write_atomic(out, text.encode("utf-8"))
         scores[nb_name] = result
         keep.add(out.name)
-    if raw_ts is not None:
-        _write_atomic(dest / "timestamp.txt", raw_ts)
+    for name, raw in exchange_files.items():
+        if raw is not None:
+            _write_atomic(dest / name, raw)
     _remove_all_but(dest, keep)
     return rows.Graded(sub.student, sub.assignment, timestamp, scores, previous)
 
@@ -258,7 +278,7 @@ def late_penalty(config: Any) -> Callable[[str, float, float], float | None]:
     """nbgrader's configured late-submission plugin (``AssignLatePenalties.plugin_class``)."""
     step = AssignLatePenalties(config=config)
     step.init_plugin()
-    return step.plugin_inst.late_submission_penalty  # type: ignore[no-any-return]
+    return step.plugin_inst.late_submission_penalty
 
 
 def _log_to(log_file: str | None) -> logging.Handler | None:

@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from nbformat import NotebookNode
 from nbgrader import utils as nbutils
 

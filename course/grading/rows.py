@@ -75,7 +75,8 @@ def read_layout(conn: sa.Connection, course_id: str, assignment: str) -> Layout:
         cells = sa.select(BASE_CELL.c.name, BASE_CELL.c.id).where(BASE_CELL.c.notebook_id == nb_id)
         grades = {name: (cid, float(points)) for name, cid, points in conn.execute(
             cells.add_columns(GRADE_CELL.c.max_score).join(GRADE_CELL, GRADE_CELL.c.id == BASE_CELL.c.id))}
-        comments = dict(conn.execute(cells.join(SOLUTION_CELL, SOLUTION_CELL.c.id == BASE_CELL.c.id)).all())
+        solutions = cells.join(SOLUTION_CELL, SOLUTION_CELL.c.id == BASE_CELL.c.id)
+        comments: dict[str, str] = {name: cid for name, cid in conn.execute(solutions)}
         if conn.execute(cells.join(TASK_CELL, TASK_CELL.c.id == BASE_CELL.c.id)).first():
             raise WorkflowError(f"{assignment}/{nb_name} has task cells, which only a person can grade: "
                                 "grade it with `course autograde --execute`")
