@@ -127,10 +127,20 @@ def read_timestamp(folder: Path) -> tuple[dt.datetime | None, bytes | None]:
         return None, None
     try:
         text = raw.decode("ascii").strip()
-        return (parse_utc(text) if text else None), raw
+        return (_parse_time(text) if text else None), raw
     except (UnicodeDecodeError, ValueError, OverflowError):
         raise CourseError(f"{path} does not hold a submission time ({raw[:40]!r}): restore it with "
                           "`course collect` or ask the learner to resubmit") from None
+
+
+def _parse_time(text: str) -> dt.datetime:
+    """nbgrader's ``parse_utc``, with a fast path for the format its exchange writes."""
+    if text.endswith(" UTC"):
+        try:
+            return dt.datetime.strptime(text[:-4], "%Y-%m-%d %H:%M:%S.%f")
+        except ValueError:
+            pass
+    return parse_utc(text)
 
 
 # ---------------------------------------------------------------- one assignment

@@ -70,8 +70,8 @@ def graded_notebook(base: NotebookNode, questions: dict[str, m.Question], scores
 
 
 def notebook_json(nb: dict[str, Any]) -> str:
-    """The file text nbformat would write (same key order and indentation)."""
-    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    """Notebook file text. No indentation: with ``indent`` json falls back to its pure-Python encoder."""
+    return json.dumps(nb, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def previous_digests(path: Path) -> dict[str, str]:
