@@ -31,6 +31,7 @@ from course.analytics.items import (
     quiz_statistics,
     quiz_table,
     random_guess_score,
+    random_guess_scores,
     score_matrix,
     upper_lower_index,
 )
@@ -250,6 +251,7 @@ def test_random_guess_scores_by_hand() -> None:
     assert random_guess_score(matching) == pytest.approx(1 / 3, abs=1e-15)
     assert random_guess_score(_q("blank", blanks=[["答案"]])) == 0.0
     assert math.isnan(random_guess_score(_q("case", rubric=[{"criterion": "要点", "points": 1}])))
+    assert random_guess_scores([_q("truefalse", answer=False)]) == {"ch01-001": 0.5}
 
 
 # ---------------------------------------------------------------- agreement with pingouin and scipy

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -217,12 +217,17 @@ def discriminative_efficiency(matrix: pd.DataFrame) -> pd.Series:
 
 
 def group_size(n: int, fraction: float) -> int:
-    """Learners in each of the upper and lower groups: ``fraction × n`` rounded half up.
+    """Learners in each of the upper and lower groups: ``fraction × n`` rounded to the nearest, halves up.
 
-    The product is taken in decimal arithmetic (0.27 × 100 is exactly 27, not 27.000000000000004)
-    and rounded to the nearest integer with halves going up (``decimal.ROUND_HALF_UP``, the
-    "四舍五入" of school arithmetic and of spreadsheet ROUND): Kelley's 27 % of 150 learners is
-    40.5 → 41. Python's ``round`` would give 40 (halves to even). n = 1 gives 0: no groups.
+    Kelley (1939, "The selection of upper and lower groups for the validation of test items",
+    *J. Educ. Psychol.* 30, 17–24) takes 27 % of the learners at each end; the usual rule rounds
+    that count to the nearest learner (ceil over-fills the groups: 2 of 5 instead of 1, 6 of 20
+    instead of 5). Convention used: round half away from zero (``decimal.ROUND_HALF_UP``: "rounds
+    to nearest with ties going away from zero"), the 四舍五入 of school arithmetic and of
+    spreadsheet ``ROUND``. GB/T 8170-2008 and IEEE 754 (Python's ``round``) send halves to the even
+    neighbour instead; the two differ only when 0.27·n ends in exactly .5, first at n = 150
+    (40.5 → 41 here, 40 with ``round``). The product is taken in decimal arithmetic, so 0.27 × 100
+    is exactly 27 (in floats 27.000000000000004). n = 1 gives 0: no groups.
     """
     exact = Decimal(str(fraction)) * n
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -376,6 +381,11 @@ def random_guess_score(q: Question) -> float:
     return float(np.mean([score(spec, r) for r in responses])) / float(q.points)
 
 
+def random_guess_scores(questions: Iterable[Question]) -> dict[str, float]:
+    """:func:`random_guess_score` of every question, by id (the ``guess`` of :func:`item_statistics`)."""
+    return {q.id: random_guess_score(q) for q in questions}
+
+
 # ---------------------------------------------------------------- flags and the item tables
 def item_flags(facility_value: float, discrimination: float,
                thresholds: Thresholds = DEFAULT_THRESHOLDS) -> tuple[str, ...]:
@@ -508,6 +518,8 @@ def quiz_statistics(marks: pd.DataFrame, points: pd.Series | None = None) -> pd.
     * standard_error = error_ratio × sd: the standard error of measurement, in marks.
 
     Skewness and kurtosis are NaN when k2 is 0 (every total equal), as Moodle leaves them unset.
+    (Moodle computes CIC only from 3 attempts on; α here is defined from 2 learners, as pingouin's.)
+    The totals are the auto-graded marks only: case questions are graded by hand, later.
     ``max_total`` is Σ points when ``points`` is given (else NaN); Moodle prints the marks as % of it.
     """
     totals = marks.sum(axis=1).to_numpy(dtype=float)
