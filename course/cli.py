@@ -63,12 +63,22 @@ def _chapters(content: Path | None, chapters: list[str] | None) -> tuple[Any, li
 
 @app.command()
 @reports_errors
-def validate(content: ContentOpt = None, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+def validate(
+    content: ContentOpt = None, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    review: Annotated[bool, typer.Option(
+        "--review", help="Then list the items the latest cohort's statistics flag (needs a gradebook).")] = False,
+    root: RootOpt = Path("."),
+) -> None:
     """Check the whole course content; report every problem as file:line, then print a summary."""
     from course.loader import load_course
     from course.summary import render
 
     course = load_course(content)
+    if review:
+        from course.analytics.review import review_report
+
+        typer.echo(review_report(root, content))
+        return
     if not quiet:
         typer.echo(render(course))
     typer.echo(f"OK: {len(course.questions)} questions in {len(course.chapters)} chapters.")
