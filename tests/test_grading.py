@@ -298,3 +298,39 @@ def test_an_unknown_question_id_in_the_released_notebook_is_named(tmp_path: Path
     with pytest.raises(WorkflowError, match="asks zz99-001, which the course content does not have"):
         _grade(cd)
     assert os.path.exists(released)
+
+
+# ---------------------------------------------------------------- PostgreSQL
+@pytest.fixture()
+def postgres_url(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from tests import pg
+
+    if not pg.available() and not os.environ.get("CI"):
+        pytest.skip("PostgreSQL is not installed (CI installs it)")
+    server = pg.Postgres()
+    url_ = server.start()
+    try:
+        yield url_
+    finally:
+        server.stop()
+
+
+def test_postgresql_gets_exactly_the_rows_sqlite_gets(tmp_path: Path, postgres_url: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same submissions graded twice, and regraded after a manual grade, into SQLite and a real PostgreSQL."""
+    dumps = {}
+    for name, db in (("sqlite", None), ("postgresql", postgres_url)):
+        if db:
+            monkeypatch.setenv("COURSE_DB_URL", db)
+        cd = fresh_course(tmp_path / name)
+        for i in range(30):
+            place_submission(cd.root, f"l{i:02d}", "ch01", [ALL_CORRECT, PARTIAL, ALL_WRONG, {}][i % 4])
+        assert not _grade(cd, workers=2).failed
+        with Gradebook(url(cd), course_id="kam-cert") as gb:
+            gb.find_grade(ANSWERED_CASE, "ch01", "ch01", "l00").manual_score = 2.5
+            gb.db.commit()
+        assert _grade(cd).rows_written == 0
+        dumps[name] = dump(url(cd))
+        monkeypatch.delenv("COURSE_DB_URL", raising=False)
+    assert dumps["postgresql"] == dumps["sqlite"]
+    assert len(dumps["sqlite"]["grade"]) == 30 * 8

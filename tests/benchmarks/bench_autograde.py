@@ -89,7 +89,7 @@ def cohort(learners: int, workers: int, postgres: bool) -> None:
         if postgres:
             from tests.pg import Postgres
 
-            server = Postgres(Path(tmp) / "pg")
+            server = Postgres()
             os.environ["COURSE_DB_URL"] = server.start()
         try:
             workflow.generate(cd.root, chapters)
