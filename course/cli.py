@@ -163,12 +163,18 @@ def autograde(
     chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
     student: Annotated[list[str] | None, typer.Option("--student", help="Only these learners (repeatable).")] = None,
     workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Worker processes.")] = 2,
+    execute: Annotated[bool, typer.Option(
+        "--execute", help="Run learner code in a kernel, sandboxed (needs root): only for assignments with "
+        "code answers; quizzes never need it.")] = False,
 ) -> None:
     """Grade the submitted answers files into nbgrader's gradebook; no learner code runs."""
     from course import workflow
 
     course, selected = _chapters(content, chapters)
-    report = workflow.autograde(root, course, selected, student, workers=workers)
+    if execute:
+        report = workflow.autograde_executing(root, selected, student)
+    else:
+        report = workflow.autograde(root, course, selected, student, workers=workers)
     print_grading_summary(report)
     if report.failed:
         raise typer.Exit(1)

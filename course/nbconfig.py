@@ -35,6 +35,14 @@ GRADE_WITHOUT_KERNEL = {
 }
 
 
+NBGRADER_AUTOGRADE = [  # nbgrader 0.9.6's Autograde.autograde_preprocessors
+    "nbgrader.preprocessors.Execute", "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+
 def db_url(root: Path) -> str:
     return os.environ.get("COURSE_DB_URL") or f"sqlite:///{(root / 'gradebook' / 'gradebook.db').resolve()}"
 
@@ -57,7 +65,12 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.OverwriteCells.add_missing_cells = True
     c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
-    if os.environ.get("COURSE_EXECUTE") != "1":  # set only by `course autograde --execute`
+    mode = os.environ.get("COURSE_EXECUTE", "")
+    if mode == "sandbox":  # `course autograde --execute`: learner code in course.grading.execute's sandbox
+        c.Autograde.autograde_preprocessors = [
+            "course.grading.execute.SandboxedExecute" if step == "nbgrader.preprocessors.Execute" else step
+            for step in NBGRADER_AUTOGRADE]
+    elif mode != "nbgrader":  # "nbgrader": nbgrader's own kernel run, kept only as the tests' reference
         for name, steps in GRADE_WITHOUT_KERNEL.items():
             c.Autograde[name] = list(steps)
     c.Execute.timeout = 120

@@ -19,7 +19,7 @@ from nbgrader.apps import NbGraderAPI
 from tqdm import tqdm
 
 from course.errors import WorkflowError
-from course.grading import grader
+from course.grading import grader, rows
 from course.loader import Course
 from course.nbconfig import course_config
 
@@ -115,6 +115,45 @@ def autograde(root: Path, course: Course, chapters: Iterable[str] | None = None,
                             on_progress=advance, log_file=log_file)
     finally:
         bar.close()
+
+
+def autograde_executing(root: Path, chapters: Iterable[str] | None = None,
+                        students: Iterable[str] | None = None) -> grader.Report:
+    """Only for notebooks that really hold learner code: nbgrader's autograde, kernel in a sandbox.
+
+    See :mod:`course.grading.execute`; learners are created first by one writer, so the
+    serial nbgrader runs never race to create them.
+    """
+    root = root.resolve()
+    report = grader.Report()
+    subs, failures = grader.discover(root, chapters, students)
+    report.failed.update({(f.student, f.assignment): f.message for f in failures})
+    if not subs:
+        return report
+    saved = os.environ.get("COURSE_EXECUTE")
+    os.environ["COURSE_EXECUTE"] = "sandbox"
+    try:
+        config = course_config(root)
+        eng = grader.engine(config.CourseDirectory.db_url)
+        with eng.begin() as conn:
+            rows.ensure_students(conn, (s.student for s in subs))
+        eng.dispose()
+        _tools_on_path()
+        api = NbGraderAPI(config=config)
+        for sub in subs:
+            result = api.autograde(sub.assignment, sub.student, force=True, create=True)
+            if result.get("success"):
+                report.graded.append((sub.student, sub.assignment))
+            else:
+                log = (result.get("error") or result.get("log") or "").strip().splitlines()
+                reason = next((ln for ln in reversed(log) if "SandboxError" in ln or "Error" in ln), "see the log")
+                report.failed[(sub.student, sub.assignment)] = f"{sub.folder}: {reason.strip()}"
+    finally:
+        if saved is None:
+            os.environ.pop("COURSE_EXECUTE", None)
+        else:
+            os.environ["COURSE_EXECUTE"] = saved
+    return report
 
 
 def feedback(root: Path, chapters: Iterable[str], students: Iterable[str] | None = None) -> None:

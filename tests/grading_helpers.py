@@ -50,7 +50,7 @@ def nbgrader(root: Path, *args: str, execute: bool = False, check: bool = True,
     env = {"PATH": bindir + ":/usr/bin:/bin", "HOME": str(root),
            "JUPYTER_CONFIG_DIR": os.environ.get("JUPYTER_CONFIG_DIR", str(root / ".jupyter"))}
     if execute:
-        env["COURSE_EXECUTE"] = "1"
+        env["COURSE_EXECUTE"] = "nbgrader"  # nbgrader's own kernel run: the reference
     env["COURSE_CONTENT"] = str(content)
     for key in ("COURSE_DB_URL", "COURSE_EXCHANGE"):
         if key in os.environ:

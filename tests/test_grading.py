@@ -334,3 +334,44 @@ def test_postgresql_gets_exactly_the_rows_sqlite_gets(tmp_path: Path, postgres_u
         monkeypatch.delenv("COURSE_DB_URL", raising=False)
     assert dumps["postgresql"] == dumps["sqlite"]
     assert len(dumps["sqlite"]["grade"]) == 30 * 8
+
+
+# ---------------------------------------------------------------- kernel execution on request
+PROBE = """
+import os, pathlib
+for name, path in {probes!r}.items():
+    try:
+        if name == 'write':
+            open(path, 'ab').write(b'x')
+        elif os.path.isdir(path):
+            os.listdir(path) or (_ for _ in ()).throw(PermissionError('empty'))
+        else:
+            open(path, 'rb').read(1)
+        print('LEAK', name)
+    except OSError:
+        print('BLOCKED', name)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root (CI runs as root)")
+def test_executed_learner_code_cannot_reach_the_gradebook_course_files_or_peers(tmp_path: Path) -> None:
+    from course.grading.execute import SandboxError, hidden_paths, run_isolated
+
+    cd = fresh_course(tmp_path / "course")
+    peer = place_submission(cd.root, "peer", "ch01", ALL_CORRECT)
+    probes = {"gradebook": str(cd.root / "gradebook" / "gradebook.db"), "write": str(cd.root / "gradebook" / "x"),
+              "source": str(cd.root / "source" / "ch01" / "ch01.ipynb"), "peer": str(peer),
+              "content": str(cd.course.root / "questions" / "ch01.yaml")}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PROBE.format(probes=probes)),
+                                         nbformat.v4.new_code_cell("print('y' * 5_000_000)")])
+    done = run_isolated(nb, [], [*hidden_paths(cd.root), cd.course.root], timeout=60, memory_mb=1024,
+                        max_output_bytes=100_000)
+    printed = done.cells[0].outputs[0]["text"]
+    assert printed.split() == [w for name in probes for w in ("BLOCKED", name)]
+    assert done.cells[1].outputs[0]["text"] == "输出超过上限，已截断。"
+    hang = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("while True:\n    pass")])
+    stopped = run_isolated(hang, [], [], timeout=5, memory_mb=1024, max_output_bytes=100_000)
+    assert [o["output_type"] for o in stopped.cells[0].outputs] == ["error"]  # interrupted: a graded cell scores 0
+    exits = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nos._exit(1)")])
+    with pytest.raises(SandboxError, match="could not be run to the end"):
+        run_isolated(exits, [], [], timeout=30, memory_mb=1024, max_output_bytes=100_000)

@@ -72,7 +72,7 @@ def per_notebook(submissions: int, workers: int) -> None:
         n = place_cohort(kernel.root, [chapter], submissions)
         mine = Path(tmp) / "course"
         shutil.copytree(kernel.root, mine, symlinks=True)
-        t_kernel = timed([str(bindir / "nbgrader"), "autograde", chapter], kernel.root, {"COURSE_EXECUTE": "1"})
+        t_kernel = timed([str(bindir / "nbgrader"), "autograde", chapter], kernel.root, {"COURSE_EXECUTE": "nbgrader"})
         t_course = timed([str(bindir / "course"), "autograde", chapter, "-j", str(workers)], mine)
     print(f"{n} submissions of {chapter} ({len(load_course().questions_of(chapter))} questions each)")
     print(f"nbgrader autograde, serial, a kernel per notebook: {t_kernel:7.1f} s  {n / t_kernel:8.2f} submissions/s")
