@@ -292,6 +292,15 @@ def test_broken_content_is_reported_with_place_and_fix(tmp_path: Path, scenario:
     assert [str(p) for p in caught.value.problems] == expected
 
 
+def test_shipped_course_enables_the_item_quality_rules() -> None:
+    """Does the shipped course.yaml keep the certification-paper rules of issue 13 switched on?"""
+    rules = load_course().settings.quality
+    assert rules is not None
+    assert rules.min_wrong_options == {"single": 3, "multiple": 2}
+    assert (rules.truefalse_balance.low, rules.truefalse_balance.high) == (45, 55)
+    assert rules.near_duplicate == 0.8 and "种子" in rules.forbidden_words
+
+
 def test_missing_file_is_named(tmp_path: Path) -> None:
     root = broken(tmp_path, [])
     (root / "levels.yaml").unlink()
