@@ -84,6 +84,7 @@ class Levels(Strict):
     levels: list[Level] = Field(min_length=1)
     pass_mark: float = Field(gt=0, le=100)
     pass_mark_note: str | None = None
+    application_note: str | None = Field(None, description="what the source says about 申报条件 (who may apply)")
 
 
 class Weights(Strict):
