@@ -211,7 +211,7 @@ def quality_problems(course: Course, rules: m.QualityRules) -> list[Problem]:
     for q in course.questions:
         src = course.sources[q.id]
         problems += [Problem(src.file, src.line(*field), f"question '{q.id}'", message)
-                     for message, field in _distractors(q, rules) + _forbidden(q, rules)]
+                     for message, field in _distractors(q, rules) + _forbidden(q, rules) + _option_letters(q)]
     problems += _truefalse_balance(course, rules.truefalse_balance)
     problems += _near_duplicates(course, rules.near_duplicate)
     return problems
@@ -241,6 +241,20 @@ def _forbidden(q: m.Question, rules: m.QualityRules) -> list[tuple[str, tuple[st
                 out.append((f"{name} contains the internal word '{word}', which learners must not see: "
                             "rewrite it (say 本题、教材 or the source's title)", path))
     return out
+
+
+_OPTION_LETTERS = re.compile(r"(?<![A-Za-z0-9+])[A-H](?:[、，,和与及][A-H])*"
+                             r"(?=项|选项|是|描述|错误|正确|不对|为|属于|说法|都|均)")
+
+
+def _option_letters(q: m.Question) -> list[tuple[str, tuple[str | int, ...]]]:
+    """An explanation that says "D、E错误" is wrong for most learners: options are shuffled per learner."""
+    if not isinstance(q, m.SingleChoice | m.MultipleChoice | m.Ordering | m.Matching):
+        return []
+    if not (found := _OPTION_LETTERS.search(q.explanation)):
+        return []
+    return [(f"explanation refers to option letter(s) '{found.group()}', but options are shuffled for each "
+             "learner: name the option by its text", ("explanation",))]
 
 
 def _learner_texts(q: m.Question) -> Iterable[tuple[str | tuple[str | int, ...], str]]:

@@ -274,6 +274,14 @@ SCENARIOS = {
          f"{Q}:21: question 'ch01-002': explanation contains the internal word '种子', which learners must not see: "
          "rewrite it (say 本题、教材 or the source's title)"],
     ),
+    "explanation-names-an-option-letter": (
+        [("course.yaml", "min_questions_per_chapter: 1\n",
+          "min_questions_per_chapter: 1\nquality: {min_wrong_options: {}}\n"),
+         ("questions/ch01.yaml", "explanation: 4P指产品、价格、渠道、促销。",
+          "explanation: 4P指产品、价格、渠道、促销，C错误。")],
+        [f"{Q}:21: question 'ch01-002': explanation refers to option letter(s) 'C', but options are shuffled for "
+         "each learner: name the option by its text"],
+    ),
     "missing-file": (
         [("levels.yaml", "pass_mark: 60", "pass_mark: 60")],
         [],
@@ -340,3 +348,11 @@ def test_cli_validate_prints_summary_tables() -> None:
     for heading in ("各章题数", "各题型", "各知识领域", "各级别分值占比与比重表"):
         assert heading in result.output
     assert "OK: 7 questions in 1 chapters." in result.output
+
+
+@pytest.mark.parametrize("text", ["30B+D是基群速率接口", "商业客户的B类用户标准", "以A股形式上市", "其中Clarify即澄清"])
+def test_letters_that_are_not_option_keys_are_not_flagged(text: str) -> None:
+    """Does the option-letter rule leave technical terms alone (2B+D, B类, A股)?"""
+    from course.rules import _OPTION_LETTERS
+
+    assert _OPTION_LETTERS.search(text) is None
