@@ -111,23 +111,33 @@ class SubmissionScores:
         return [r.problem for r in self.scored.values() if r.problem]
 
 
-def score_answers(questions: list[m.Question], answers: dict[str, Any]) -> dict[str, Scored]:
+Spec = tuple[dict[str, Any], int | None]  # (key spec, answer width)
+
+
+def specs_of(questions: list[m.Question]) -> list[Spec]:
+    """What scoring needs of each question; the same for every learner, so a run builds it once."""
+    return [(key_spec(q), public_spec(q, number).get("width")) for number, q in enumerate(questions, 1)]
+
+
+def score_answers(questions: list[m.Question], answers: dict[str, Any],
+                  specs: list[Spec] | None = None) -> dict[str, Scored]:
     """Score each question from ``answers``; keys of other questions are ignored, never echoed."""
     out = {}
-    for number, q in enumerate(questions, 1):
+    for q, (key, width) in zip(questions, specs or specs_of(questions), strict=True):
         response = answers.get(q.id)
-        problem = check_shape(q.type, response, public_spec(q, number).get("width"))
+        problem = check_shape(q.type, response, width)
         if problem:
             out[q.id] = Scored(q.id, None, 0.0, f"answer of {q.id} scored 0: {problem}; the widgets never "
                                "save this, so the file was altered: ask the learner to answer again")
         elif isinstance(q, m.CaseAnalysis):
             out[q.id] = Scored(q.id, response, None if is_answered(response) else 0.0)
         else:
-            out[q.id] = Scored(q.id, response, score(key_spec(q), response))
+            out[q.id] = Scored(q.id, response, score(key, response))
     return out
 
 
-def score_submission(folder: Path, student: str, assignment: str, questions: list[m.Question]) -> SubmissionScores:
+def score_submission(folder: Path, student: str, assignment: str, questions: list[m.Question],
+                     specs: list[Spec] | None = None) -> SubmissionScores:
     """Trusted scores of one submission; every problem names the learner, the assignment and the file."""
     path = answers_path(folder, assignment)
     try:
@@ -137,7 +147,7 @@ def score_submission(folder: Path, student: str, assignment: str, questions: lis
         zero = {q.id: Scored(q.id, None, 0.0, message) for q in questions}
         return SubmissionScores(student, assignment, zero, message)
     scored = {}
-    for qid, result in score_answers(questions, answers).items():
+    for qid, result in score_answers(questions, answers, specs).items():
         if result.problem:
             result = Scored(qid, None, 0.0, f"learner {student}, {assignment}: {path}: {result.problem}")
         scored[qid] = result

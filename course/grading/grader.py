@@ -41,7 +41,7 @@ from nbgrader.utils import parse_utc
 from course import model as m
 from course.errors import CourseError, WorkflowError
 from course.grading import rows
-from course.grading.answers import SubmissionScores, score_submission
+from course.grading.answers import Spec, SubmissionScores, score_submission, specs_of
 from course.grading.notebook import graded_notebook, notebook_json, previous_digests, template
 from course.loader import Course
 from course.nbconfig import course_config
@@ -151,6 +151,7 @@ class Context:
     assignment: str
     questions: dict[str, list[m.Question]]  # notebook name -> its questions in order
     templates: dict[str, NotebookNode]  # notebook name -> autograded-notebook template
+    specs: dict[str, list[Spec]]  # notebook name -> each question's key spec and width
 
 
 def questions_of_notebook(course: Course, released: NotebookNode, path: Path) -> list[m.Question]:
@@ -181,7 +182,7 @@ def context(root: Path, course: Course, layout: rows.Layout) -> Context:
         points = {gid: pts for gid, (_cid, pts) in nb.grade_cells.items()}
         questions[nb.name] = qs
         templates[nb.name] = template(released, nb.source_cells, points)
-    return Context(layout.name, questions, templates)
+    return Context(layout.name, questions, templates, {name: specs_of(qs) for name, qs in questions.items()})
 
 
 # ---------------------------------------------------------------- worker side (pure work on files)
@@ -222,7 +223,7 @@ def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
     for nb_name, questions in ctx.questions.items():
         out = dest / f"{nb_name}.ipynb"
         previous[nb_name] = previous_digests(out)
-        result = score_submission(sub.folder, sub.student, sub.assignment, questions)
+        result = score_submission(sub.folder, sub.student, sub.assignment, questions, ctx.specs[nb_name])
         by_id = {q.id: q for q in questions}
         text = notebook_json(graded_notebook(ctx.templates[nb_name], by_id, result))
         _write_atomic(out, text.encode("utf-8"))
