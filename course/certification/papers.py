@@ -227,6 +227,14 @@ def questions_of_assignment(course: Course, root: Path, assignment: str) -> list
     return [course.by_id[q] for q in ids]
 
 
+def stored_variant(data: dict[str, Any], learner: str) -> tuple[Blueprint, Variant]:
+    """A learner's blueprint and variant as the manifest recorded them."""
+    v = data["variants"][learner]
+    plan = Blueprint(data["level"], dict(data["area_points"]), v["cells"], dict(data["type_points"]),
+                     int(data["skills_count"]), float(data["skills_points"]))
+    return plan, Variant(learner, v["assignment"], tuple(v["theory"]), tuple(v["skills"]))
+
+
 @dataclass(frozen=True)
 class Paper:
     data: dict[str, Any]
@@ -264,8 +272,12 @@ def create_paper(course: Course, cert: Certification, root: Path, paper_id: str,
     data = {"paper": paper_id, "level": level, "seed": seed, "resit": resit, "sitting": sitting,
             "theory_max": next(iter(plans.values())).theory_points,
             "skills_max": next(iter(plans.values())).skills_max,
-            "variants": {x: {"assignment": v.assignment, "theory": list(v.theory), "skills": list(v.skills)}
-                         for x, v in variants.items()}}
+            "variants": {x: {"assignment": v.assignment, "theory": list(v.theory), "skills": list(v.skills),
+                             "cells": plans[x].cells} for x, v in variants.items()},
+            "area_points": next(iter(plans.values())).area_points,
+            "type_points": next(iter(plans.values())).type_points,
+            "skills_count": next(iter(plans.values())).skills_count,
+            "skills_points": next(iter(plans.values())).skills_points}
     for learner, variant in variants.items():
         path = notebook_path(root, variant.assignment)
         path.parent.mkdir(parents=True, exist_ok=True)
