@@ -1,4 +1,4 @@
-"""Exam papers: every variant to its blueprint, different per learner, reproducible, refused with the exact shortfall."""
+"""Exam papers: each variant to its blueprint, different per learner, reproducible, refused with the exact shortfall."""
 
 from __future__ import annotations
 
@@ -171,7 +171,7 @@ def test_a_third_sitting_is_refused_when_the_unseen_bank_runs_out(
 
 def test_a_paper_id_is_never_redrawn(tmp_path: Path, course: Course, cert: Certification) -> None:
     papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["a"])
-    with pytest.raises(WorkflowError, match="L4-a.json exists: choose a new paper id"):
+    with pytest.raises(WorkflowError, match=r"L4-a\.json exists: choose a new paper id"):
         papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["a"])
 
 

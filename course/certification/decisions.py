@@ -41,11 +41,12 @@ def sitting_scores(manifests: list[dict[str, Any]], grades: pd.DataFrame) -> pd.
             pending = False
             if got is not None:
                 scores = got.set_index("question")["score"]
-                theory = float(scores.reindex(variant["theory"]).fillna(0).sum()) / data["theory_max"] * 100
+                # on 100, rounded to 2 decimals so 11/20 is 55, not 55.00000000000001
+                theory = round(float(scores.reindex(variant["theory"]).fillna(0).sum()) / data["theory_max"] * 100, 2)
                 case = scores.reindex(variant["skills"])
                 pending = bool(case.isna().any())
                 if variant["skills"] and not pending:
-                    skills = float(case.sum()) / data["skills_max"] * 100
+                    skills = round(float(case.sum()) / data["skills_max"] * 100, 2)
             rows.append({"learner": learner, "paper": data["paper"], "assignment": variant["assignment"],
                          "level": data["level"], "sitting": data.get("sitting", 1), "resit": data.get("resit", False),
                          "submitted": submitted, "skills_pending": pending, "theory": theory, "skills": skills})
@@ -62,7 +63,7 @@ def counting_sitting(sittings: pd.DataFrame, targets: pd.Series) -> pd.DataFrame
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}" if value == round(value, 1) else f"{value:.1f}"
+    return f"{round(value, 1):g}"
 
 
 def decide(course: Course, cert: Certification, roster: pd.DataFrame, eligibility: pd.DataFrame,
