@@ -101,8 +101,9 @@ def decide(course: Course, cert: Certification, roster: pd.DataFrame, eligibilit
                 elif skills < marks.skills:
                     reasons.append(f"技能成绩 {_fmt(skills)} 低于合格线 {marks.skills:g}")
         c = comp.loc[learner]
-        met = c["competency_met"]
-        if met is not True:
+        # None: not rated; the column is bool (numpy) when every learner was rated
+        met = None if c["competency_met"] is None or pd.isna(c["competency_met"]) else bool(c["competency_met"])
+        if not met:
             reasons.append(str(c["competency_reason"]))
         passed = not reasons
         note = ALL_MET

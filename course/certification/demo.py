@@ -80,12 +80,17 @@ def hand_grade_papers(root: Path, course: Course, manifests: list[dict], seed: i
                         grade = gb.find_grade(qid, variant["assignment"], variant["assignment"], learner)
                     except MissingEntry:
                         continue
-                    if grade.needs_manual_grade:
+                    # not yet hand-graded (nbgrader auto-scores an unchanged answer cell 0: the answer is
+                    # in the answers file, not the cell, until the metadata-driven grader lands)
+                    if grade.manual_score is None:
                         grade.manual_score = float(sum(r.points for r in q.rubric if rng.random() < 0.75))
                         grade.needs_manual_grade = False
                         graded += 1
         gb.db.commit()
     return graded
+
+
+PREPARED = 1.0  # simulated candidates sit the exam after their training: ability shifted up (logits)
 
 
 def demo_round(root: Path, course: Course, *, paper_suffix: str = "demo", seed: int = 2026,
@@ -127,7 +132,7 @@ def demo_round(root: Path, course: Course, *, paper_suffix: str = "demo", seed: 
             answers = {}
             for qid in variant["theory"] + variant["skills"]:
                 a, b = params[qid]
-                answers[qid] = respond(course.by_id[qid], p_correct(theta[learner], a, b), rng)
+                answers[qid] = respond(course.by_id[qid], p_correct(theta[learner] + PREPARED, a, b), rng)
             learners.answer(folder, variant["assignment"], learner, answers)
             learners.submit(root, variant["assignment"], learner, home)
     workflow.collect(root, assignments)

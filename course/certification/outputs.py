@@ -128,3 +128,29 @@ def write_outputs(root: Path, course: Course, rnd: Round, date: str | None = Non
     records = certificate_records(course, rnd, papers.manifests(root), date)
     issued = certificates.issue(root, records, course.settings.title)
     return Outputs(excel, certificates.cert_dir(root), issued)
+
+
+@dataclass(frozen=True)
+class ManagerView:
+    course: Course
+    round: Round
+    results: pd.DataFrame  # filtered to the region, if one was given
+    scope: str
+
+
+def manager_view(course_root: Path | str, content: Path | str | None = None, roster_csv: Path | str | None = None,
+                 region: str | None = None) -> ManagerView | str:
+    """What the manager notebook shows, or the Chinese reason there is nothing to show yet."""
+    from course.certification.config import FILE
+    from course.loader import load_course
+
+    course = load_course(Path(content) if content else None)
+    root = Path(course_root).resolve()
+    if not (course.root / FILE).exists():
+        return f"本题库未配置认证设置（{FILE}），没有认证结果。"
+    roster = Path(roster_csv) if roster_csv else root / "roster.csv"
+    if not roster.exists():
+        return "没有学员名册（roster.csv，含目标级别），无法判定认证结果。"
+    rnd = load_round(root, course, roster)
+    results = rnd.results[rnd.results["地区"] == region] if region else rnd.results
+    return ManagerView(course, rnd, results.reset_index(drop=True), f"（地区：{region}）" if region else "（全部地区）")

@@ -260,8 +260,9 @@ def create_paper(course: Course, cert: Certification, root: Path, paper_id: str,
     clash = [ch for ch in course.chapters if any(assignment_id(paper_id, x) == ch for x in learners)]
     if clash:
         raise WorkflowError(f"assignment id {clash[0]} is a chapter: choose another paper id")
+    # a learner's n-th paper is their n-th sitting; a paper's sitting is the highest among its learners
     earlier = manifests(root)
-    sitting = 1 + max((d.get("sitting", 1) for d in earlier), default=0)
+    sitting = 1 + max((d.get("sitting", 1) for d in earlier if set(d["variants"]) & set(learners)), default=0)
     plans: dict[str, Blueprint] = {}
     variants: dict[str, Variant] = {}
     for learner in learners:
