@@ -113,7 +113,7 @@ def decide(course: Course, cert: Certification, roster: pd.DataFrame, eligibilit
             "学员编号": learner, "姓名": person["name"], "地区": person["region"], "部门": person["department"],
             "目标级别": titles[person["target_level"]], "培训学时": float(e["hours"]),
             "资格": "符合" if e["eligible"] else "不符合", "理论": theory, "技能": skills,
-            "能力素质": {True: "达标", False: "未达标"}.get(met, "未评定"),
+            "能力素质": "未评定" if met is None else ("达标" if met else "未达标"),
             "结论": PASSED if passed else FAILED, "原因": note if passed else "；".join(reasons),
         })
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
