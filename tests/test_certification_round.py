@@ -134,8 +134,12 @@ def test_the_manager_notebook_renders_the_results(demo: tuple[CourseDir, object]
 
 
 def test_the_manager_notebook_says_why_there_is_nothing_to_show(tmp_path: Path) -> None:
+    import shutil
+
     from course.certification.outputs import manager_view
 
-    mini = Path(__file__).parent / "fixtures" / "mini"
-    assert manager_view(tmp_path, content=mini) == "本题库未配置认证设置（certification.yaml），没有认证结果。"
+    bare = tmp_path / "content"
+    shutil.copytree(CERT, bare)
+    (bare / "certification.yaml").unlink()
+    assert manager_view(tmp_path, content=bare) == "本题库未配置认证设置（certification.yaml），没有认证结果。"
     assert manager_view(tmp_path, content=CERT) == "没有学员名册（roster.csv，含目标级别），无法判定认证结果。"

@@ -48,7 +48,7 @@ def synthetic_records(course: Course, roster: pd.DataFrame, seed: int, folder: P
     comp_levels = sorted(course.competencies.levels, key=lambda x: x.rank)
     for learner, row in roster.iterrows():
         level = row["target_level"]
-        total = levels[level].min_training_hours + int(rng.integers(-4, 9))
+        total = levels[level].min_training_hours + int(rng.integers(-2, 12))
         for i, part in enumerate((0.5, 0.3, 0.2)):
             training.append({"learner_id": learner, "course": f"岗位技能培训第{i + 1}期",
                              "hours": round(total * part, 1), "date": f"2026-0{7 + i}-1{i}"})
@@ -56,7 +56,7 @@ def synthetic_records(course: Course, roster: pd.DataFrame, seed: int, folder: P
         applicants.append({"learner_id": learner, "years_in_post": int(rng.integers(1, 9)), "held_level": held or ""})
         need = ratings.required_rank(course, cert, level)
         for item in ratings.rated_items(course):
-            rank = int(np.clip(need + rng.choice([-1, 0, 0, 0, 1]), 1, len(comp_levels)))
+            rank = int(np.clip(need + rng.choice([-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]), 1, len(comp_levels)))
             rated.append({"learner_id": learner, "competency": item, "level": comp_levels[rank - 1].title,
                           "rater": "模拟主管"})
     folder.mkdir(parents=True, exist_ok=True)
