@@ -220,3 +220,24 @@ def test_stored_variant_round_trips_the_blueprint(tmp_path: Path, course: Course
     made = papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["a"])
     plan, variant = papers.stored_variant(papers.read_manifest(tmp_path / "papers" / "L4-a.json"), "a")
     assert isinstance(plan, Blueprint) and plan == made.plans["a"] and variant == made.variants["a"]
+
+
+def test_the_shipped_settings_are_labelled_defaults() -> None:
+    cert = load_certification(load_course())
+    assert cert.status == "default" and "默认" in cert.note
+
+
+def test_repair_swaps_a_single_for_a_multiple_to_spare_a_missing_true_false_item() -> None:
+    """Area A has 1 point left but no true/false item: trading its single (2) for B's multiple (3) fills it."""
+    from course.certification.blueprint import _repair
+    from course.certification.config import Filler, Theory, TypeQuota
+
+    theory = Theory(total_points=20, types={"single": TypeQuota(count=1, points=2),
+                                            "multiple": TypeQuota(count=1, points=3)},
+                    filler=Filler(type="truefalse", points=1))
+    cells = {"A": {"single": 1, "multiple": 0}, "B": {"single": 0, "multiple": 1}}
+    room = {"A": 1.0, "B": 2.0}
+    have = {("A", "single", 2.0): 1, ("A", "multiple", 3.0): 1, ("B", "single", 2.0): 1, ("B", "multiple", 3.0): 1}
+    _repair(cells, room, theory, {"A": 0, "B": 10}, have, 1.0)
+    assert cells == {"A": {"single": 0, "multiple": 1}, "B": {"single": 1, "multiple": 0}}
+    assert room == {"A": 0.0, "B": 3.0}

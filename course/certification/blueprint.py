@@ -109,36 +109,59 @@ def _share(count: int, weights: dict[str, float], caps: dict[str, int]) -> dict[
 
 def _repair(cells: dict[str, dict[str, int]], room: dict[str, float], theory: Theory,
             filler_have: dict[str, int], have: dict[tuple[str, str, float], int], filler_points: float) -> None:
-    """Move fixed-type items into areas short of filler items, from areas with filler to spare.
+    """Rearrange fixed-type items so that no area needs more filler items than the bank holds.
 
-    Each move keeps every type's count and every area's points; it lowers the
-    short area's filler need by one item's points. Deterministic: areas and
-    types in file order.
+    Two kinds of move, each keeping every type's count and every area's points:
+    *move* one item of a type from a donor area into the short area; *swap*
+    a cheaper type for a dearer one in the short area and the reverse in a
+    donor (e.g. a 2-point single for a 3-point multiple: one filler point
+    less). Each move lowers the short area's need and leaves the donor within
+    its filler supply. Deterministic: areas and types in file order.
     """
+    points = {t: float(q.points) for t, q in theory.types.items()}
 
     def short(a: str) -> float:
         return room[a] / filler_points - filler_have[a]
 
-    moved = True
-    while moved:
-        moved = False
-        for a in cells:
-            if short(a) <= 0:
-                continue
-            for qtype, quota in theory.types.items():
-                p = float(quota.points)
-                if cells[a][qtype] >= have.get((a, qtype, p), 0) or room[a] < p:
+    def spare(a: str, t: str) -> bool:
+        return cells[a][t] < have.get((a, t, points[t]), 0)
+
+    def absorbs(b: str, extra: float) -> bool:
+        return short(b) + extra / filler_points <= 0
+
+    def move(a: str) -> bool:
+        for t, p in points.items():
+            if spare(a, t) and room[a] >= p:
+                donor = next((b for b in cells if b != a and cells[b][t] > 0 and absorbs(b, p)), None)
+                if donor is not None:
+                    cells[a][t] += 1
+                    cells[donor][t] -= 1
+                    room[a] -= p
+                    room[donor] += p
+                    return True
+        return False
+
+    def swap(a: str) -> bool:
+        for cheap, p1 in points.items():
+            for dear, p2 in points.items():
+                gain = p2 - p1
+                if gain <= 0 or cells[a][cheap] == 0 or not spare(a, dear) or room[a] < gain:
                     continue
-                donor = next((b for b in cells if b != a and cells[b][qtype] > 0
-                              and short(b) + p / filler_points <= 0), None)
-                if donor is None:
-                    continue
-                cells[a][qtype] += 1
-                cells[donor][qtype] -= 1
-                room[a] -= p
-                room[donor] += p
-                moved = True
-                break
+                donor = next((b for b in cells if b != a and cells[b][dear] > 0 and spare(b, cheap)
+                              and absorbs(b, gain)), None)
+                if donor is not None:
+                    cells[a][cheap] -= 1
+                    cells[a][dear] += 1
+                    cells[donor][dear] -= 1
+                    cells[donor][cheap] += 1
+                    room[a] -= gain
+                    room[donor] += gain
+                    return True
+        return False
+
+    changed = True
+    while changed:
+        changed = any(short(a) > 0 and (move(a) or swap(a)) for a in cells)
 
 
 def title(course: Course, area: str) -> str:
