@@ -144,6 +144,7 @@ def test_create_paper_writes_one_notebook_per_learner_listing_its_questions(
         assert sum(c.metadata.nbgrader["points"] for c in graded) == 30
         assert [q.id for q in papers.questions_of_assignment(course, tmp_path, variant.assignment)] == list(
             variant.questions)
+    assert papers.paper_assignments(tmp_path) == {"L4-2026a-a.b", "L4-2026a-c"}
     data = json.loads((tmp_path / "papers" / "L4-2026a.json").read_text(encoding="utf-8"))
     assert data["variants"]["a.b"]["assignment"] == "L4-2026a-a.b"
     assert (data["theory_max"], data["skills_max"], data["sitting"]) == (20, 10, 1)

@@ -168,6 +168,15 @@ def manifests(root: Path) -> list[dict[str, Any]]:
     return sorted(found, key=lambda d: (d.get("sitting", 1), d["paper"]))
 
 
+def paper_assignments(root: Path) -> set[str]:
+    """Every nbgrader assignment id that is a paper variant (not a chapter), from the manifests.
+
+    Chapter analytics should leave these out of the gradebook frame: a paper
+    repeats bank items a learner may also have answered in chapter practice.
+    """
+    return {v["assignment"] for d in manifests(root) for v in d["variants"].values()}
+
+
 def seen_items(root: Path, learner: str, before: str | None = None) -> set[str]:
     """Question ids of every earlier paper the learner was given."""
     seen: set[str] = set()
