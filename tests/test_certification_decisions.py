@@ -207,8 +207,12 @@ def test_training_import_names_every_bad_row_and_imports_nothing(tmp_path: Path)
 def test_a_training_row_imported_twice_is_refused(tmp_path: Path) -> None:
     good = write(tmp_path / "good.csv", "learner_id,course,hours,date\na,面授一,6,2026-09-01\n")
     eligibility.import_training(tmp_path, good)
-    with pytest.raises(InputFileError, match="row 2: a 面授一 2026-09-01 is already imported: remove the row"):
-        eligibility.import_training(tmp_path, good)
+    again = write(tmp_path / "again.csv",
+                  "learner_id,course,hours,date\n\nb,面授一,6,2026-09-01\na,面授一,6,2026-09-01\n")
+    with pytest.raises(InputFileError) as info:
+        eligibility.import_training(tmp_path, again)
+    assert info.value.problems == ["row 4: a 面授一 2026-09-01 is already imported: remove the row"]
+    assert len(eligibility.read_training(eligibility.training_store(tmp_path))) == 1
 
 
 def test_applicants_with_an_unknown_level_are_refused(tmp_path: Path, course: Course) -> None:

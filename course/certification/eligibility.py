@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from course.certification.config import Certification
-from course.certification.csvfiles import number, read_checked, write_atomic
+from course.certification.csvfiles import number, read_checked, read_rows, write_atomic
 from course.errors import InputFileError
 from course.loader import Course
 
@@ -109,8 +109,10 @@ def import_training(root: Path, path: Path) -> pd.DataFrame:
     old = read_training(store) if store.exists() else new.iloc[0:0]
     key = ["learner_id", "course", "date"]
     known = {tuple(r) for r in old[key].itertuples(index=False)}
-    dupes = [f"row {i + 2}: {r.learner_id} {r.course} {r.date} is already imported: remove the row"
-             for i, r in enumerate(new.itertuples(index=False)) if (r.learner_id, r.course, r.date) in known]
+    numbers = [n for n, _ in read_rows(path, TRAINING_COLUMNS)]  # the file's row numbers, blank lines skipped
+    dupes = [f"row {n}: {r.learner_id} {r.course} {r.date} is already imported: remove the row"
+             for n, r in zip(numbers, new.itertuples(index=False), strict=True)
+             if (r.learner_id, r.course, r.date) in known]
     if dupes:
         raise InputFileError(path, dupes)
     merged = pd.concat([old, new], ignore_index=True)
