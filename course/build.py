@@ -173,18 +173,24 @@ def header_markdown(course: Course, chapter: m.Chapter, questions: list[m.Questi
     ])
 
 
-def chapter_notebook(course: Course, chapter_id: str) -> NotebookNode:
-    chapter = course.chapters[chapter_id]
-    questions = course.questions_of(chapter_id)
+def quiz_notebook(course: Course, assignment_id: str, header: str, questions: list[m.Question],
+                  meta: dict[str, Any]) -> NotebookNode:
+    """One nbgrader source notebook of ``questions`` (a chapter, or an exam paper variant).
+
+    ``meta`` becomes ``metadata.course``; it must list the question ids under
+    ``questions``: the grader resolves the questions by them.
+    """
+    if meta.get("questions") != [q.id for q in questions]:
+        raise ValueError("metadata.course.questions must list the notebook's question ids in order")
     nb = nbformat.v4.new_notebook()
     nb.metadata = NotebookNode({
         "kernelspec": KERNELSPEC,
         "language_info": {"name": "python"},
-        "course": {"chapter": chapter_id, "questions": [q.id for q in questions]},
+        "course": meta,
     })
     cells = [
-        _readonly_markdown("header", header_markdown(course, chapter, questions)),
-        _hidden_code(SETUP_ID, setup_source(chapter_id, questions),
+        _readonly_markdown("header", header),
+        _hidden_code(SETUP_ID, setup_source(assignment_id, questions),
                      _nbgrader(SETUP_ID, grade=True, solution=False, locked=True, points=0)),
     ]
     for number, q in enumerate(questions, 1):
@@ -194,6 +200,13 @@ def chapter_notebook(course: Course, chapter_id: str) -> NotebookNode:
     nb.cells = cells
     nbformat.validate(nb)
     return nb
+
+
+def chapter_notebook(course: Course, chapter_id: str) -> NotebookNode:
+    chapter = course.chapters[chapter_id]
+    questions = course.questions_of(chapter_id)
+    return quiz_notebook(course, chapter_id, header_markdown(course, chapter, questions), questions,
+                         {"chapter": chapter_id, "questions": [q.id for q in questions]})
 
 
 def notebook_path(source_dir: Path, chapter_id: str) -> Path:

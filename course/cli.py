@@ -301,6 +301,163 @@ def demo(
     typer.echo(f"Report: {pages[0]}")
 
 
+# ---------------------------------------------------------------- certification (course.certification)
+paper_app = typer.Typer(no_args_is_help=True, help="Exam papers drawn to a level's 比重表, one variant per learner.")
+certify_app = typer.Typer(no_args_is_help=True, help="Certification records, decisions and the results list.")
+certificate_app = typer.Typer(no_args_is_help=True, help="Certificates: check a verification code.")
+app.add_typer(paper_app, name="paper")
+app.add_typer(certify_app, name="certify")
+app.add_typer(certificate_app, name="certificate")
+
+
+def _paper_learners(course: Any, level: str, learner: list[str] | None, roster: Path | None) -> list[str]:
+    from course.analytics.roster import read_roster
+    from course.errors import WorkflowError
+
+    if learner:
+        return list(learner)
+    if roster is None:
+        raise WorkflowError("no learners: give --learner ID (repeatable) or --roster roster.csv")
+    frame = read_roster(roster, course)
+    return [str(x) for x in frame.index[frame["target_level"] == level]]
+
+
+@paper_app.command("create")
+@reports_errors
+def paper_create(
+    level: Annotated[str, typer.Argument(help="Certification level id (L4 L3 L2 L1).")],
+    paper: Annotated[str, typer.Option("--paper", help="Paper id, e.g. L3-2026a (assignments: <paper>-<learner>).")],
+    seed: Annotated[str, typer.Option("--seed", help="Paper seed: same seed and learner, same paper.")] = "2026",
+    learner: Annotated[list[str] | None, typer.Option("--learner", help="Learner id (repeatable).")] = None,
+    roster: Annotated[Path | None, typer.Option("--roster", help="Roster CSV: its learners of this level.")] = None,
+    resit: Annotated[bool, typer.Option("--resit", help="Re-sit: avoid every item of the learners' earlier papers.")]
+    = False,
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Draw one paper variant per learner to the level's blueprint; write source/<paper>-<learner>/."""
+    from course.certification.config import load_certification
+    from course.certification.papers import create_paper, render_report
+    from course.loader import load_course
+
+    course = load_course(content)
+    cert = load_certification(course)
+    learners = _paper_learners(course, level, learner, roster)
+    made = create_paper(course, cert, root.resolve(), paper, level, seed, learners, resit=resit)
+    first = next(iter(made.variants))
+    typer.echo(render_report(course, made.plans[first], made.variants[first]))
+    typer.echo(f"{len(made.variants)} variant(s) of {paper} written to source/; run `course generate "
+               f"{' '.join(v.assignment for v in made.variants.values())}` then `course release ...`.")
+
+
+@paper_app.command("report")
+@reports_errors
+def paper_report(
+    paper: Annotated[str, typer.Argument(help="Paper id.")],
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Blueprint report of every variant of a paper: target against achieved points per area."""
+    from course.certification.papers import manifest_path, read_manifest, render_report, stored_variant
+    from course.errors import WorkflowError
+    from course.loader import load_course
+
+    course = load_course(content)
+    path = manifest_path(root.resolve(), paper)
+    if not path.exists():
+        raise WorkflowError(f"{path} does not exist: create the paper with `course paper create`")
+    data = read_manifest(path)
+    for learner in data["variants"]:
+        typer.echo(render_report(course, *stored_variant(data, learner)))
+
+
+@certify_app.command("import-training")
+@reports_errors
+def certify_import_training(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with columns learner_id,course,hours,date.")],
+    root: RootOpt = Path("."),
+) -> None:
+    """Import training records (every row checked first; a bad file imports nothing)."""
+    from course.certification.eligibility import import_training, training_store
+
+    store = import_training(root.resolve(), csv_file)
+    typer.echo(f"imported {csv_file}: {len(store)} training record(s) in {training_store(root)}.")
+
+
+@certify_app.command("import-applicants")
+@reports_errors
+def certify_import_applicants(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with columns learner_id,years_in_post,held_level.")],
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Import the applicants' 申报信息 (years in post, level held), replacing the earlier import."""
+    from course.certification.eligibility import applicant_store, import_applicants
+    from course.loader import load_course
+
+    frame = import_applicants(root.resolve(), csv_file, load_course(content))
+    typer.echo(f"imported {len(frame)} applicant(s) into {applicant_store(root)}.")
+
+
+@certify_app.command("import-ratings")
+@reports_errors
+def certify_import_ratings(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with columns learner_id,competency,level,rater.")],
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Import managers' competency ratings (初级/中级/高级/资深 per item)."""
+    from course.certification.ratings import import_ratings, ratings_store
+    from course.loader import load_course
+
+    frame = import_ratings(root.resolve(), csv_file, load_course(content))
+    typer.echo(f"{len(frame)} rating(s) in {ratings_store(root)}.")
+
+
+@certify_app.command("rating-notebook")
+@reports_errors
+def certify_rating_notebook(
+    roster: Annotated[Path, typer.Option("--roster", help="Roster CSV of the learners to rate.")],
+    out: Annotated[Path, typer.Option("--out", help="Notebook to write.")] = Path("ratings.ipynb"),
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Write a notebook in which a manager rates learners with dropdowns; it saves a ratings CSV."""
+    from course.certification.rating_widgets import write_rating_notebook
+
+    path = write_rating_notebook(out, root.resolve(), roster.resolve(), content)
+    typer.echo(f"wrote {path}; open it in JupyterLab and run all cells.")
+
+
+@certify_app.command("results")
+@reports_errors
+def certify_results(
+    roster: Annotated[Path | None, typer.Option("--roster", help="Roster CSV (default: ./roster.csv).")] = None,
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Decide each learner at their target level; write the Excel results list and the certificates."""
+    from course.certification.outputs import load_round, write_outputs
+    from course.loader import load_course
+
+    course = load_course(content)
+    rnd = load_round(root, course, roster)
+    out = write_outputs(root, course, rnd)
+    passed = int((rnd.results["结论"] == "通过").sum())
+    typer.echo(f"{passed} of {len(rnd.results)} learner(s) certified; {len(rnd.missing)} with missing work.")
+    typer.echo(f"Results: {out.excel}")
+    typer.echo(f"Certificates: {out.certificates_dir} ({len(out.certificates)} PDF)")
+
+
+@certificate_app.command("verify")
+@reports_errors
+def certificate_verify(
+    code: Annotated[str, typer.Argument(help="The verification code printed on the certificate.")],
+    root: RootOpt = Path("."),
+) -> None:
+    """Check a certificate's verification code against this course folder's registry."""
+    from course.certification.certificates import verify
+
+    result = verify(root.resolve(), code)
+    typer.echo(result.message)
+    if not result.valid:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app(prog_name="course")
 
