@@ -275,7 +275,7 @@ def demo(
     root: RootOpt = Path("."),
     learners: Annotated[int, typer.Option("--learners", "-n", help="Cohort size.")] = 30,
 ) -> None:
-    """The whole job on embedded defaults: build -> simulate -> autograde -> hand-grade -> report."""
+    """The whole job on embedded defaults: build -> simulate -> autograde -> hand-grade -> certify -> report."""
     from course import workflow
     from course.build import write_sources
     from course.loader import load_course
@@ -287,17 +287,23 @@ def demo(
 
     course = load_course()
     root = root.resolve()
-    typer.echo(f"1/5 build: {len(write_sources(course, root / 'source'))} source notebook(s) updated")
+    typer.echo(f"1/6 build: {len(write_sources(course, root / 'source'))} source notebook(s) updated")
     run_simulate(root, course, DEMO_CHAPTERS, Settings(learners=learners))
-    typer.echo(f"2/5 simulate: {learners} learners submitted {', '.join(DEMO_CHAPTERS)}")
+    typer.echo(f"2/6 simulate: {learners} learners submitted {', '.join(DEMO_CHAPTERS)}")
     result = workflow.autograde(root, course, DEMO_CHAPTERS)
-    typer.echo(f"3/5 autograde: {len(result.graded)} submission(s) graded, {len(result.failed)} failed")
+    typer.echo(f"3/6 autograde: {len(result.graded)} submission(s) graded, {len(result.failed)} failed")
     if result.failed:
         print_grading_summary(result)
         raise typer.Exit(1)
-    typer.echo(f"4/5 hand-grade: {run_hand_grade(root, course, DEMO_CHAPTERS)} case answer(s)")
+    typer.echo(f"4/6 hand-grade: {run_hand_grade(root, course, DEMO_CHAPTERS)} case answer(s)")
+    from course.certification import demo_round
+
+    cert = demo_round(root, course)
+    typer.echo(f"5/6 certification: {cert.certified} of {cert.learners} learner(s) certified")
     pages = run_report(root, parameters(roster_csv=str(root / "roster.csv")))
-    typer.echo(f"5/5 report: {len(pages)} page(s)")
+    typer.echo(f"6/6 report: {len(pages)} page(s)")
+    typer.echo(f"Results: {cert.excel}")
+    typer.echo(f"Certificates: {cert.certificates_dir}")
     typer.echo(f"Report: {pages[0]}")
 
 

@@ -80,9 +80,8 @@ def hand_grade_papers(root: Path, course: Course, manifests: list[dict], seed: i
                         grade = gb.find_grade(qid, variant["assignment"], variant["assignment"], learner)
                     except MissingEntry:
                         continue
-                    # not yet hand-graded (nbgrader auto-scores an unchanged answer cell 0: the answer is
-                    # in the answers file, not the cell, until the metadata-driven grader lands)
-                    if grade.manual_score is None:
+                    # only answers waiting for a person; a grade someone gave is never replaced
+                    if grade.needs_manual_grade and grade.manual_score is None:
                         grade.manual_score = float(sum(r.points for r in q.rubric if rng.random() < 0.75))
                         grade.needs_manual_grade = False
                         graded += 1
