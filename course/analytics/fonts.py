@@ -17,6 +17,7 @@ from pathlib import Path
 
 import matplotlib
 from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
 
 from course.errors import CourseError
 
@@ -50,7 +51,7 @@ def _register(path: Path) -> None:
     key = str(path)
     if any(entry.fname == key and entry.name == FAMILY for entry in font_manager.fontManager.ttflist):
         return
-    entry = font_manager.ttfFontProperty(font_manager.ft2font.FT2Font(key))
+    entry = font_manager.ttfFontProperty(FT2Font(key))
     font_manager.fontManager.ttflist.append(dataclasses.replace(entry, name=FAMILY))
     font_manager.fontManager._findfont_cached.cache_clear()  # type: ignore[attr-defined]
 
