@@ -35,7 +35,8 @@ NOT_CHOSEN = ""  # a dropdown's （请选择） entry; saved as None
 STYLE = (
     "<style>"
     ".jp-CodeCell:has(.kam-quiz) .jp-Cell-inputWrapper,"
-    ".jp-CodeCell:has(.kam-quiz) .jp-OutputPrompt{display:none}"
+    ".jp-CodeCell:has(.kam-quiz) .jp-OutputArea-promptOverlay{display:none}"
+    ".jp-CodeCell:has(.kam-quiz) .jp-OutputPrompt{visibility:hidden}"  # keeps widgets in line with the stems
     ".kam-quiz .widget-dropdown{width:100%;max-width:100%}"
     ".kam-quiz .widget-dropdown select{width:100%;height:auto;white-space:normal}"
     ".kam-quiz .kam-prompt{line-height:1.5;margin-top:6px}"
@@ -135,6 +136,7 @@ class Quiz:
         self.answers = self._load()
         self.progress = widgets.HTML()
         self.progress.add_class("kam-quiz")
+        self.check_result = widgets.HTML()  # what 检查作答情况 found; empty until clicked
         self.widgets: dict[str, widgets.Widget] = {}  # the latest widget drawn per question
         self._refresh()
 
@@ -182,6 +184,8 @@ class Quiz:
         if partial:
             line += f"，部分作答 {len(partial)} 题：{html.escape(self._partial_text(partial))}"
         self.progress.value = line + "（答案会自动保存）"
+        if self.check_result.value:
+            self._show_check()  # a shown check result follows every change
 
     # ------------------------------------------------------------ widgets
     def show(self, qid: str) -> None:
@@ -312,22 +316,23 @@ class Quiz:
             parts.append(f"部分作答：{self._partial_text(partial)}。")
         if parts:
             return "\n\n".join(parts)
-        return "全部题目均已作答。请在 **Assignments（作业）** 页面提交。"
+        return "全部题目均已作答。请在 Assignments（作业）页面提交。"
 
     def check(self) -> None:
         """Show the progress and a button listing unanswered questions (never the keys)."""
-        out = widgets.Output()
         self.check_button = widgets.Button(description="检查作答情况", button_style="info", icon="check")
 
         def clicked(_: Any) -> None:
-            out.clear_output()
-            with out:
-                display(Markdown(self.unanswered_message()))
+            self._show_check()
 
         self.check_button.on_click(clicked)
-        box = widgets.VBox([self.progress, self.check_button, out])
+        box = widgets.VBox([self.progress, self.check_button, self.check_result])
         box.add_class("kam-quiz")
         display(box)
+
+    def _show_check(self) -> None:
+        lines = self.unanswered_message().split("\n\n")
+        self.check_result.value = "<br>".join(html.escape(line) for line in lines)
 
     # ------------------------------------------------------------ grading kernel
     def grade(self, qid: str, key: dict[str, Any]) -> float:

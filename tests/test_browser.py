@@ -25,6 +25,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from course import learners, workflow
+from course.lab import install_learner_settings
 from course.nbconfig import db_url
 from tests.conftest import CourseDir, make_course_dir
 
@@ -56,8 +57,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CourseDir, P
     learners.fetch(cd.root, "ch01", LEARNER, home)
     port = _free_port()
     bindir = str(Path(sys.executable).parent)
+    config_dir = tmp_path_factory.mktemp("jupyter-config")
+    install_learner_settings(config_dir)  # an editable install does not put them in the environment
     env = {**os.environ, "JUPYTERHUB_USER": LEARNER, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
-           "JUPYTER_CONFIG_DIR": str(tmp_path_factory.mktemp("jupyter-config"))}
+           "JUPYTER_CONFIG_DIR": str(config_dir)}
     log = (home.parent / "lab.log").open("w")
     server = subprocess.Popen(
         [f"{bindir}/jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}", "--ServerApp.ip=127.0.0.1",
@@ -81,12 +84,29 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CourseDir, P
         log.close()
 
 
-def _open_and_run(page: Any, url: str) -> None:
+CODE_ON_SCREEN = ("def ", "import ", "quiz.", "Test cell", "Grade cell", "Out[")
+NOTEBOOK = "window.jupyterapp?.shell.currentWidget"
+
+
+def _open(page: Any, url: str) -> None:
     page.goto(f"{url}/lab/tree/ch01/ch01.ipynb?token={TOKEN}")
-    page.wait_for_function("() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
+    page.wait_for_function(f"() => {NOTEBOOK}?.sessionContext?.session?.kernel"
                            "?.connectionStatus === 'connected'", timeout=90_000)
+
+
+def _open_and_run(page: Any, url: str) -> None:
+    _open(page, url)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_selector("textarea", timeout=90_000)  # the case question is the last widget drawn
+
+
+def _notebook_text(page: Any) -> str:
+    """What a learner can read in the notebook panel (hidden elements excluded)."""
+    return str(page.locator(".jp-NotebookPanel-notebook").first.inner_text())
+
+
+def _choose(menu: Any, label: str) -> None:
+    menu.select_option(label=next(o for o in menu.locator("option").all_inner_texts() if o.endswith(label)))
 
 
 def _saved(home: Path, wanted: dict[str, Any], timeout: float = 15) -> dict[str, Any]:
@@ -106,38 +126,68 @@ def _saved(home: Path, wanted: dict[str, Any], timeout: float = 15) -> dict[str,
 def test_clicks_are_saved_survive_a_reload_and_reach_the_gradebook(lab: tuple[CourseDir, Path, str]) -> None:
     cd, home, url = lab
     assert CHROMIUM, "chromium is not installed: .ci/run installs it with apt-get"
+    shots = home.parent
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1800})
-        _open_and_run(page, url)
+        page = browser.new_page(viewport={"width": 1280, "height": 2400})
+        _open(page, url)
+        # Before the cells run (no widgets yet): the static hint says what to do; no code is readable.
+        page.wait_for_selector(".jp-MarkdownCell blockquote", timeout=30_000)
+        before = _notebook_text(page)
+        assert "如果题目下方没有出现选项或输入框，请选择菜单 运行 → 运行全部单元格" in before
+        page.screenshot(path=str(shots / "not-run.png"))
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_selector("textarea", timeout=90_000)
+
+        menus = page.locator(".widget-dropdown select")
+        assert menus.count() == 5
+        assert all(menus.nth(i).evaluate("m => m.options[m.selectedIndex].text") == "（请选择）" for i in range(5))
         page.get_by_label("5月17日", exact=False).check()                       # single choice
         for text in ("产品", "价格", "渠道"):                                    # multiple choice
             page.get_by_label(text, exact=False).check()
         page.get_by_role("button", name="错误 ✗").click()                        # true/false
         blanks = page.locator(".widget-text input")
-        blanks.nth(0).fill("基础电信业务")                                       # fill in the blanks
+        blanks.nth(0).fill("基础电信业务")                                       # fill in the blanks: 1 of 2
+        _choose(menus.nth(0), "事前准备")                                         # ordering: 1 of 3 ...
+        _choose(menus.nth(1), "事前准备")                                         # ... and a repeat, refused
+        page.get_by_text("“事前准备”已排在其他位置，每一项只能排一次").wait_for(timeout=15_000)
+        assert menus.nth(1).evaluate("m => m.options[m.selectedIndex].text") == "（请选择）"
+        page.locator(".kam-quiz button", has_text="检查作答情况").click()
+        page.get_by_text("部分作答：第4题（缺第2空）；第5题（缺第2位、第3位）").wait_for(timeout=15_000)
+        assert _saved(home, {"ch01-005": ["B", None, None]})["ch01-005"] == ["B", None, None]
+        page.screenshot(path=str(shots / "partial.png"), full_page=True)
+
         blanks.nth(1).fill("增值电信业务")
-        menus = page.locator(".widget-dropdown select")
-        for i, label in enumerate(("事前准备", "接近拜访", "把握情况")):          # ordering
-            menus.nth(i).select_option(label=next(o for o in menus.nth(i).locator("option").all_inner_texts()
-                                                  if o.endswith(label)))
-        for i, label in ((3, "优势"), (4, "劣势")):                               # matching
-            menus.nth(i).select_option(label=next(o for o in menus.nth(i).locator("option").all_inner_texts()
-                                                  if o.endswith(label)))
+        for i, label in ((1, "接近拜访"), (2, "把握情况"), (3, "优势"), (4, "劣势")):   # ordering, matching
+            _choose(menus.nth(i), label)
         page.locator("textarea").fill("先倾听并致歉，再承诺处理时限并回访。")      # case analysis
         wanted = {"ch01-001": "A", "ch01-002": ["A", "B", "D"], "ch01-003": False,
                   "ch01-004": ["基础电信业务", "增值电信业务"], "ch01-005": ["B", "A", "C"],
                   "ch01-006": {"1": "B", "2": "A"}, "ch01-007": "先倾听并致歉，再承诺处理时限并回访。"}
         assert _saved(home, wanted) == wanted
-        page.screenshot(path=str(home.parent / "answered.png"))
+        assert "已作答 7 / 7 题" in page.locator(".widget-html").first.inner_text()
+        text = _notebook_text(page)
+        assert [s for s in CODE_ON_SCREEN if s in text] == []
+        assert "答题控件" not in text  # no collapsed first line of a hidden cell either
+        page.screenshot(path=str(shots / "answered.png"), full_page=True)
 
-        # A browser reload (same kernel or a new one) shows the saved answers again.
+        # Autosave (the learner settings) leaves the notebook saved: a reload asks no "leave site?".
+        page.wait_for_function(f"() => !{NOTEBOOK}.context.model.dirty", timeout=60_000)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.type), d.accept()))
+        # A browser reload: the widgets come back with the saved answers without running anything.
         page.reload()
-        _open_and_run(page, url)
+        _open(page, url)
+        page.wait_for_selector("textarea", timeout=90_000)
+        assert dialogs == []
         assert page.get_by_label("5月17日", exact=False).is_checked()
         assert page.get_by_label("渠道", exact=False).is_checked()
         assert page.locator(".widget-text input").nth(1).input_value() == "增值电信业务"
         assert "已作答 7 / 7 题" in page.locator(".widget-html").first.inner_text()
+        assert [s for s in CODE_ON_SCREEN if s in _notebook_text(page)] == []
+        page.screenshot(path=str(shots / "reloaded.png"), full_page=True)
+        # The kernel's language_info marks a reopened notebook changed; autosave saves it again.
+        page.wait_for_function(f"() => !{NOTEBOOK}.context.model.dirty", timeout=60_000)
         browser.close()
 
     learners.submit(cd.root, "ch01", LEARNER, home)
