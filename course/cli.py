@@ -11,7 +11,7 @@ import typer
 
 from course.errors import ContentError, CourseError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 F = TypeVar("F", bound=Callable[..., Any])
 
 ContentOpt = Annotated[
@@ -20,8 +20,10 @@ ContentOpt = Annotated[
 ]
 RootOpt = Annotated[Path, typer.Option("--root", help="The course folder holding nbgrader_config.py.")]
 ChaptersArg = Annotated[
-    list[str] | None, typer.Argument(help="Chapter ids (e.g. jc01 js03); default: every chapter.", show_default=False)
+    list[str] | None, typer.Argument(help="Chapter ids (e.g. jc01 js03); default: every chapter.", show_default=False,
+                                     metavar="[CHAPTER]...")
 ]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
 
 
 @app.callback()
@@ -49,6 +51,18 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _course_root(root: Path) -> Path:
+    """The course folder, resolved; a WorkflowError if it has no nbgrader_config.py."""
+    from course.errors import WorkflowError
+    from course.status import is_course_folder
+
+    root = root.resolve()
+    if not is_course_folder(root):
+        raise WorkflowError(f"{root} is not a course folder (it has no nbgrader_config.py): "
+                            "run the command in the course folder, or pass --root <course folder>")
+    return root
+
+
 def _chapters(content: Path | None, chapters: list[str] | None) -> tuple[Any, list[str]]:
     from course.errors import WorkflowError
     from course.loader import load_course
@@ -63,7 +77,10 @@ def _chapters(content: Path | None, chapters: list[str] | None) -> tuple[Any, li
 
 @app.command()
 @reports_errors
-def validate(content: ContentOpt = None, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+def validate(
+    content: ContentOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems and the final OK line.")] = False,
+) -> None:
     """Check the whole course content; report every problem as file:line, then print a summary."""
     from course.loader import load_course
     from course.summary import render
@@ -101,8 +118,9 @@ def generate(chapters: ChaptersArg = None, content: ContentOpt = None, root: Roo
     """Run nbgrader generate_assignment: student versions under release/, hidden tests stripped."""
     from course import workflow
 
+    root = _course_root(root)
     _, selected = _chapters(content, chapters)
-    workflow.generate(root.resolve(), selected)
+    workflow.generate(root, selected)
     typer.echo(f"generated {len(selected)} assignment(s) under release/.")
 
 
@@ -112,8 +130,9 @@ def release(chapters: ChaptersArg = None, content: ContentOpt = None, root: Root
     """Run nbgrader release_assignment: put the assignments in the exchange for learners."""
     from course import workflow
 
+    root = _course_root(root)
     _, selected = _chapters(content, chapters)
-    workflow.release(root.resolve(), selected)
+    workflow.release(root, selected)
     typer.echo(f"released {len(selected)} assignment(s).")
 
 
@@ -123,8 +142,9 @@ def collect(chapters: ChaptersArg = None, content: ContentOpt = None, root: Root
     """Run nbgrader collect: copy submissions from the exchange into submitted/."""
     from course import workflow
 
+    root = _course_root(root)
     _, selected = _chapters(content, chapters)
-    workflow.collect(root.resolve(), selected)
+    workflow.collect(root, selected)
     typer.echo(f"collected {len(selected)} assignment(s).")
 
 
@@ -132,14 +152,18 @@ def collect(chapters: ChaptersArg = None, content: ContentOpt = None, root: Root
 @reports_errors
 def autograde(
     chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
-    student: Annotated[list[str] | None, typer.Option("--student", help="Only these learners.")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-j", help="Worker processes (default 2).")] = 2,
+    student: Annotated[list[str] | None, typer.Option("--student", help="Only this learner (repeat for more).",
+                                                      metavar="LEARNER")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Worker processes (at least 1).")] = 2,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Autograde all submissions in parallel, then put trusted quiz scores into the gradebook."""
     from course import workflow
 
+    root = _course_root(root)
     course, selected = _chapters(content, chapters)
-    report = workflow.autograde(root, course, selected, student, workers=workers)
+    check_submissions(root, selected if chapters else None, student)
+    report = workflow.autograde(root, course, selected, student, workers=workers, progress=progress)
     for problem in report.problems:
         typer.echo(f"Warning: {problem}", err=True)
     for (s, c), error in sorted(report.failed.items()):
@@ -150,15 +174,66 @@ def autograde(
         raise typer.Exit(1)
 
 
+def check_submissions(root: Path, chapters: list[str] | None, students: list[str] | None) -> None:
+    """Raise a WorkflowError naming what to run when autograde would find nothing to grade."""
+    from course.errors import WorkflowError
+    from course.status import submissions
+
+    found = submissions(root, chapters)
+    which = ", ".join(chapters) if chapters else "any chapter"
+    if not found:
+        raise WorkflowError(f"nothing to grade: {root / 'submitted'} holds no submissions of {which}; "
+                            "run `course collect` first (learners submit in the Assignments tab)")
+    if students:
+        present = sorted({s for learners in found.values() for s in learners})
+        unknown = [s for s in students if s not in present]
+        if unknown:
+            raise WorkflowError(f"no submissions of {which} from {', '.join(unknown)} in {root / 'submitted'}: "
+                                f"check the learner id (learners with submissions: {', '.join(present)})")
+
+
 @app.command()
 @reports_errors
-def feedback(chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
-    """Generate and release feedback (scores and explanations; no hidden tests, no rubrics)."""
+def feedback(
+    chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
+    hold_pending: Annotated[bool, typer.Option(
+        "--hold-pending",
+        help="Hold back a learner's feedback while any of their case answers waits for a hand grade.")] = False,
+) -> None:
+    """Generate and release feedback for every chapter with graded submissions (no hidden tests, no rubrics)."""
     from course import workflow
+    from course.errors import WorkflowError
+    from course.status import autograded, pending_manual
 
-    _, selected = _chapters(content, chapters)
-    workflow.feedback(root.resolve(), selected)
-    typer.echo(f"feedback released for {len(selected)} assignment(s).")
+    root = _course_root(root)
+    course, selected = _chapters(content, chapters)
+    graded = {c: learners for c, learners in autograded(root, selected).items() if learners}
+    if not graded:
+        raise WorkflowError(f"no graded submissions of {', '.join(chapters) if chapters else 'any chapter'}: "
+                            "run `course autograde` first")
+    for chapter in chapters or []:
+        if chapter not in graded:
+            typer.echo(f"Warning: {chapter} has no graded submissions: skipped (run `course autograde {chapter}`)",
+                       err=True)
+    pending = pending_manual(root)
+    released, held = 0, 0
+    for chapter in (c for c in selected if c in graded):
+        numbers = {q.id: i for i, q in enumerate(course.questions_of(chapter), 1)}
+        waiting = {s: qs for (s, c), qs in pending.items() if c == chapter and s in graded[chapter]}
+        if waiting:
+            names = "; ".join(f"{s} 第{'、'.join(str(numbers.get(q, q)) for q in qs)}题"
+                              for s, qs in sorted(waiting.items()))
+            action = "their feedback is held back" if hold_pending else "their feedback shows these as 待评分"
+            typer.echo(f"Warning: {chapter}: {sum(map(len, waiting.values()))} case answer(s) of "
+                       f"{len(waiting)} learner(s) still wait for a hand grade ({names}); {action}. "
+                       f"Grade them in formgrader, then run `course feedback {chapter}` again.", err=True)
+        learners = [s for s in graded[chapter] if not (hold_pending and s in waiting)]
+        held += len(graded[chapter]) - len(learners)
+        if learners:
+            workflow.feedback(root, [chapter], learners if hold_pending and waiting else None)
+            released += len(learners)
+    typer.echo(f"feedback released to {released} learner(s) in {len(graded)} chapter(s)"
+               + (f"; {held} held back until hand grading is done." if held else "."))
 
 
 @app.command("import-answers")
@@ -171,7 +246,7 @@ def import_answers(
     from course.import_answers import import_answers as run
     from course.loader import load_course
 
-    created = run(root, load_course(content), csv_file)
+    created = run(_course_root(root), load_course(content), csv_file)
     typer.echo(f"created and collected {len(created)} submission(s); run `course autograde` to grade them.")
 
 
@@ -182,13 +257,14 @@ DEMO_CHAPTERS = ["jc01", "jc04", "jc05", "jc07", "js01", "xs01"]  # one chapter 
 @reports_errors
 def simulate(
     chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
-    learners: Annotated[int, typer.Option("--learners", "-n", help="Cohort size.")] = 30,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same cohort).")] = 2026,
+    learners: Annotated[int, typer.Option("--learners", "-n", min=1, help="Cohort size (at least 1).")] = 30,
+    seed: SeedOpt = 2026,
 ) -> None:
     """Release chapters and have a synthetic 2PL cohort answer and submit them through nbgrader's exchange."""
     from course.simulate import Settings
     from course.simulate import simulate as run
 
+    root = _course_root(root)
     course, selected = _chapters(content, chapters or DEMO_CHAPTERS)
     roster = run(root, course, selected, Settings(learners=learners, seed=seed))
     typer.echo(f"{len(roster)} simulated learners submitted {', '.join(selected)}; roster written to "
@@ -199,13 +275,14 @@ def simulate(
 @reports_errors
 def hand_grade(
     chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
-    seed: Annotated[int, typer.Option("--seed")] = 2026,
+    seed: SeedOpt = 2026,
 ) -> None:
     """Simulation only: play the instructor and give every ungraded case answer a rubric score."""
     from course.simulate import hand_grade as run
 
+    root = _course_root(root)
     course, selected = _chapters(content, chapters)
-    typer.echo(f"hand-graded {run(root.resolve(), course, selected, seed)} case answer(s).")
+    typer.echo(f"hand-graded {run(root, course, selected, seed)} case answer(s).")
 
 
 @app.command()
@@ -225,10 +302,18 @@ def report(
     from course.loader import load_course
     from course.report import parameters
     from course.report import report as run
+    from course.status import graded_count
 
+    root = _course_root(root)
     course = load_course(content)
     if level not in course.weights.tables:
         raise WorkflowError(f"unknown level '{level}': use one of {', '.join(course.weights.tables)}")
+    if roster is not None and not roster.is_file():
+        raise WorkflowError(f"roster file {roster} does not exist: give --roster the path of the roster CSV "
+                            "(columns learner_id,name,region,department,target_level), or leave --roster out")
+    if graded_count(root) == 0:
+        raise WorkflowError(f"no grades yet in the gradebook of {root}: nothing to report; "
+                            "run `course autograde` first, then `course report`")
     roster = roster or (root / "roster.csv" if (root / "roster.csv").exists() else None)
     params = parameters(content=str(content) if content else None,
                         roster_csv=str(roster.resolve()) if roster else None,
@@ -243,7 +328,7 @@ def report(
 @reports_errors
 def demo(
     root: RootOpt = Path("."),
-    learners: Annotated[int, typer.Option("--learners", "-n", help="Cohort size.")] = 30,
+    learners: Annotated[int, typer.Option("--learners", "-n", min=1, help="Cohort size (at least 1).")] = 30,
 ) -> None:
     """The whole job on embedded defaults: build -> simulate -> autograde -> hand-grade -> report."""
     from course import workflow

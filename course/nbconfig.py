@@ -11,17 +11,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import nbgrader
 from traitlets.config import Config
 
 COURSE_ID = "kam-cert"
 CODE_STUB = "# 请在上方文本框中作答，无需修改本单元格。"
 FEEDBACK_PREPROCESSORS = [
-    "nbgrader.preprocessors.GetGrades",
+    "course.nbgrader_ext.FeedbackGrades",  # nbgrader's GetGrades plus question numbers and pending grades
     # nbgrader's default feedback shows hidden tests; these strip them and grader-only notes.
     "nbgrader.preprocessors.ClearHiddenTests",
     "course.nbgrader_ext.StripGraderOnly",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# The learner's feedback page in Chinese (course/templates/feedback): nbgrader asks for the template named
+# "feedback", found first here; formgrader's own templates stay reachable after it.
+FEEDBACK_TEMPLATES = Path(__file__).parent / "templates"
+NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
 
 
 def db_url(root: Path) -> str:
@@ -46,6 +50,7 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.OverwriteCells.add_missing_cells = True
     c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    c.HTMLExporter.extra_template_basedirs = [str(FEEDBACK_TEMPLATES), str(NBGRADER_TEMPLATES)]
     c.Execute.timeout = 120
     c.Execute.interrupt_on_timeout = True
     return c
