@@ -21,7 +21,7 @@ ContentOpt = Annotated[
 RootOpt = Annotated[Path, typer.Option("--root", help="The course folder holding nbgrader_config.py.")]
 ChaptersArg = Annotated[
     list[str] | None, typer.Argument(help="Chapter ids (e.g. jc01 js03); default: every chapter.", show_default=False,
-                                     metavar="[CHAPTER]...")
+                                     metavar="CHAPTER")
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
 
