@@ -20,6 +20,7 @@ import json
 import os
 import random
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -329,6 +330,21 @@ class Quiz:
         box = widgets.VBox([self.progress, self.check_button, self.check_result])
         box.add_class("kam-quiz")
         display(box)
+        self._touch_after_run_all()
+
+    @staticmethod
+    def _touch_after_run_all(delays: tuple[float, ...] = (1.5, 4.0)) -> None:
+        """Change one empty output a little after Run All, so JupyterLab's autosave saves every widget.
+
+        JupyterLab marks a notebook saved when a save returns, even if outputs arrived while it was in
+        flight; such a notebook would come back after a reload with some widgets missing. A later change
+        makes the next autosave write them all.
+        """
+        handle = display(HTML(""), display_id=True)
+        for i, delay in enumerate(delays):
+            timer = threading.Timer(delay, handle.update, args=(HTML(f"<span data-touch='{i}'></span>"),))
+            timer.daemon = True
+            timer.start()
 
     def _show_check(self) -> None:
         lines = self.unanswered_message().split("\n\n")

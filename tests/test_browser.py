@@ -23,11 +23,13 @@ from typing import Any
 
 import pytest
 from nbgrader.api import Gradebook
+from typer.testing import CliRunner
 
 from course import learners, workflow
+from course.cli import app
 from course.lab import install_learner_settings
 from course.nbconfig import db_url
-from tests.conftest import CourseDir, make_course_dir
+from tests.conftest import MINI, CourseDir, make_course_dir
 
 CHROMIUM = shutil.which("chromium")
 if CHROMIUM is None and not os.environ.get("CI"):
@@ -123,6 +125,20 @@ def _saved(home: Path, wanted: dict[str, Any], timeout: float = 15) -> dict[str,
     return answers
 
 
+def _saved_with_every_widget(home: Path, timeout: float = 60) -> bool:
+    """Once the notebook file holds a widget output in every code cell and the widget state."""
+    path = home / "ch01" / "ch01.ipynb"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        views = [any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in c.get("outputs", []))
+                 for c in nb["cells"] if c["cell_type"] == "code"]
+        if all(views) and "widgets" in nb["metadata"]:
+            return True
+        time.sleep(0.3)
+    return False
+
+
 def test_clicks_are_saved_survive_a_reload_and_reach_the_gradebook(lab: tuple[CourseDir, Path, str]) -> None:
     cd, home, url = lab
     assert CHROMIUM, "chromium is not installed: .ci/run installs it with apt-get"
@@ -171,7 +187,9 @@ def test_clicks_are_saved_survive_a_reload_and_reach_the_gradebook(lab: tuple[Co
         assert "答题控件" not in text  # no collapsed first line of a hidden cell either
         page.screenshot(path=str(shots / "answered.png"), full_page=True)
 
-        # Autosave (the learner settings) leaves the notebook saved: a reload asks no "leave site?".
+        # Autosave (the learner settings) leaves the notebook saved, every widget in the file: a reload
+        # asks no "leave site?".
+        assert _saved_with_every_widget(home)
         page.wait_for_function(f"() => !{NOTEBOOK}.context.model.dirty", timeout=60_000)
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.type), d.accept()))
@@ -198,3 +216,40 @@ def test_clicks_are_saved_survive_a_reload_and_reach_the_gradebook(lab: tuple[Co
         grades = {g.name: g.auto_score for g in gb.find_submission_notebook("ch01", "ch01", LEARNER).grades}
     assert grades == {"setup": 0.0, "ch01-001": 2.0, "ch01-002": 3.0, "ch01-003": 1.0, "ch01-004": 2.0,
                       "ch01-005": 3.0, "ch01-006": 2.0, "ch01-007": None}
+    _feedback_is_chinese_without_code(cd, shots)
+
+
+def _feedback_is_chinese_without_code(cd: CourseDir, shots: Path) -> None:
+    """`course feedback` warns about the pending case answer, can hold it back, and the page shows no code."""
+    root = str(cd.root)
+    held = CliRunner().invoke(app, ["feedback", "--root", root, "--content", str(MINI), "--hold-pending"])
+    warning = (f"Warning: ch01: 1 case answer(s) of 1 learner(s) still wait for a hand grade ({LEARNER} 第7题); "
+               "their feedback is held back. Grade them in formgrader, then run `course feedback ch01` again.")
+    assert (held.exit_code, held.output) == (0, f"{warning}\n"
+                                             "feedback released to 0 learner(s) in 1 chapter(s); "
+                                             "1 held back until hand grading is done.\n")
+    page_file = cd.root / "feedback" / LEARNER / "ch01" / "ch01.html"
+    assert not page_file.exists()
+    result = CliRunner().invoke(app, ["feedback", "--root", root, "--content", str(MINI)])
+    assert result.exit_code == 0, result.output
+    assert "their feedback shows these as 待评分" in result.output
+    assert result.output.endswith("feedback released to 1 learner(s) in 1 chapter(s).\n")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1000, "height": 1400})
+        page.goto(page_file.as_uri())
+        page.screenshot(path=str(shots / "feedback.png"), full_page=True)
+        text = str(page.locator("body").inner_text())
+        browser.close()
+    assert [s for s in (*CODE_ON_SCREEN, "Student's answer", "Comments:", "Score:", "In [", "No response")
+            if s in text] == []
+    assert "总分：13 / 17 分" in text
+    assert "其中 第7题（4分） 待讲师评分，共 4 分尚未计入总分" in text
+    for number, points, score in ((1, 2, 2), (2, 3, 3), (3, 1, 1), (4, 2, 2), (5, 3, 3), (6, 2, 2)):
+        block = text[text.index(f"第{number}题　"):text.index(f"第{number + 1}题　")]
+        assert f"（{points}分）" in block and f"得分：{score} / {points} 分" in block
+        assert "你的答案：" in block and "正确答案：" in block and "解析：" in block
+    case = text[text.index("第7题　"):]
+    assert "待评分（满分 4 分）" in case and "学员作答：" in case and "先倾听并致歉" in case
+    # the rubric and the reference answer are for graders only
+    assert "仅评分人可见" not in case and "给出处理时限和回访安排" not in case and "参考答案" not in case
