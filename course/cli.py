@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -230,6 +231,9 @@ def feedback(
         learners = [s for s in graded[chapter] if not (hold_pending and s in waiting)]
         held += len(graded[chapter]) - len(learners)
         if learners:
+            # nbgrader skips feedback that exists unless forced; grades may have changed since (hand grading)
+            for learner in learners:
+                shutil.rmtree(root / "feedback" / learner / chapter, ignore_errors=True)
             workflow.feedback(root, [chapter], learners if hold_pending and waiting else None)
             released += len(learners)
     typer.echo(f"feedback released to {released} learner(s) in {len(graded)} chapter(s)"

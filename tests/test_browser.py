@@ -253,3 +253,13 @@ def _feedback_is_chinese_without_code(cd: CourseDir, shots: Path) -> None:
     assert "待评分（满分 4 分）" in case and "学员作答：" in case and "先倾听并致歉" in case
     # the rubric and the reference answer are for graders only
     assert "仅评分人可见" not in case and "给出处理时限和回访安排" not in case and "参考答案" not in case
+
+    # A grader scores the case answer (as formgrader does); `course feedback` again shows the new total.
+    with Gradebook(db_url(cd.root), course_id="kam-cert") as gb:
+        grade = gb.find_grade("ch01-007", "ch01", "ch01", LEARNER)
+        grade.manual_score, grade.needs_manual_grade = 3.0, False
+        gb.db.commit()
+    again = CliRunner().invoke(app, ["feedback", "--root", root, "--content", str(MINI), "--hold-pending"])
+    assert (again.exit_code, again.output) == (0, "feedback released to 1 learner(s) in 1 chapter(s).\n")
+    html = page_file.read_text(encoding="utf-8")
+    assert "16 / 17 分" in html and "得分：3 / 4 分" in html and "待评分" not in html
