@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -30,6 +32,10 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, sa
 @app.callback()
 def _root() -> None:
     """Course and grading toolkit for the key-account-manager certification (政企客户经理岗位技能认证)."""
+    # nbgrader's Gradebook shells out to `alembic`, installed beside this interpreter but maybe not on PATH.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
 def reports_errors(func: F) -> F:
@@ -142,9 +148,15 @@ def release(chapters: ChaptersArg = None, content: ContentOpt = None, root: Root
 def collect(chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
     """Run nbgrader collect: copy submissions from the exchange into submitted/."""
     from course import workflow
+    from course.errors import WorkflowError
+    from course.nbconfig import COURSE_ID, exchange_root
 
     root = _course_root(root)
     _, selected = _chapters(content, chapters)
+    inbound = exchange_root(root) / COURSE_ID / "inbound"
+    if not inbound.is_dir():
+        raise WorkflowError(f"nothing to collect: {inbound} does not exist, so no learner has submitted yet; "
+                            "run `course release` first and let learners submit in the Assignments tab")
     workflow.collect(root, selected)
     typer.echo(f"collected {len(selected)} assignment(s).")
 
@@ -247,10 +259,15 @@ def import_answers(
     content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
     """Turn answers given elsewhere (paper exam, another system) into real nbgrader submissions."""
+    from course.errors import WorkflowError
     from course.import_answers import import_answers as run
     from course.loader import load_course
 
-    created = run(_course_root(root), load_course(content), csv_file)
+    root = _course_root(root)
+    if not csv_file.is_file():
+        raise WorkflowError(f"answers file {csv_file} does not exist: give the path of a CSV with columns "
+                            "student_id,question_id,answer")
+    created = run(root, load_course(content), csv_file)
     typer.echo(f"created and collected {len(created)} submission(s); run `course autograde` to grade them.")
 
 
@@ -282,10 +299,15 @@ def hand_grade(
     seed: SeedOpt = 2026,
 ) -> None:
     """Simulation only: play the instructor and give every ungraded case answer a rubric score."""
+    from course.errors import WorkflowError
     from course.simulate import hand_grade as run
+    from course.status import graded_count
 
     root = _course_root(root)
     course, selected = _chapters(content, chapters)
+    if graded_count(root) == 0:
+        raise WorkflowError(f"no grades yet in the gradebook of {root}: nothing to hand-grade; "
+                            "run `course autograde` first")
     typer.echo(f"hand-graded {run(root, course, selected, seed)} case answer(s).")
 
 

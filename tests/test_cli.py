@@ -164,3 +164,32 @@ def test_validate_tables_align_by_display_width() -> None:
                      "jc01    通信行业概况    18",
                      "jc03    品牌             7"]
     assert len({width(line) for line in lines}) == 1
+
+
+def test_collect_before_any_release_says_to_release(tmp_path: Path) -> None:
+    from tests.conftest import MINI, make_course_dir
+
+    root = make_course_dir(tmp_path / "course").root
+    code, out = _run("collect", "--root", str(root), "--content", str(MINI))
+    inbound = root / "exchange" / "kam-cert" / "inbound"
+    assert (code, out) == (1, f"Error: nothing to collect: {inbound} does not exist, so no learner has submitted "
+                              "yet; run `course release` first and let learners submit in the Assignments tab\n")
+
+
+def test_import_answers_with_a_missing_file_names_it(tmp_path: Path) -> None:
+    from tests.conftest import MINI, make_course_dir
+
+    root = make_course_dir(tmp_path / "course").root
+    code, out = _run("import-answers", "paper.csv", "--root", str(root), "--content", str(MINI))
+    assert (code, out) == (1, "Error: answers file paper.csv does not exist: give the path of a CSV with columns "
+                              "student_id,question_id,answer\n")
+
+
+def test_hand_grade_before_any_grading_says_to_autograde(tmp_path: Path) -> None:
+    from tests.conftest import MINI, make_course_dir
+
+    root = make_course_dir(tmp_path / "course").root
+    code, out = _run("hand-grade", "--root", str(root), "--content", str(MINI))
+    assert (code, out) == (1, f"Error: no grades yet in the gradebook of {root}: nothing to hand-grade; "
+                              "run `course autograde` first\n")
+    assert not (root / "gradebook").exists()
