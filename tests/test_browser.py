@@ -151,6 +151,7 @@ def test_clicks_are_saved_survive_a_reload_and_reach_the_gradebook(lab: tuple[Co
         page.wait_for_selector(".jp-MarkdownCell blockquote", timeout=30_000)
         before = _notebook_text(page)
         assert "如果题目下方没有出现选项或输入框，请选择菜单 运行 → 运行全部单元格" in before
+        assert [s for s in CODE_ON_SCREEN if s in before] == []  # a hidden cell shows only its Chinese first line
         page.screenshot(path=str(shots / "not-run.png"))
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         page.wait_for_selector("textarea", timeout=90_000)
@@ -158,6 +159,11 @@ def test_clicks_are_saved_survive_a_reload_and_reach_the_gradebook(lab: tuple[Co
         menus = page.locator(".widget-dropdown select")
         assert menus.count() == 5
         assert all(menus.nth(i).evaluate("m => m.options[m.selectedIndex].text") == "（请选择）" for i in range(5))
+        # Legible menus: each takes (nearly) the full width of its answer area, under its prompt.
+        for i in range(5):
+            ratio = menus.nth(i).evaluate("m => m.getBoundingClientRect().width / "
+                                          "m.closest('.jp-OutputArea').getBoundingClientRect().width")
+            assert ratio > 0.8, (i, ratio)
         page.get_by_label("5月17日", exact=False).check()                       # single choice
         for text in ("产品", "价格", "渠道"):                                    # multiple choice
             page.get_by_label(text, exact=False).check()
