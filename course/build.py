@@ -117,19 +117,23 @@ def setup_source(chapter: str, questions: list[m.Question]) -> str:
     )
 
 
+# How to answer, under a stem; the feedback page drops them (course.nbgrader_ext.DropAnswerHints).
+ANSWER_HINTS = {
+    "multiple": "（多选：有两个或以上正确选项；选错不得分，少选按比例得分。）",
+    "blank": "（请在下方输入框中依次填写各空。）",
+    "ordering": "（请在下方为每个位置选择一项，排出正确顺序。）",
+    "matching": "（请为每一项选择对应的内容。）",
+    "case": "（本题由讲师按评分要点人工评分，请在下方文本框中作答。）",
+}
+
+
 def stem_markdown(q: m.Question, number: int) -> str:
     title = f"### 第{number}题　{m.TYPE_TITLES[q.type]}（{q.points:g}分）"
     stem = q.stem
     if isinstance(q, m.FillBlank):
         for i in range(1, len(q.blanks) + 1):
             stem = stem.replace(m.BLANK, f"＿＿({i})＿＿", 1)
-    hint = {
-        "multiple": "（多选：有两个或以上正确选项；选错不得分，少选按比例得分。）",
-        "blank": "（请在下方输入框中依次填写各空。）",
-        "ordering": "（请在下方为每个位置选择一项，排出正确顺序。）",
-        "matching": "（请为每一项选择对应的内容。）",
-        "case": "（本题由讲师按评分要点人工评分，请在下方文本框中作答。）",
-    }.get(q.type, "")
+    hint = ANSWER_HINTS.get(q.type, "")
     body = [title, "", stem]
     if isinstance(q, m.Ordering):
         body += ["", "待排序各项：" + "；".join(q.items.values())]

@@ -21,6 +21,7 @@ FEEDBACK_PREPROCESSORS = [
     # nbgrader's default feedback shows hidden tests; these strip them and grader-only notes.
     "nbgrader.preprocessors.ClearHiddenTests",
     "course.nbgrader_ext.StripGraderOnly",
+    "course.nbgrader_ext.DropAnswerHints",
 ]
 # The learner's feedback page in Chinese (course/templates/feedback): nbgrader asks for the template named
 # "feedback", found first here; formgrader's own templates stay reachable after it.

@@ -54,3 +54,18 @@ class FeedbackGrades(GetGrades):
         if pending and number is not None:
             resources["course_feedback"]["pending"].append({"no": number, "points": grade.max_score})
             resources["course_feedback"]["pending_points"] += grade.max_score
+
+
+class DropAnswerHints(Preprocessor):
+    """Remove the how-to-answer lines under each stem ("请在下方…") from learner feedback."""
+
+    enabled = Bool(True)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
+                        index: int) -> tuple[NotebookNode, dict[str, Any]]:
+        from course.build import ANSWER_HINTS
+
+        if cell.cell_type == "markdown" and str(cell.get("id", "")).endswith("-stem"):
+            hints = set(ANSWER_HINTS.values())
+            cell.source = "\n".join(line for line in cell.source.splitlines() if line.strip() not in hints).rstrip()
+        return cell, resources

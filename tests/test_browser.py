@@ -250,6 +250,7 @@ def _feedback_is_chinese_without_code(cd: CourseDir, shots: Path) -> None:
     assert [s for s in (*CODE_ON_SCREEN, "Student's answer", "Comments:", "Score:", "In [", "No response")
             if s in text] == []
     assert "总分：13 / 17 分" in text
+    assert "请在下方" not in text  # how-to-answer hints stay in the notebook
     assert "其中 第7题（4分） 待讲师评分，共 4 分尚未计入总分" in text
     for number, points, score in ((1, 2, 2), (2, 3, 3), (3, 1, 1), (4, 2, 2), (5, 3, 3), (6, 2, 2)):
         block = text[text.index(f"第{number}题　"):text.index(f"第{number + 1}题　")]
