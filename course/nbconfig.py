@@ -11,17 +11,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import nbgrader
 from traitlets.config import Config
 
 COURSE_ID = "kam-cert"
 CODE_STUB = "# 请在上方文本框中作答，无需修改本单元格。"
 FEEDBACK_PREPROCESSORS = [
-    "nbgrader.preprocessors.GetGrades",
+    "course.nbgrader_ext.FeedbackGrades",  # nbgrader's GetGrades plus question numbers and pending grades
     # nbgrader's default feedback shows hidden tests; these strip them and grader-only notes.
     "nbgrader.preprocessors.ClearHiddenTests",
     "course.nbgrader_ext.StripGraderOnly",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "course.nbgrader_ext.DropAnswerHints",
 ]
+# The learner's feedback page in Chinese (course/templates/feedback): nbgrader asks for the template named
+# "feedback", found first here; formgrader's own templates stay reachable after it.
+FEEDBACK_TEMPLATES = Path(__file__).parent / "templates"
+NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
 
 
 # Plain `nbgrader autograde` grades the answers files too: no kernel, no learner code (course.grading).
@@ -73,6 +78,7 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
     elif mode != "nbgrader":  # "nbgrader": nbgrader's own kernel run, kept only as the tests' reference
         for name, steps in GRADE_WITHOUT_KERNEL.items():
             c.Autograde[name] = list(steps)
+    c.HTMLExporter.extra_template_basedirs = [str(FEEDBACK_TEMPLATES), str(NBGRADER_TEMPLATES)]
     c.Execute.timeout = 120
     c.Execute.interrupt_on_timeout = True
     return c

@@ -84,6 +84,7 @@ def graded_outputs(q: m.Question, result: Scored) -> list[NotebookNode]:
         reference = f"\n\n**参考答案**：{q.reference}" if q.reference else ""
         return [
             _markdown(f"**学员作答**：\n\n{answer}"),
+            _markdown(f"**解析**：{q.explanation}"),
             _markdown(f"**评分要点（仅评分人可见）**\n\n{rubric}{reference}", grader_only=True),
         ]
     lines = [f"**你的答案**：{answer}", f"**正确答案**：{correct_answer(q)}", f"**解析**：{q.explanation}"]
