@@ -1,0 +1,142 @@
+"""Pure tests of the gradebook rules in course.grading.rows.plan: which rows are written, and with what."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from course.grading import rows
+from course.grading.answers import Scored, SubmissionScores, digest
+
+T0 = dt.datetime(2026, 11, 20, 9, 30)
+DUE = dt.datetime(2026, 11, 25)
+NB = rows.NotebookLayout(
+    id="nb1", name="ch01",
+    grade_cells={"setup": ("c0", 0.0), "q1": ("c1", 2.0), "q2": ("c2", 4.0)},
+    comment_cells={"q2": "c2"}, source_cells={})
+LAYOUT = rows.Layout("a1", "ch01", DUE, {"ch01": NB})
+
+
+def graded(q1: float | None = 2.0, q2: float | None = None, q2_answer: str = "案例作答", *,
+           timestamp: dt.datetime = T0, previous: dict[str, str] | None = None) -> rows.Graded:
+    scores = SubmissionScores("s1", "ch01", {
+        "q1": Scored("q1", "A", q1),
+        "q2": Scored("q2", q2_answer, q2),
+    })
+    return rows.Graded("s1", "ch01", timestamp, {"ch01": scores}, {"ch01": previous or {}})
+
+
+def existing_after(plan: rows.Changes) -> dict[str, rows.Existing]:
+    """The rows ``plan`` inserted, as read_existing would return them."""
+    sub = plan.inserts["submitted_assignment"][0]
+    nb = plan.inserts["submitted_notebook"][0]
+    ex = rows.Existing(sub["id"], sub["timestamp"], None, {"nb1": (nb["id"], nb["late_submission_penalty"])})
+    ex.grades = {("nb1", g["cell_id"]): dict(g) for g in plan.inserts["grade"]}
+    ex.comments = {("nb1", c["cell_id"]): dict(c) for c in plan.inserts["comment"]}
+    return {"s1": ex}
+
+
+def test_a_new_submission_gets_nbgraders_rows() -> None:
+    plan = rows.plan(LAYOUT, [graded()], {})
+    assert [len(plan.inserts[t]) for t in ("submitted_assignment", "submitted_notebook", "grade", "comment")] == [
+        1, 1, 3, 1]
+    grades = {g["cell_id"]: (g["auto_score"], g["manual_score"], g["needs_manual_grade"])
+              for g in plan.inserts["grade"]}
+    assert grades == {"c0": (0.0, None, False), "c1": (2.0, None, False), "c2": (None, None, True)}
+    assert plan.inserts["comment"][0]["auto_comment"] is None  # answered: no "No response."
+    assert plan.pending == [("s1", "q2")] and plan.updates == []
+
+
+def test_an_unanswered_case_scores_zero_with_nbgraders_comment() -> None:
+    plan = rows.plan(LAYOUT, [graded(q2=0.0, q2_answer="")], {})
+    assert plan.inserts["comment"][0]["auto_comment"] == rows.NO_RESPONSE
+    assert plan.pending == []
+
+
+def test_the_same_result_again_writes_nothing() -> None:
+    first = rows.plan(LAYOUT, [graded()], {})
+    again = rows.plan(LAYOUT, [graded()], existing_after(first))
+    assert again.inserts == {} and again.updates == [] and again.rows_written == 0
+
+
+def test_a_changed_score_updates_only_that_cell() -> None:
+    first = rows.plan(LAYOUT, [graded()], {})
+    again = rows.plan(LAYOUT, [graded(q1=0.0)], existing_after(first))
+    assert [(t, v) for t, _, v in again.updates] == [("grade", {"auto_score": 0.0})]
+
+
+def test_a_manual_grade_is_never_touched_and_keeps_its_flag() -> None:
+    first = rows.plan(LAYOUT, [graded()], {})
+    ex = existing_after(first)
+    case = ex["s1"].grades[("nb1", "c2")]
+    case.update(manual_score=3.0, needs_manual_grade=False)
+    ex["s1"].comments[("nb1", "c2")]["manual_comment"] = "好"
+    same = digest("案例作答")
+    again = rows.plan(LAYOUT, [graded(previous={"q2": same})], ex)
+    assert again.updates == [] and again.pending == [] and again.rereview == []
+
+
+def test_a_changed_answer_after_a_manual_grade_is_flagged_not_overwritten() -> None:
+    first = rows.plan(LAYOUT, [graded()], {})
+    ex = existing_after(first)
+    ex["s1"].grades[("nb1", "c2")].update(manual_score=3.0, needs_manual_grade=False)
+    again = rows.plan(LAYOUT, [graded(q2_answer="新答案", previous={"q2": digest("案例作答")})], ex)
+    assert [(t, v) for t, _, v in again.updates] == [("grade", {"needs_manual_grade": True})]
+    assert again.rereview == [("s1", "q2")]
+
+
+def test_no_previous_fingerprint_keeps_the_manual_flag() -> None:
+    first = rows.plan(LAYOUT, [graded()], {})
+    ex = existing_after(first)
+    ex["s1"].grades[("nb1", "c2")].update(manual_score=3.0, needs_manual_grade=False)
+    again = rows.plan(LAYOUT, [graded(q2_answer="新答案")], ex)
+    assert again.updates == [] and again.rereview == []
+
+
+def test_a_later_timestamp_updates_the_submission() -> None:
+    first = rows.plan(LAYOUT, [graded()], {})
+    later = T0 + dt.timedelta(hours=1)
+    again = rows.plan(LAYOUT, [graded(timestamp=later)], existing_after(first))
+    assert [(t, v) for t, _, v in again.updates] == [("submitted_assignment", {"timestamp": later})]
+
+
+@pytest.mark.parametrize(("found", "expected"), [(None, None), (-5.0, 0.0), (1.0, 1.0), (99.0, 2.0)])
+def test_late_penalty_is_the_plugins_answer_clipped_to_the_score(found: float | None, expected: float | None) -> None:
+    late = T0.replace(year=2027)
+    calls = []
+
+    def penalty(student: str, score: float, seconds: float) -> float | None:
+        calls.append((student, score, seconds))
+        return found
+
+    plan = rows.plan(LAYOUT, [graded(timestamp=late)], {}, penalty)
+    assert calls == [("s1", 2.0, (late - DUE).total_seconds())]
+    assert plan.inserts["submitted_notebook"][0]["late_submission_penalty"] == expected
+
+
+def test_on_time_submissions_never_ask_the_plugin() -> None:
+    def penalty(student: str, score: float, seconds: float) -> float:
+        raise AssertionError("not late")
+
+    plan = rows.plan(LAYOUT, [graded()], {}, penalty)
+    assert plan.inserts["submitted_notebook"][0]["late_submission_penalty"] is None
+
+
+@pytest.mark.parametrize(("timestamp", "due", "extension", "seconds"), [
+    (None, DUE, None, 0.0), (T0, None, None, 0.0), (T0, DUE, None, 0.0),
+    (DUE + dt.timedelta(seconds=90), DUE, None, 90.0),
+    (DUE + dt.timedelta(seconds=90), DUE, dt.timedelta(seconds=60), 30.0),
+    (DUE + dt.timedelta(seconds=90), DUE, dt.timedelta(days=1), 0.0),
+])
+def test_seconds_late_is_nbgraders(timestamp: dt.datetime | None, due: dt.datetime | None,
+                                   extension: dt.timedelta | None, seconds: float) -> None:
+    assert rows.seconds_late(timestamp, due, extension) == seconds
+
+
+def test_grade_score_is_nbgraders_rule() -> None:
+    row = {"manual_score": None, "auto_score": None, "extra_credit": 1.0}
+    assert rows._grade_score(row) == 0.0
+    assert rows._grade_score({**row, "auto_score": 2.0}) == 3.0
+    assert rows._grade_score({**row, "auto_score": 2.0, "manual_score": 0.5}) == 1.5
+    assert rows._grade_score({"manual_score": 0.0, "auto_score": 2.0, "extra_credit": None}) == 0.0
