@@ -187,11 +187,9 @@ def score(spec: dict[str, Any], response: Any) -> float:
     if kind == "matching":
         right = sum(1 for prompt, want in key.items() if response.get(prompt) == want)
         return _part(points, right, len(key))
-    if kind == "blank":
-        blanks = spec["blanks"]
-        right = _right_blanks(blanks, response, bool(spec.get("any_order")), spec.get("compare", "auto"))
-        return _part(points, right, len(blanks))
-    raise ValueError(f"unknown question type {kind!r}")
+    blanks = spec["blanks"]  # the last type check_shape knows
+    right = _right_blanks(blanks, response, bool(spec.get("any_order")), spec.get("compare", "auto"))
+    return _part(points, right, len(blanks))
 
 
 def _right_blanks(blanks: list[list[str]], response: list[Any], any_order: bool, compare: str) -> int:
