@@ -65,9 +65,19 @@ KINDS: tuple[str, ...] = ("date", "dotted", "percent", "number", "text")
 
 
 def normalise_text(text: str) -> str:
-    """Compare blanks ignoring width, case, spaces and punctuation (NFKC first)."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in text if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
+    """Compare blanks ignoring width, case, spaces and punctuation (NFKC first).
+
+    One pass can leave a string that a second pass changes (``"A¯"``: NFKC makes the macron a
+    space and a combining mark; dropping the space lets them compose), so passes repeat until
+    nothing changes; a few suffice for any text.
+    """
+    for _ in range(4):
+        step = unicodedata.normalize("NFKC", text).casefold()
+        step = "".join(ch for ch in step if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
+        if step == text:
+            break
+        text = step
+    return text
 
 
 def _date(text: str) -> tuple[int | None, int, int | None] | None:
