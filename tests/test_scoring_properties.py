@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import string
 from typing import Any
 
@@ -11,7 +12,8 @@ from hypothesis import strategies as st
 from course.scoring import blank_matches, check_shape, classify, normalise_text, read_as, score
 
 settings.register_profile("scoring", max_examples=150, deadline=None, derandomize=True)
-settings.load_profile("scoring")
+settings.register_profile("mutation", max_examples=15, deadline=None, derandomize=True)  # python -m tests.mutation
+settings.load_profile(os.environ.get("SCORING_HYPOTHESIS_PROFILE", "scoring"))
 
 KEYS = list(string.ascii_uppercase[:8])
 points = st.one_of(
