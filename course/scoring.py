@@ -124,11 +124,11 @@ def classify(alternative: str) -> str:
     return next((kind for kind in KINDS if read_as(kind, alternative) is not None), "text")
 
 
-def blank_matches(alternative: str, response: Any, compare: str = "auto") -> bool:
-    """True when ``response`` fills a blank whose accepted answer is ``alternative``."""
+def blank_matches(alternative: str, response: Any, as_text: bool = False) -> bool:
+    """True when ``response`` fills a blank whose accepted answer is ``alternative`` (compared as text if asked)."""
     if not isinstance(response, str):
         return False
-    kind = "text" if compare == "text" else classify(alternative)
+    kind = "text" if as_text else classify(alternative)
     got = read_as(kind, response)
     return got is not None and got == read_as(kind, alternative)
 
@@ -198,12 +198,12 @@ def score(spec: dict[str, Any], response: Any) -> float:
         right = sum(1 for prompt, want in key.items() if response.get(prompt) == want)
         return _part(points, right, len(key))
     blanks = spec["blanks"]  # the last type check_shape knows
-    right = _right_blanks(blanks, response, bool(spec.get("any_order")), spec.get("compare", "auto"))
+    right = _right_blanks(blanks, response, bool(spec.get("any_order")), spec.get("compare") == "text")
     return _part(points, right, len(blanks))
 
 
-def _right_blanks(blanks: list[list[str]], response: list[Any], any_order: bool, compare: str) -> int:
-    fits = [[any(blank_matches(a, given, compare) for a in alts) for alts in blanks] for given in response]
+def _right_blanks(blanks: list[list[str]], response: list[Any], any_order: bool, as_text: bool) -> int:
+    fits = [[any(blank_matches(a, given, as_text) for a in alts) for alts in blanks] for given in response]
     if not any_order:
         return sum(1 for i, row in enumerate(fits) if row[i])
     return _matching_size(fits)

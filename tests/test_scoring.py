@@ -242,6 +242,15 @@ ONE_BLANK: list[tuple[str, str, str, bool]] = [
     ("date-year-month", "2002年5月", "2002年05月", True),
     ("date-year-month-other", "2002年5月", "2002年6月", False),
     ("date-invalid-month-is-text", "2000年13月1日", "2000年13月1日", True),
+    ("date-first-day", "2000.1.1", "2000-1-1", True),
+    ("date-last-day", "2000.1.31", "2000-1-31", True),
+    ("date-last-month", "2000.12.1", "2000-12-1", True),
+    ("date-day-0-is-not-a-date", "2000.1.0", "2000-1-0", False),
+    ("date-day-32-is-not-a-date", "2000.1.32", "2000-1-32", False),
+    ("date-month-0-is-not-a-date", "2000.0.1", "2000-0-1", False),
+    ("date-month-13-is-not-a-date", "2000.13.1", "2000-13-1", False),
+    ("date-month-day-32-is-text", "5月32日", "5月32号", False),
+    ("date-year-month-13-is-text", "2002年13月", "2002年13月", True),
     # dotted addresses: only as written
     ("ip-key", "192.168.1.10", "192.168.1.10", True),
     ("ip-regrouped", "192.168.1.10", "19.21.68.110", False),
@@ -466,6 +475,9 @@ MATCH_FORMS: list[tuple[str, Any, float]] = [
     ("int-key-shape", {1: "B"}, 0.0),
     ("unknown-option", {"1": "Z", "2": "A", "3": "C"}, 2.0),
 ]
+MATCH_EMPTY_KEY = [
+    pytest.param({"type": "matching", "points": 2, "answer": {}}, {"1": "B"}, 0.0, id="empty-key-earns-0")
+]
 MATCH_ROWS = (
     rows(MATCH, MATCH_FORMS)
     + [
@@ -491,7 +503,7 @@ MATCH_ROWS = (
 )
 
 
-@pytest.mark.parametrize(("spec", "response", "want"), MATCH_ROWS)
+@pytest.mark.parametrize(("spec", "response", "want"), MATCH_ROWS + MATCH_EMPTY_KEY)
 def test_matching(spec: dict[str, Any], response: Any, want: float) -> None:
     check(spec, response, want)
 
@@ -542,6 +554,8 @@ def test_each_type_has_a_table_of_at_least_100_forms(kind: str, table: list[Row]
         ("multiple", ["A", ""], None, "a multiple answer cannot hold an empty or None key: ['A', '']"),
         ("multiple", [" "], None, "a multiple answer cannot hold an empty or None key: [' ']"),
         ("multiple", ["A", "A", "C", "C"], None, "a multiple answer cannot repeat A, C: ['A', 'A', 'C', 'C']"),
+        ("multiple", ["A", "C", "C"], None, "a multiple answer cannot repeat C: ['A', 'C', 'C']"),
+        ("ordering", ["B", "A", "B"], 3, "a ordering answer cannot repeat B: ['B', 'A', 'B']"),
         ("multiple", "A", None, "a multiple answer cannot be str 'A'"),
         ("multiple", ["A", 1], None, "a multiple answer cannot be list ['A', 1]"),
         ("ordering", ["B", "A", "C"], 3, None),
@@ -637,6 +651,12 @@ def test_read_as_names_an_unknown_kind() -> None:
 def test_a_blank_only_matches_text() -> None:
     assert not blank_matches("40", 40)
     assert not blank_matches("40", None)
+
+
+def test_a_blank_compares_by_kind_unless_asked_for_text() -> None:
+    assert not blank_matches("0.98", "098")
+    assert blank_matches("0.98", "098", as_text=True)
+    assert not blank_matches("0.98", "0.980", as_text=True)
 
 
 @pytest.mark.parametrize(
