@@ -108,7 +108,7 @@ def read_as(kind: str, text: str) -> Any:
         return _date("".join(text.split()))
     if kind == "dotted":
         text = "".join(text.split())
-        return tuple(text.split(".")) if _DOTTED_RE.fullmatch(text) else None
+        return text if _DOTTED_RE.fullmatch(text) else None
     text = text.replace("。", ".")  # a Chinese full stop is a decimal point only where a number is expected
     if kind == "percent":
         m = _PERCENT_RE.fullmatch(text)
@@ -167,7 +167,7 @@ def is_answered(response: Any) -> bool:
     if isinstance(response, str):
         return bool(response.strip())
     if isinstance(response, list):
-        return any(x not in (None, "") and (not isinstance(x, str) or x.strip()) for x in response)
+        return any(x is not None and (not isinstance(x, str) or x.strip()) for x in response)
     if isinstance(response, dict):
         return any(v not in (None, "") for v in response.values())
     return True
