@@ -239,6 +239,7 @@ ONE_BLANK: list[tuple[str, str, str, bool]] = [
     ("date-month-day", "5月17日", "5月17号", True),
     ("date-month-day-zero", "5月17日", "05月17日", True),
     ("date-month-day-is-not-other", "5月17日", "5月18日", False),
+    ("date-month-day-other-month", "5月17日", "6月17日", False),
     ("date-month-day-is-not-a-full-date", "5月17日", "2000年5月17日", False),
     ("date-year-month", "2002年5月", "2002年05月", True),
     ("date-year-month-other", "2002年5月", "2002年6月", False),
