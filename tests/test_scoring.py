@@ -71,8 +71,15 @@ SINGLE_ROWS = (
         for p, k, r in product((0.5, 1, 1.5, 3, 5), "ACD", "ABCDE")
     ]
     + [
-        pytest.param({"type": "single", "points": 4, "answer": "B"}, r, 0.0, id=f"4pt-shape-{slug(r)}")
-        for r in (["B", "C"], [], {}, False, 0, 2.5)
+        pytest.param({"type": "single", "points": 4, "answer": "B"}, r, 0.0, id=f"4pt-shape-{name}")
+        for name, r in (
+            ("list", ["B", "C"]),
+            ("empty-list", []),
+            ("empty-dict", {}),
+            ("false", False),
+            ("zero", 0),
+            ("float", 2.5),
+        )
     ]
 )
 
