@@ -56,6 +56,8 @@ def key_spec(q: m.Question) -> dict[str, Any]:
     spec: dict[str, Any] = {"type": q.type, "points": q.points, "explanation": q.explanation}
     if isinstance(q, m.FillBlank):
         spec["blanks"], spec["any_order"] = [list(b) for b in q.blanks], q.any_order
+        if q.compare != "auto":
+            spec["compare"] = q.compare
     elif isinstance(q, m.MultipleChoice):
         spec["answer"], spec["scoring"] = sorted(q.answer), q.scoring
     elif isinstance(q, m.Ordering):

@@ -7,17 +7,25 @@ The CSV has a header row and three columns::
 
 The answer's text form by question type:
 
-=========== ============================== =====================================
-type        text form                      example
-=========== ============================== =====================================
-single      the option key                 ``B``
-multiple    keys separated by commas       ``A,C``
-truefalse   对/错, 正确/错误, T/F, true/false ``对``
-blank       blanks separated by ``|``      ``基础电信业务|增值电信业务``
-ordering    keys in order, comma-separated ``B,A,C``
-matching    prompt=key pairs, comma-sep.   ``1=B,2=A``
-case        the text                       ``先倾听……``
-=========== ============================== =====================================
+=========== ================================ ==========================================
+type        text form                        also read
+=========== ================================ ==========================================
+single      the option key ``B``             ``b``, ``Ｂ``, ``(B)``, ``（B）``, ``B.``, ``B、``
+multiple    keys separated by commas ``A,C`` ``A，C``, ``A、C``, ``A;C``, ``A；C``, ``A C``,
+                                             ``AC`` (one-letter keys), each key as above
+truefalse   ``对`` / ``错``                   正确/错误, √/×, ✓/✗, ✔/✘, T/F (Ｔ), X for 错,
+                                             true/false, 是/否, Y/N
+blank       blanks separated by ``|``        ``｜``; each blank's text is kept as written
+            ``基础电信业务|增值电信业务``
+ordering    every item once, in order        as for multiple: ``B、A、C``, ``BAC``;
+            ``B,A,C``                        not ``B,B,A`` (each item exactly once)
+matching    prompt=key pairs ``1=B,2=A``     ``１＝Ｂ，２＝Ａ``, ``1=B、2=A``, ``1=B;2=A``
+case        the text                         —
+=========== ================================ ==========================================
+
+Full-width letters, digits and signs are read as half-width (NFKC). A text that
+is still unreadable is reported as ``row N, column answer: ...`` with the
+accepted forms.
 
 Every row is checked before anything is written; one bad row stops the
 import with its row number, and no submission is created. Valid rows go
@@ -28,8 +36,11 @@ learners are graded exactly like online ones.
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
+import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,55 +48,99 @@ from course import learners, workflow
 from course import model as m
 from course.errors import InputFileError
 from course.loader import Course
+from course.scoring import check_shape
 
 COLUMNS = ("student_id", "question_id", "answer")
-_TRUE = {"对", "正确", "t", "true", "√", "是", "y"}
-_FALSE = {"错", "错误", "f", "false", "×", "否", "n"}
+_TRUE = {"对", "正确", "t", "true", "√", "✓", "✔", "是", "y"}
+_FALSE = {"错", "错误", "f", "false", "×", "✗", "✘", "x", "否", "n"}
+_SEPARATORS = re.compile(r"[,;、\s]+")  # after NFKC: ， → ,  ；→ ;
+_WRAPPED = re.compile(r"[(\[]\s*(.*?)\s*[)\]]|(.*?)\s*[.、]")
 
 
-def _keys(text: str) -> list[str]:
-    return [k.strip().upper() for k in text.replace("，", ",").split(",") if k.strip()]
+def _flat(text: str) -> str:
+    """Full-width forms to half-width (Ａ → A, ， → ,, ｜ → |, ＝ → =), outer spaces dropped."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def option_key(text: str) -> str:
+    """One option key as written on paper: A, a, Ａ, (A), （A）, [A], A., A、 → A."""
+    text = _flat(text)
+    m = _WRAPPED.fullmatch(text)
+    if m:
+        text = m[1] if m[1] is not None else m[2]
+    return text.upper()
+
+
+def option_keys(text: str, allowed: Iterable[str]) -> list[str]:
+    """Keys in the order written: A,C  A、C  A;C  A C  AC (when every key is one letter)."""
+    allowed = set(allowed)
+    keys = [option_key(part) for part in _SEPARATORS.split(_flat(text)) if part]
+    if len(keys) == 1 and keys[0] not in allowed and all(len(k) == 1 for k in allowed):
+        keys = list(keys[0])
+    return keys
+
+
+def truth(text: str) -> bool | None:
+    """对/错, 正确/错误, √/×, ✓/✗, T/F, true/false, 是/否, Y/N (X for false) → bool; None if none of these."""
+    low = _flat(text).casefold()
+    return True if low in _TRUE else False if low in _FALSE else None
 
 
 def parse_answer(q: m.Question, text: str) -> Any:
-    """Turn the CSV text form into the value the widget would save; ValueError says why not."""
-    text = text.strip()
+    """Turn the CSV text form into the value the widget would save; ValueError says why not and the fix."""
+    value = _parse(q, text.strip())
+    problem = check_shape(q.type, value, len(q.blanks) if isinstance(q, m.FillBlank) else None)
+    if problem:  # the one shape rule the widgets and the grader use
+        raise ValueError(f"'{text.strip()}' gives {problem}")
+    return value
+
+
+def _parse(q: m.Question, text: str) -> Any:
     if isinstance(q, m.SingleChoice):
-        key = text.upper()
+        key = option_key(text)
         if key not in q.options:
-            raise ValueError(f"'{text}' is not an option of {q.id}: use one of {', '.join(q.options)}")
+            raise ValueError(f"'{text}' is not an option of {q.id}: write one key of {', '.join(q.options)} "
+                             "(A, Ａ, (A), A. are read alike)")
         return key
-    if isinstance(q, m.MultipleChoice | m.Ordering):
-        keys = _keys(text)
-        allowed = q.options if isinstance(q, m.MultipleChoice) else q.items
-        bad = [k for k in keys if k not in allowed]
-        if bad or not keys:
-            raise ValueError(f"'{text}' must be keys of {q.id} separated by commas, from {', '.join(allowed)}")
-        if isinstance(q, m.Ordering) and len(keys) != len(q.items):
-            raise ValueError(f"'{text}' must order all {len(q.items)} items of {q.id}")
-        return sorted(set(keys)) if isinstance(q, m.MultipleChoice) else keys
+    if isinstance(q, m.MultipleChoice):
+        keys = option_keys(text, q.options)
+        if not keys or any(k not in q.options for k in keys):
+            raise ValueError(f"'{text}' is not a choice of options of {q.id}: write keys of {', '.join(q.options)} "
+                             "such as A,C (A、C, A;C, A C, AC are read alike)")
+        return sorted(set(keys))
+    if isinstance(q, m.Ordering):
+        keys = option_keys(text, q.items)
+        if sorted(keys) != sorted(q.items):
+            raise ValueError(f"'{text}' is not an order of the items of {q.id}: write each of "
+                             f"{', '.join(q.items)} once, such as {','.join(reversed(q.items))} "
+                             "(B、A、C, B;A;C, B A C, BAC are read alike)")
+        return keys
     if isinstance(q, m.TrueFalse):
-        low = text.casefold()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        raise ValueError(f"'{text}' is not true/false: write 对 or 错")
+        value = truth(text)
+        if value is None:
+            raise ValueError(f"'{text}' is not true/false: write 对 or 错 (正确/错误, √/×, ✓/✗, T/F also read)")
+        return value
     if isinstance(q, m.FillBlank):
-        parts = [p.strip() for p in text.split("|")]
+        parts = [p.strip() for p in text.replace("｜", "|").split("|")]
         if len(parts) != len(q.blanks):
-            raise ValueError(f"'{text}' has {len(parts)} blank(s); {q.id} has {len(q.blanks)}: separate them with |")
+            raise ValueError(f"'{text}' has {len(parts)} blank(s); {q.id} has {len(q.blanks)}: "
+                             "separate them with | (｜ also read)")
         return parts
     if isinstance(q, m.Matching):
-        pairs: dict[str, str] = {}
-        for item in text.replace("，", ",").split(","):
-            prompt, sep, key = item.partition("=")
-            if not sep or prompt.strip() not in q.prompts or key.strip().upper() not in q.options:
-                raise ValueError(f"'{text}' must be prompt=key pairs like 1=B, prompts {', '.join(q.prompts)}, "
-                                 f"keys {', '.join(q.options)}")
-            pairs[prompt.strip()] = key.strip().upper()
-        return pairs
+        return _pairs(q, text)
     return text
+
+
+def _pairs(q: m.Matching, text: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in re.split(r"[,;、]+", _flat(text)):
+        prompt, sep, key = (part.strip() for part in item.partition("="))
+        key = option_key(key)
+        if not sep or prompt not in q.prompts or key not in q.options or prompt in pairs:
+            raise ValueError(f"'{text}' must be prompt=key pairs like 1=B,2=A, each prompt once: prompts "
+                             f"{', '.join(q.prompts)}, keys {', '.join(q.options)} (＝, ，, 、 also read)")
+        pairs[prompt] = key
+    return pairs
 
 
 def read_csv(path: Path, course: Course) -> dict[tuple[str, str], dict[str, Any]]:
@@ -108,11 +163,13 @@ def read_csv(path: Path, course: Course) -> dict[tuple[str, str], dict[str, Any]
             continue
         student, qid, text = (cell.strip() for cell in row)
         if not student or any(ch in student for ch in "/\\*+ ") or student.startswith("."):
-            problems.append(f"row {number}: student id '{student}' is empty or has / \\ * + or spaces: fix the id")
+            problems.append(f"row {number}, column student_id: student id '{student}' is empty or has / \\ * + "
+                            "or spaces: fix the id")
             continue
         question = course.by_id.get(qid)
         if question is None:
-            problems.append(f"row {number}: question '{qid}' does not exist: use an id from the question bank")
+            problems.append(f"row {number}, column question_id: question '{qid}' does not exist: "
+                            "use an id from the question bank")
             continue
         if (student, qid) in seen:
             problems.append(f"row {number}: answers {qid} for {student} again (first on row {seen[student, qid]}): "
@@ -122,7 +179,7 @@ def read_csv(path: Path, course: Course) -> dict[tuple[str, str], dict[str, Any]
         try:
             grouped[student, question.chapter][qid] = parse_answer(question, text)
         except ValueError as exc:
-            problems.append(f"row {number}: {exc}")
+            problems.append(f"row {number}, column answer: {exc}")
     if problems:
         raise InputFileError(path, problems)
     return dict(grouped)

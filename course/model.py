@@ -217,6 +217,10 @@ class FillBlank(QuestionBase):
     type: Literal["blank"]
     blanks: list[list[NonEmpty]] = Field(min_length=1)
     any_order: bool = False
+    compare: Literal["auto", "text"] = Field(
+        "auto", description="auto: each accepted answer decides how it is compared (a date, a dotted address, "
+        "a percentage, a number with its unit, else text); text: compare every blank as text"
+    )
 
 
 class Ordering(QuestionBase):

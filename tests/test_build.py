@@ -10,8 +10,9 @@ from pathlib import Path
 import nbformat
 from nbgrader.nbgraderformat import MetadataValidator
 
-from course.build import chapter_notebook, embedded_runtime, stale_sources, write_sources
+from course.build import chapter_notebook, embedded_runtime, key_spec, stale_sources, write_sources
 from course.loader import load_course
+from course.scoring import score
 from tests.conftest import MINI, ROOT
 
 
@@ -78,3 +79,12 @@ def test_stems_render_blanks_and_instructions_in_chinese() -> None:
     assert stem.startswith("### 第4题　填空题（2分）")
     assert "＿＿(1)＿＿" in stem and "＿＿(2)＿＿" in stem
     assert nbformat.validate(nb) is None
+
+
+def test_a_blank_key_carries_compare_only_when_it_forces_text() -> None:
+    """Does key_spec pass `compare: text` to the scorer, and leave existing keys as they were?"""
+    q = next(q for q in load_course(MINI).questions if q.type == "blank")
+    assert "compare" not in key_spec(q)
+    forced = key_spec(q.model_copy(update={"compare": "text"}))
+    assert forced["compare"] == "text"
+    assert score(forced, ["基础电信业务", "增值-电信业务"]) == q.points
