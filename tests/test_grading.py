@@ -375,3 +375,17 @@ def test_executed_learner_code_cannot_reach_the_gradebook_course_files_or_peers(
     exits = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nos._exit(1)")])
     with pytest.raises(SandboxError, match="could not be run to the end"):
         run_isolated(exits, [], [], timeout=30, memory_mb=1024, max_output_bytes=100_000)
+
+
+def test_copies_an_earlier_run_left_in_autograded_are_removed(tmp_path: Path) -> None:
+    """nbgrader's own autograde copied learner files on (an answers file, a damaged copy): they must go."""
+    cd = fresh_course(tmp_path / "course")
+    place_submission(cd.root, "a", "ch01", ALL_CORRECT)
+    dest = cd.root / "autograded" / "a" / "ch01"
+    dest.mkdir(parents=True)
+    (dest / "ch01.answers.json").write_text("{}", encoding="utf-8")
+    (dest / "ch01.answers.damaged-20261120.json").write_text("root:x:0:0", encoding="utf-8")
+    (dest / "extra").mkdir()
+    (dest / "link.txt").symlink_to("/etc/passwd")
+    _grade(cd)
+    assert sorted(p.name for p in dest.iterdir()) == ["ch01.ipynb", "timestamp.txt"]
