@@ -140,3 +140,58 @@ def test_grade_score_is_nbgraders_rule() -> None:
     assert rows._grade_score({**row, "auto_score": 2.0}) == 3.0
     assert rows._grade_score({**row, "auto_score": 2.0, "manual_score": 0.5}) == 1.5
     assert rows._grade_score({"manual_score": 0.0, "auto_score": 2.0, "extra_credit": None}) == 0.0
+
+
+def test_inserted_rows_have_exactly_the_tables_columns_and_link_up() -> None:
+    plan = rows.plan(LAYOUT, [graded()], {})
+    for name, new in plan.inserts.items():
+        for row in new:
+            assert set(row) == set(rows.TABLES[name].c.keys()), name
+    sub, = plan.inserts["submitted_assignment"]
+    nb, = plan.inserts["submitted_notebook"]
+    assert (sub["assignment_id"], sub["student_id"], sub["timestamp"], sub["extension"]) == ("a1", "s1", T0, None)
+    assert (nb["assignment_id"], nb["notebook_id"], nb["flagged"]) == (sub["id"], "nb1", False)
+    assert {g["notebook_id"] for g in plan.inserts["grade"] + plan.inserts["comment"]} == {nb["id"]}
+    assert plan.inserts["comment"][0]["cell_id"] == "c2"
+    ids = [r["id"] for t in plan.inserts.values() for r in t]
+    assert len(set(ids)) == len(ids) and all(isinstance(i, str) and len(i) == 32 for i in ids)
+
+
+def test_updates_name_the_existing_rows_and_columns() -> None:
+    first = rows.plan(LAYOUT, [graded()], {})
+    ex = existing_after(first)
+    again = rows.plan(LAYOUT, [graded(q1=1.0, q2=0.0, q2_answer="")], ex)
+    by_id = {r["cell_id"]: r["id"] for r in first.inserts["grade"]}
+    comment_id = first.inserts["comment"][0]["id"]
+    assert sorted(again.updates, key=repr) == sorted([
+        ("grade", by_id["c1"], {"auto_score": 1.0}),
+        ("grade", by_id["c2"], {"auto_score": 0.0, "needs_manual_grade": False}),
+        ("comment", comment_id, {"auto_comment": rows.NO_RESPONSE}),
+    ], key=repr)
+
+
+def test_an_extension_is_counted_and_a_changed_penalty_is_updated() -> None:
+    late = DUE + dt.timedelta(hours=2)
+    first = rows.plan(LAYOUT, [graded(timestamp=late)], {}, lambda s, score, secs: score)
+    assert first.inserts["submitted_notebook"][0]["late_submission_penalty"] == 2.0
+    ex = existing_after(first)
+    ex["s1"].grades[("nb1", "c2")]["manual_score"] = 3.0  # the penalty sees the manual score too
+    again = rows.plan(LAYOUT, [graded(timestamp=late)], ex, lambda s, score, secs: score)
+    nb_id = first.inserts["submitted_notebook"][0]["id"]
+    assert again.updates == [("submitted_notebook", nb_id, {"late_submission_penalty": 5.0})]
+    ex["s1"].extension = dt.timedelta(days=1)
+    ex["s1"].notebooks["nb1"] = (nb_id, 5.0)
+    on_time = rows.plan(LAYOUT, [graded(timestamp=late)], ex, lambda s, score, secs: score)
+    assert on_time.updates == [("submitted_notebook", nb_id, {"late_submission_penalty": None})]
+
+
+def test_a_second_learner_gets_rows_of_their_own() -> None:
+    one = graded()
+    two = rows.Graded("s2", "ch01", T0, {"ch01": SubmissionScores("s2", "ch01", {
+        "q1": Scored("q1", "B", 0.0), "q2": Scored("q2", "", 0.0)})})
+    plan = rows.plan(LAYOUT, [one, two], {})
+    subs = {r["student_id"]: r["id"] for r in plan.inserts["submitted_assignment"]}
+    nbs = {r["assignment_id"]: r["id"] for r in plan.inserts["submitted_notebook"]}
+    assert set(subs) == {"s1", "s2"} and set(nbs) == set(subs.values())
+    scores = {(r["notebook_id"], r["cell_id"]): r["auto_score"] for r in plan.inserts["grade"]}
+    assert scores[(nbs[subs["s2"]], "c1")] == 0.0 and scores[(nbs[subs["s1"]], "c1")] == 2.0
