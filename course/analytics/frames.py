@@ -8,6 +8,8 @@ manual score if an instructor gave one, else the auto score, plus extra credit.
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,22 +43,135 @@ JOIN student st              ON st.id = sa.student_id
 WHERE a.course_id = :course_id
 """)
 
+# SQLite: the same join, split so that the 4-million-row side carries only numbers. The fact
+# query returns rowids of the submitted notebook and the cell; the two small dimension queries
+# turn them into learner, chapter, question, max score and time.
+_SQLITE_FACTS = """
+SELECT sn.rowid, bc.rowid, g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade
+FROM grade g
+JOIN submitted_notebook sn ON sn.id = g.notebook_id
+JOIN base_cell bc          ON bc.id = g.cell_id
+"""
+_SQLITE_SUBMISSIONS = """
+SELECT sn.rowid, sa.student_id, a.name, sa.timestamp
+FROM submitted_notebook sn
+JOIN submitted_assignment sa ON sa.id = sn.assignment_id
+JOIN assignment a            ON a.id = sa.assignment_id
+WHERE a.course_id = ?
+"""
+_SQLITE_CELLS = "SELECT bc.rowid, bc.name, gc.max_score FROM grade_cells gc JOIN base_cell bc ON bc.id = gc.id"
 
-def read_grades(db_url: str, course_id: str) -> pd.DataFrame:
-    """Every grade of the course, one row per learner × graded cell, as nbgrader stores it."""
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            frame = pd.read_sql(GRADES_SQL, conn, params={"course_id": course_id})
-    except sa.exc.OperationalError as exc:
-        raise CourseError(f"cannot read the gradebook at {db_url}: {exc.orig}; "
-                          "run `course autograde` first or check COURSE_DB_URL") from None
-    finally:
-        engine.dispose()
+GRADE_COLUMNS = ["learner", "chapter", "question", "max_score", "auto_score", "manual_score", "extra_credit",
+                 "needs_manual_grade", "submitted_at", "score"]
+CHUNK = 250_000
+
+
+def _category(values: pd.Series | np.ndarray | list[str]) -> pd.Categorical:
+    """Strings as a categorical with sorted categories, so code order is text order."""
+    return pd.Categorical(values, categories=sorted(set(values)))
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """The grades frame in compact types: categorical ids, float scores, bool flag, the score rule applied."""
+    out = pd.DataFrame({
+        "learner": _category(frame["learner"].astype(str)),
+        "chapter": _category(frame["chapter"].astype(str)),
+        "question": _category(frame["question"].astype(str)),
+        "max_score": frame["max_score"].astype(float),
+        "auto_score": frame["auto_score"].astype(float),
+        "manual_score": frame["manual_score"].astype(float),
+        "extra_credit": frame["extra_credit"].astype(float),
+        "needs_manual_grade": frame["needs_manual_grade"].fillna(False).astype(bool),
+        "submitted_at": pd.to_datetime(frame["submitted_at"]).astype("datetime64[us]"),
+    })
+    return _with_score(out)
+
+
+def _with_score(frame: pd.DataFrame) -> pd.DataFrame:
+    # nbgrader's rule: the manual score if an instructor gave one, else the auto score; plus extra credit
     manual, auto = frame["manual_score"], frame["auto_score"]
     frame["score"] = manual.where(manual.notna(), auto) + frame["extra_credit"].fillna(0)
-    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"])
     return frame
+
+
+def _sqlite_path(url: sa.engine.URL) -> str | None:
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return url.database
+
+
+def _read_sqlite(path: str, course_id: str) -> pd.DataFrame:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        subs = pd.DataFrame(con.execute(_SQLITE_SUBMISSIONS, (course_id,)).fetchall(),
+                            columns=["rowid", "learner", "chapter", "submitted_at"]).set_index("rowid")
+        cells = pd.DataFrame(con.execute(_SQLITE_CELLS).fetchall(),
+                             columns=["rowid", "question", "max_score"]).set_index("rowid")
+        cursor = con.execute(_SQLITE_FACTS)
+        chunks = []
+        while rows := cursor.fetchmany(CHUNK):
+            chunks.append(np.array(rows, dtype=float))
+    finally:
+        con.close()
+    facts = np.concatenate(chunks) if chunks else np.empty((0, 6))
+    sub_pos = subs.index.get_indexer(facts[:, 0].astype(np.int64))
+    keep = sub_pos >= 0  # grades of other courses (nbgrader's stray default_course) drop out here
+    facts, sub_pos = facts[keep], sub_pos[keep]
+    cell_pos = cells.index.get_indexer(facts[:, 1].astype(np.int64))
+    learners = _category(subs["learner"].astype(str).tolist())
+    chapters = _category(subs["chapter"].astype(str).tolist())
+    questions = _category(cells["question"].astype(str).tolist())
+    frame = pd.DataFrame({
+        "learner": pd.Categorical.from_codes(learners.codes[sub_pos], dtype=learners.dtype),
+        "chapter": pd.Categorical.from_codes(chapters.codes[sub_pos], dtype=chapters.dtype),
+        "question": pd.Categorical.from_codes(questions.codes[cell_pos], dtype=questions.dtype),
+        "max_score": cells["max_score"].to_numpy(dtype=float)[cell_pos],
+        "auto_score": facts[:, 2],
+        "manual_score": facts[:, 3],
+        "extra_credit": facts[:, 4],
+        "needs_manual_grade": np.nan_to_num(facts[:, 5]) != 0,
+        "submitted_at": pd.to_datetime(subs["submitted_at"]).astype("datetime64[us]").to_numpy()[sub_pos],
+    })
+    del facts
+    return _with_score(frame)
+
+
+def read_grades(db_url: str, course_id: str) -> pd.DataFrame:
+    """Every grade of the course, one row per learner × graded cell, as nbgrader stores it.
+
+    Ids, chapters and questions come back as categoricals (sorted categories), scores as
+    float64, ``needs_manual_grade`` as bool, and ``score`` with nbgrader's rule applied.
+    A SQLite gradebook is read read-only with the standard library, numbers only on the
+    long side; any other SQLAlchemy URL (PostgreSQL) runs the one join through SQLAlchemy.
+    """
+    url = sa.engine.make_url(db_url)
+    path = _sqlite_path(url)
+    try:
+        if path is not None:
+            if not Path(path).is_file():
+                raise CourseError(f"cannot read the gradebook at {db_url}: there is no such file; "
+                                  "run `course autograde` first or check COURSE_DB_URL")
+            return _read_sqlite(path, course_id)
+        engine = sa.create_engine(db_url)
+        try:
+            with engine.connect() as conn:
+                frame = pd.read_sql(GRADES_SQL, conn, params={"course_id": course_id})
+        finally:
+            engine.dispose()
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+        raise CourseError(f"cannot read the gradebook at {db_url}: {exc.orig}; "
+                          "run `course autograde` first or check COURSE_DB_URL") from None
+    except sqlite3.Error as exc:
+        raise CourseError(f"cannot read the gradebook at {db_url}: {exc}; "
+                          "run `course autograde` first or check COURSE_DB_URL") from None
+    return _compact(frame)
+
+
+CONTENT_COLUMNS = ["section", "type", "area", "area_title", "top_area", "mastery", "levels"]
+ROSTER_COLUMNS = ["name", "region", "department", "target_level"]
+SCORE_COLUMNS = ["learner", "chapter", "question", "section", "type", "area", "area_title", "top_area", "mastery",
+                 "points", "score", "needs_manual_grade", "submitted_at", "levels", "name", "region", "department",
+                 "target_level"]
 
 
 def question_frame(course: Course) -> pd.DataFrame:
@@ -73,29 +188,70 @@ def question_frame(course: Course) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# Two unused level tuples that hold no level: ``scores["levels"].map(lambda lv: level in lv)`` then
+# maps the categories to booleans that are never unique, and pandas returns a plain bool array
+# (a categorical of booleans would not combine with ``&``) after one call per category, not per row.
+_NEVER_LEVELS = [(), ("",)]
+
+
+def _take(values: pd.Series, positions: np.ndarray) -> pd.Categorical:
+    """``values[positions]`` as a categorical: codes repeat, the values are stored once."""
+    uniques = sorted(dict.fromkeys(values))
+    lookup = {v: i for i, v in enumerate(uniques)}
+    codes = np.array([lookup[v] for v in values], dtype=np.int32)[positions]
+    categories = pd.Index(uniques, dtype=object, tupleize_cols=False)
+    return pd.Categorical.from_codes(codes, categories=categories)
+
+
 def scores_frame(grades: pd.DataFrame, course: Course, roster: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Tidy scores: one row per learner × question, with content and roster columns."""
+    """Tidy scores: one row per learner × question, with content and roster columns.
+
+    Rows are sorted by learner, then question. Text columns are categoricals; the content
+    and roster columns are looked up once per question / learner and repeated by code, so
+    the frame costs a few bytes per text cell however many learners there are.
+    """
     questions = question_frame(course)
     graded = grades[grades["question"] != "setup"]
-    unknown = sorted(set(graded["question"]) - set(questions["question"]))
+    question = pd.Series(graded["question"], dtype="category")
+    present = question.cat.categories[np.bincount(question.cat.codes[question.cat.codes >= 0],
+                                                  minlength=len(question.cat.categories)) > 0]
+    unknown = sorted(set(present) - set(questions["question"]))
     if unknown:
         raise CourseError(f"the gradebook has grades for questions not in the content: {', '.join(unknown[:10])}; "
                           "load the content version these assignments were generated from (--content)")
-    frame = graded.drop(columns=["chapter"]).merge(questions, on="question", how="inner", validate="many_to_one")
+    learner = pd.Series(graded["learner"], dtype="category")
+    learner = learner.cat.set_categories(sorted(learner.cat.categories))
+    question = question.cat.set_categories(sorted(question.cat.categories))
+    order = np.lexsort((question.cat.codes.to_numpy(), learner.cat.codes.to_numpy()))
+    q_pos = questions.set_index("question").index.get_indexer(question.to_numpy()[order])
+    frame = pd.DataFrame({
+        "learner": pd.Categorical.from_codes(learner.cat.codes.to_numpy()[order], dtype=learner.dtype),
+        "chapter": _take(questions["chapter"], q_pos),
+        "question": pd.Categorical.from_codes(question.cat.codes.to_numpy()[order], dtype=question.dtype),
+    })
+    for column in CONTENT_COLUMNS:
+        frame[column] = _take(questions[column], q_pos)
+    frame["levels"] = frame["levels"].cat.add_categories(_NEVER_LEVELS)
+    frame["points"] = questions["points"].to_numpy()[q_pos]
+    for column in ("score", "needs_manual_grade", "submitted_at"):
+        frame[column] = graded[column].to_numpy()[order]
     frame = _with_roster(frame, roster)
-    cols = ["learner", "chapter", "question", "section", "type", "area", "area_title", "top_area", "mastery",
-            "points", "score", "needs_manual_grade", "submitted_at", "levels", "name", "region", "department",
-            "target_level"]
-    return frame[cols].sort_values(["learner", "question"], ignore_index=True)
+    return frame[SCORE_COLUMNS]
 
 
 def _with_roster(frame: pd.DataFrame, roster: pd.DataFrame | None) -> pd.DataFrame:
+    learners = frame["learner"].cat.categories
     if roster is None:
-        roster = pd.DataFrame(columns=["name", "region", "department", "target_level"]).rename_axis("learner_id")
-    joined = frame.merge(roster, left_on="learner", right_index=True, how="left")
-    for column in ("name", "region", "department"):
-        joined[column] = joined[column].fillna(UNREGISTERED)
-    return joined
+        roster = pd.DataFrame(columns=ROSTER_COLUMNS).rename_axis("learner_id")
+    per_learner = roster.reindex(learners)
+    codes = frame["learner"].cat.codes.to_numpy()
+    for column in ROSTER_COLUMNS:
+        values = per_learner[column]
+        if column != "target_level":
+            values = values.fillna(UNREGISTERED)
+        per = pd.Categorical(values.to_numpy(dtype=object))
+        frame[column] = pd.Categorical.from_codes(per.codes[codes], dtype=per.dtype)
+    return frame
 
 
 def responses_frame(root: Path, course: Course, learners_chapters: list[tuple[str, str]]) -> pd.DataFrame:
@@ -136,6 +292,7 @@ class Cohort:
     scores: pd.DataFrame
     responses: pd.DataFrame
     roster: pd.DataFrame | None
+    as_of: dt.datetime  # when the gradebook was read
 
 
 def filter_scores(scores: pd.DataFrame, *, region: str | None = None, since: str | None = None,
@@ -155,8 +312,15 @@ def filter_scores(scores: pd.DataFrame, *, region: str | None = None, since: str
 
 def load_cohort(root: Path | str = ".", *, content: Path | str | None = None, roster_csv: Path | str | None = None,
                 region: str | None = None, since: str | None = None, until: str | None = None,
-                chapters: list[str] | None = None) -> Cohort:
-    """The one call an analytics notebook makes: gradebook + content + roster, filtered."""
+                chapters: list[str] | None = None, snapshot: Path | str | None = None,
+                responses: bool = True) -> Cohort:
+    """The one call an analytics notebook makes: gradebook (or its snapshot) + content + roster, filtered.
+
+    With ``snapshot`` (the folder ``course report`` wrote) the gradebook is not opened: the
+    grades come from the snapshot's Parquet file, only the columns a page needs. ``responses``
+    False skips the learners' raw answers (only the item analysis needs them).
+    """
+    from course.analytics import snapshot as snap
     from course.analytics.roster import read_roster
     from course.loader import load_course
     from course.nbconfig import course_config, db_url
@@ -164,8 +328,24 @@ def load_cohort(root: Path | str = ".", *, content: Path | str | None = None, ro
     root = Path(root).resolve()
     course = load_course(Path(content) if content else None)
     roster = read_roster(Path(roster_csv), course) if roster_csv else None
-    course_id = course_config(root).CourseDirectory.course_id
-    scores = scores_frame(read_grades(db_url(root), course_id), course, roster)
+    if snapshot:
+        as_of = snap.open_snapshot(snapshot).as_of
+        grades = snap.read_grades(snapshot, columns=snap.PAGE_COLUMNS)
+    else:
+        as_of = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
+    scores = scores_frame(grades, course, roster)
+    del grades
     scores = filter_scores(scores, region=region, since=since, until=until, chapters=chapters)
-    pairs = sorted(set(zip(scores["learner"], scores["chapter"], strict=True)))
-    return Cohort(course, scores, responses_frame(root, course, pairs), roster)
+    submitted = scores[["learner", "chapter"]].drop_duplicates()
+    pairs = sorted(zip(submitted["learner"].astype(str), submitted["chapter"].astype(str), strict=True))
+    if not responses:
+        answers = pd.DataFrame(columns=["learner", "chapter", "question", "type", "response"])
+    elif snapshot:
+        answers = snap.read_responses(snapshot)
+        keep = set(pairs)
+        answers = answers[[pair in keep for pair in zip(answers["learner"], answers["chapter"], strict=True)]]
+        answers = answers.reset_index(drop=True)
+    else:
+        answers = responses_frame(root, course, pairs)
+    return Cohort(course, scores, answers, roster, as_of)
