@@ -115,9 +115,15 @@ def take(root: Path, db_url: str, course_id: str, folder: Path, content: Path | 
     """Read the gradebook once and write the snapshot into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / META).unlink(missing_ok=True)
-    before = fingerprint(db_url)
-    as_of = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    grades = frames.read_grades(db_url, course_id)
+    for _attempt in range(3):
+        before = fingerprint(db_url)
+        as_of = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        grades = frames.read_grades(db_url, course_id)
+        if fingerprint(db_url) == before:
+            break  # nothing was written while we read: one consistent state
+    else:
+        raise CourseError(f"the gradebook at {db_url} kept changing while it was read (autograde or formgrader "
+                          "running?): run `course report` again when grading is done")
     _write_parquet(grades, folder / GRADES)
     _write_parquet(_responses(root, content, grades), folder / RESPONSES)
     chapters = tuple(str(c) for c in grades["chapter"].cat.categories[grades["chapter"].value_counts(sort=False) > 0])
