@@ -35,6 +35,7 @@ NEUTRAL_COLOR = "#7f8c8d"
 FACILITY_LOW = DEFAULT_THRESHOLDS.too_hard
 FACILITY_HIGH = DEFAULT_THRESHOLDS.too_easy
 DISCRIMINATION_MIN = DEFAULT_THRESHOLDS.poor_discrimination
+MAX_ITEM_LABELS = 25  # beyond this many flagged items, only the 25 lowest discriminations are labelled
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
@@ -297,7 +298,10 @@ def item_scatter(item_frame: pd.DataFrame, *, facility_low: float = FACILITY_LOW
         ax.axvline(x, color=NEUTRAL_COLOR, linestyle="--", linewidth=1)
     ax.axhline(discrimination_min, color=NEUTRAL_COLOR, linestyle="--", linewidth=1)
     ax.axhline(0, color=ALERT_COLOR, linestyle=":", linewidth=1)
-    for row in item_frame[flagged & measurable].itertuples(index=False):
+    labelled = item_frame[flagged & measurable]
+    if len(labelled) > MAX_ITEM_LABELS:  # keep the chart legible: label the weakest discriminators only
+        labelled = labelled.nsmallest(MAX_ITEM_LABELS, "discrimination")
+    for row in labelled.itertuples(index=False):
         left = row.facility > 0.8  # label very easy items on their left so the text stays inside the axes
         ax.annotate(str(row.question), (row.facility, row.discrimination), xytext=(-4 if left else 4, 4),
                     textcoords="offset points", ha="right" if left else "left", fontsize=8, color=ALERT_COLOR)
@@ -306,9 +310,13 @@ def item_scatter(item_frame: pd.DataFrame, *, facility_low: float = FACILITY_LOW
         ax.set_xlim(0, 1)
         adjust_text(labels, ax=ax, expand=(1.1, 1.3), only_move={"text": "xy"})
     unmeasured = int((~measurable).sum())
+    notes = []
     if unmeasured:
-        ax.text(0.01, 0.01, f"另有 {unmeasured} 题无法计算区分度（得分无差异）", transform=ax.transAxes,
-                fontsize=8, color=NEUTRAL_COLOR)
+        notes.append(f"另有 {unmeasured} 题无法计算区分度（得分无差异）")
+    if int((flagged & measurable).sum()) > len(labelled):
+        notes.append(f"仅标注区分度最低的 {len(labelled)} 道被标记题目，全部见下表")
+    if notes:
+        ax.text(0.01, 0.01, "；".join(notes), transform=ax.transAxes, fontsize=8, color=NEUTRAL_COLOR)
     low = item_frame["discrimination"].min()
     ax.set_xlim(0, 1)
     ax.set_ylim(min(-0.2, low - 0.05) if pd.notna(low) else -0.2, 1)

@@ -126,6 +126,7 @@ def _duckdb() -> Any | None:
     if not file.is_file():  # the extension must match the engine's version exactly
         return None
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"LOAD '{_quoted(str(file))}'")
     return con
 
@@ -134,25 +135,42 @@ def _quoted(text: str) -> str:
     return text.replace("'", "''")
 
 
+def _positions(index: pd.Index, rowids: np.ndarray) -> np.ndarray:
+    """Position in ``index`` (of small non-negative rowids) of every rowid, -1 where absent, as int32.
+
+    A dense lookup table: rowids of a gradebook are small, and 4 million hash lookups cost
+    more time and memory than one array the size of the largest rowid.
+    """
+    ids = index.to_numpy(dtype=np.int64)
+    top = int(max(ids.max(initial=0), rowids.max(initial=0))) + 1
+    lookup = np.full(top, -1, dtype=np.int32)
+    lookup[ids] = np.arange(len(ids), dtype=np.int32)
+    return lookup[rowids]
+
+
 def _frame(subs: pd.DataFrame, cells: pd.DataFrame, submission: np.ndarray, cell: np.ndarray, score: np.ndarray,
            needs_manual: np.ndarray) -> pd.DataFrame:
     """The grades frame from the fact arrays (rowids) and the two small dimension frames (indexed by rowid)."""
-    sub_pos = subs.index.get_indexer(submission)
+    sub_pos = _positions(subs.index, submission)
     keep = sub_pos >= 0  # grades of other courses (nbgrader's stray default_course) drop out here
-    sub_pos, cell, score, needs_manual = sub_pos[keep], cell[keep], score[keep], needs_manual[keep]
-    cell_pos = cells.index.get_indexer(cell)
+    if not keep.all():
+        sub_pos, cell, score, needs_manual = sub_pos[keep], cell[keep], score[keep], needs_manual[keep]
+    del keep
+    cell_pos = _positions(cells.index, cell)
+    del cell
     learners = _category(subs["learner"].astype(str).tolist())
     chapters = _category(subs["chapter"].astype(str).tolist())
     questions = _category(cells["question"].astype(str).tolist())
+    when = pd.to_datetime(subs["submitted_at"]).astype("datetime64[us]").to_numpy()
     return pd.DataFrame({
         "learner": pd.Categorical.from_codes(learners.codes[sub_pos], dtype=learners.dtype),
         "chapter": pd.Categorical.from_codes(chapters.codes[sub_pos], dtype=chapters.dtype),
         "question": pd.Categorical.from_codes(questions.codes[cell_pos], dtype=questions.dtype),
         "max_score": cells["max_score"].to_numpy(dtype=float)[cell_pos],
-        "score": score.astype(float),
-        "needs_manual_grade": needs_manual.astype(bool),
-        "submitted_at": pd.to_datetime(subs["submitted_at"]).astype("datetime64[us]").to_numpy()[sub_pos],
-    })
+        "score": score.astype(float, copy=False),
+        "needs_manual_grade": needs_manual.astype(bool, copy=False),
+        "submitted_at": when[sub_pos],
+    }, copy=False)
 
 
 def _read_duckdb(con: Any, path: str, course_id: str) -> pd.DataFrame:
@@ -192,9 +210,11 @@ def _read_sqlite(path: str, course_id: str) -> pd.DataFrame:
         con.execute("ROLLBACK")
     finally:
         con.close()
-    key = facts["key"]
-    score = np.where(facts["score"] == _NULL, np.nan, facts["score"])
-    return _frame(subs, cells, key >> (_CELL_BITS + 1), (key >> 1) & ((1 << _CELL_BITS) - 1), score, key & 1)
+    key, score = facts["key"], facts["score"].copy()
+    del facts
+    score[score == _NULL] = np.nan
+    return _frame(subs, cells, key >> (_CELL_BITS + 1), (key >> 1) & ((1 << _CELL_BITS) - 1), score,
+                  (key & 1).astype(bool))
 
 
 def read_grades(db_url: str, course_id: str) -> pd.DataFrame:
@@ -274,30 +294,37 @@ def scores_frame(grades: pd.DataFrame, course: Course, roster: pd.DataFrame | No
     the frame costs a few bytes per text cell however many learners there are.
     """
     questions = question_frame(course)
-    graded = grades[grades["question"] != "setup"]
-    question = pd.Series(graded["question"], dtype="category")
-    present = question.cat.categories[np.bincount(question.cat.codes[question.cat.codes >= 0],
-                                                  minlength=len(question.cat.categories)) > 0]
-    unknown = sorted(set(present) - set(questions["question"]))
+    question = pd.Series(grades["question"], dtype="category")
+    learner = pd.Series(grades["learner"], dtype="category")
+    q_codes, l_codes = question.cat.codes.to_numpy(), learner.cat.codes.to_numpy()
+    # positions of the content rows per question category (-1: setup cell or not in the content)
+    content_pos = questions.set_index("question").index.get_indexer(question.cat.categories)
+    setup = np.asarray(question.cat.categories == "setup")
+    counts = np.bincount(q_codes[q_codes >= 0], minlength=len(setup))
+    unknown = sorted(question.cat.categories[(content_pos < 0) & ~setup & (counts > 0)])
     if unknown:
         raise CourseError(f"the gradebook has grades for questions not in the content: {', '.join(unknown[:10])}; "
                           "load the content version these assignments were generated from (--content)")
-    learner = pd.Series(graded["learner"], dtype="category")
-    learner = learner.cat.set_categories(sorted(learner.cat.categories))
-    question = question.cat.set_categories(sorted(question.cat.categories))
-    order = np.lexsort((question.cat.codes.to_numpy(), learner.cat.codes.to_numpy()))
-    q_pos = questions.set_index("question").index.get_indexer(question.to_numpy()[order])
+    kept = np.flatnonzero(~setup[q_codes])
+    # learner, then question: the category orders are text orders, so code order is text order
+    l_rank = np.argsort(np.argsort(np.asarray(learner.cat.categories, dtype=object)))[l_codes[kept]]
+    q_rank = np.argsort(np.argsort(np.asarray(question.cat.categories, dtype=object)))[q_codes[kept]]
+    order = kept[np.lexsort((q_rank, l_rank))]
+    del kept, l_rank, q_rank
+    q_pos = content_pos[q_codes[order]]
+    l_cats = learner.cat.categories.sort_values()
+    q_cats = question.cat.categories[content_pos >= 0].sort_values()
     frame = pd.DataFrame({
-        "learner": pd.Categorical.from_codes(learner.cat.codes.to_numpy()[order], dtype=learner.dtype),
+        "learner": pd.Categorical.from_codes(l_codes[order], dtype=learner.dtype).set_categories(l_cats),
         "chapter": _take(questions["chapter"], q_pos),
-        "question": pd.Categorical.from_codes(question.cat.codes.to_numpy()[order], dtype=question.dtype),
-    })
+        "question": pd.Categorical.from_codes(q_codes[order], dtype=question.dtype).set_categories(q_cats),
+    }, copy=False)
     for column in CONTENT_COLUMNS:
         frame[column] = _take(questions[column], q_pos)
     frame["levels"] = frame["levels"].cat.add_categories(_NEVER_LEVELS)
     frame["points"] = questions["points"].to_numpy()[q_pos]
     for column in ("score", "needs_manual_grade", "submitted_at"):
-        frame[column] = graded[column].to_numpy()[order]
+        frame[column] = grades[column].to_numpy()[order]
     frame = _with_roster(frame, roster)
     return frame[SCORE_COLUMNS]
 

@@ -94,15 +94,13 @@ def results_table(scores: pd.DataFrame, course: Course, roster: pd.DataFrame | N
     chapters = chapters_covered(scores, course)
     people = learners_frame(scores, roster, region)
     graded = scores[scores["score"].notna()]
-    by = [graded["learner"].astype(str), graded["chapter"].astype(str)]
-    earned = graded["score"].groupby(by).sum()
-    possible = graded["points"].groupby(by).sum()
-    percent = (100 * earned / possible.where(possible > 0)).unstack()
-    submitted = scores.groupby([scores["learner"].astype(str), scores["chapter"].astype(str)]).size().unstack()
+    sums = graded.groupby(["learner", "chapter"], observed=True)[["score", "points"]].sum()
+    percent = _by_text((100 * sums["score"] / sums["points"].where(sums["points"] > 0)).unstack())
+    submitted = _by_text(scores.groupby(["learner", "chapter"], observed=True).size().unstack())
     submitted = submitted.reindex(index=people.index, columns=chapters).notna()
     percent = percent.reindex(index=people.index, columns=chapters).where(submitted)
     waiting = scores[scores["needs_manual_grade"].astype(bool)]
-    pending = waiting.groupby(waiting["learner"].astype(str)).size().reindex(people.index, fill_value=0)
+    pending = _by_text(waiting.groupby("learner", observed=True).size()).reindex(people.index, fill_value=0)
     out = people[["name", "region", "department"]].copy()
     out[chapters] = percent
     out["submitted"] = submitted.sum(axis=1).astype(int)
@@ -113,6 +111,15 @@ def results_table(scores: pd.DataFrame, course: Course, roster: pd.DataFrame | N
     out["pending"] = pending.astype(int)
     out = out.reset_index().sort_values(["completion", "learner"], kind="stable", ignore_index=True)
     return out
+
+
+def _by_text(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """A groupby result over categoricals with plain text labels (index and columns)."""
+    frame = frame.copy()
+    frame.index = frame.index.astype(str)
+    if isinstance(frame, pd.DataFrame):
+        frame.columns = frame.columns.astype(str)
+    return frame
 
 
 def results_display(results: pd.DataFrame, course: Course, rows: int = PAGE_ROWS) -> pd.DataFrame:
