@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ ANALYTICS = Path(__file__).resolve().parents[1] / "analytics"
 # the pages in order; another page is one more name here (its notebook declares the same parameters)
 NOTEBOOKS: list[str] = ["01_cohort_overview", "02_knowledge_gaps", "03_item_analysis", "04_learner_drilldown"]
 SNAPSHOT_DIR = Path("reports") / "snapshot"
+WORKERS = 2  # notebooks rendered at the same time
 
 PRINT_CSS = """
 <style>
@@ -103,5 +105,10 @@ def report(root: Path, parameters: dict[str, Any], out_dir: Path | None = None,
     out_dir = out_dir or root / "reports" / stamp
     snapshot = parameters.get("snapshot") or str(take_snapshot(root, parameters.get("content")))
     params = {"course_root": str(root), **parameters, "snapshot": snapshot}
-    return [render(source / f"{name}.ipynb", out_dir, params)
-            for name in tqdm(notebooks or NOTEBOOKS, desc="report", unit="nb", disable=not progress)]
+    names = list(notebooks or NOTEBOOKS)
+    # pages are independent once the snapshot exists: two kernels at a time (2-core reference machine)
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(names)) or 1) as pool:
+        jobs = [pool.submit(render, source / f"{name}.ipynb", out_dir, params) for name in names]
+        for _ in tqdm(as_completed(jobs), total=len(jobs), desc="report", unit="nb", disable=not progress):
+            pass
+        return [job.result() for job in jobs]

@@ -38,6 +38,9 @@ def test_snapshot_and_live_gradebook_give_identical_frames(graded: CourseDir) ->
     kwargs = {"content": str(cd.course.root), "roster_csv": cd.root / "roster.csv", "responses": False}
     pd.testing.assert_frame_equal(frames.load_cohort(cd.root, snapshot=folder, **kwargs).scores,
                                   frames.load_cohort(cd.root, **kwargs).scores)
+    kwargs["responses"] = True
+    pd.testing.assert_frame_equal(frames.load_cohort(cd.root, snapshot=folder, **kwargs).responses,
+                                  frames.load_cohort(cd.root, **kwargs).responses, check_dtype=False)
 
 
 def test_duckdb_and_standard_library_readers_agree(graded: CourseDir) -> None:

@@ -433,8 +433,8 @@ def load_cohort(root: Path | str = ".", *, content: Path | str | None = None, ro
         answers = pd.DataFrame(columns=["learner", "chapter", "question", "type", "response"])
     elif snapshot:
         answers = snap.read_responses(snapshot)
-        keep = set(pairs)
-        answers = answers[[pair in keep for pair in zip(answers["learner"], answers["chapter"], strict=True)]]
+        wanted = {f"{learner}\0{chapter}" for learner, chapter in pairs}
+        answers = answers[(answers["learner"] + "\0" + answers["chapter"]).isin(wanted).to_numpy()]
         answers = answers.reset_index(drop=True)
     else:
         answers = responses_frame(root, course, pairs)

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -107,8 +108,11 @@ def _responses(root: Path, course_content: Path | None, grades: pd.DataFrame) ->
     known = pairs["chapter"].astype(str).isin(list(course.chapters)).to_numpy()
     pairs = sorted(zip(pairs["learner"].astype(str)[known], pairs["chapter"].astype(str)[known], strict=True))
     responses = frames.responses_frame(root, course, pairs)
-    # answers are JSON values (a list for multiple choice): kept as JSON text in the file
-    return responses.assign(response=[json.dumps(r, ensure_ascii=False) for r in responses["response"]])
+    # answers are JSON values (a list for multiple choice): kept as JSON text, one dictionary entry per
+    # distinct answer, so reading decodes a few hundred texts rather than one per learner and question
+    text = [None if r is None else json.dumps(r, ensure_ascii=False) for r in responses["response"]]
+    coded = {c: pd.Categorical(responses[c]) for c in ("learner", "chapter", "question", "type")}
+    return responses.assign(response=pd.Categorical(text), **coded)
 
 
 def take(root: Path, db_url: str, course_id: str, folder: Path, content: Path | None = None) -> Snapshot:
@@ -157,5 +161,11 @@ def read_grades(folder: Path | str, columns: list[str] | None = None) -> pd.Data
 
 def read_responses(folder: Path | str) -> pd.DataFrame:
     frame = pd.read_parquet(Path(folder) / RESPONSES)
-    frame["response"] = [json.loads(r) for r in frame["response"]]
+    answers = pd.Categorical(frame["response"])
+    decoded = np.empty(len(answers.categories) + 1, dtype=object)  # filled one by one: values may be lists
+    for i, text in enumerate(answers.categories, start=1):
+        decoded[i] = json.loads(text)
+    frame["response"] = decoded[answers.codes + 1]  # code -1 (no answer) → None
+    for column in ("learner", "chapter", "question", "type"):
+        frame[column] = frame[column].astype(str)
     return frame
