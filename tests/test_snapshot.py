@@ -27,7 +27,7 @@ def test_snapshot_and_live_gradebook_give_identical_frames(graded: CourseDir) ->
     """Are the grades and the tidy scores read from the snapshot exactly those read from the gradebook?"""
     cd = graded
     folder = cd.root / "reports" / "snapshot"
-    snap = snapshot.take(cd.root, db_url(cd.root), "kam-cert", folder)
+    snap = snapshot.take(cd.root, db_url(cd.root), "kam-cert", folder, content=cd.course.root)
     assert snap.grade_rows == 4 * 8 and snap.chapters == ("ch01",)  # 7 questions + the setup cell
     live = frames.read_grades(db_url(cd.root), "kam-cert")
     pd.testing.assert_frame_equal(snapshot.read_grades(folder), live)
