@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -106,8 +107,10 @@ def report(root: Path, parameters: dict[str, Any], out_dir: Path | None = None,
     snapshot = parameters.get("snapshot") or str(take_snapshot(root, parameters.get("content")))
     params = {"course_root": str(root), **parameters, "snapshot": snapshot}
     names = list(notebooks or NOTEBOOKS)
-    # pages are independent once the snapshot exists: two kernels at a time (2-core reference machine)
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(names)) or 1) as pool:
+    # pages are independent once the snapshot exists: two at a time (2-core reference machine), in
+    # processes, because papermill changes the working directory of the whole process for each page
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(WORKERS, len(names)) or 1, mp_context=context) as pool:
         jobs = [pool.submit(render, source / f"{name}.ipynb", out_dir, params) for name in names]
         for _ in tqdm(as_completed(jobs), total=len(jobs), desc="report", unit="nb", disable=not progress):
             pass

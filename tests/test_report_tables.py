@@ -134,6 +134,7 @@ def test_the_overview_page_shows_names_completion_and_pending(
         assert text not in html, text
     header = (tmp_path / "学员成绩表.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("学员编号,姓名,地区,部门"), header
+    assert not (Path.cwd() / "学员成绩表.csv").exists()  # pages run in their own folder, even two at a time
     assert "@media print" in html
     page = drill.read_text(encoding="utf-8")
     assert "艾米（amy）" in page and "学员 nobody 不在成绩库或名册中" in page
