@@ -348,7 +348,9 @@ def report(
     region: Annotated[str | None, typer.Option("--cohort", help="Only this region/company.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Submissions from this date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Submissions up to this date (YYYY-MM-DD).")] = None,
-    learner: Annotated[str | None, typer.Option("--learner", help="Learner for the drill-down.")] = None,
+    learner: Annotated[str | None, typer.Option(
+        "--learner", help="Learner id(s) for the drill-down page, comma-separated; without it the page lists "
+        "learners to choose from.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default reports/<time>).")] = None,
 ) -> None:
     """Run the analytics notebooks headless (papermill) and write HTML reports for managers."""

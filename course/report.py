@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +17,41 @@ from tqdm import tqdm
 from course.errors import CourseError
 
 ANALYTICS = Path(__file__).resolve().parents[1] / "analytics"
-NOTEBOOKS = ("01_cohort_overview", "02_knowledge_gaps", "03_item_analysis", "04_learner_drilldown", "05_certification")
+# the pages in order; another page is one more name here (its notebook declares the same parameters)
+NOTEBOOKS: list[str] = ["01_cohort_overview", "02_knowledge_gaps", "03_item_analysis", "04_learner_drilldown",
+                        "05_certification"]
+SNAPSHOT_DIR = Path("reports") / "snapshot"
+WORKERS = 2  # notebooks rendered at the same time
+
+PRINT_CSS = """
+<style>
+  body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif; }
+  .jp-OutputArea-output img { max-width: 100%; height: auto; }
+  table { border-collapse: collapse; font-size: 12px; }
+  th, td { padding: 2px 6px; border-bottom: 1px solid #ddd; }
+  @page { size: A4; margin: 15mm 12mm; }
+  @media print {
+    body { font-size: 11pt; color: #000; background: #fff; }
+    .jp-Cell, .jp-OutputArea-child, img, table, tr { break-inside: avoid; page-break-inside: avoid; }
+    h2 { break-before: auto; break-after: avoid; }
+    .jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none !important; }
+    .jp-Notebook, .jp-Cell { padding: 0 !important; margin: 0 !important; }
+    a { color: #000; text-decoration: none; }
+  }
+</style>
+"""
 
 
 def parameters(*, content: str | None = None, roster_csv: str | None = None, level: str = "L4",
                region: str | None = None, since: str | None = None, until: str | None = None,
-               learner: str | None = None) -> dict[str, Any]:
-    """The papermill parameters every analytics notebook declares (besides ``course_root``)."""
+               learner: str | None = None, snapshot: str | None = None) -> dict[str, Any]:
+    """The papermill parameters every analytics notebook declares (besides ``course_root``).
+
+    ``learner``: one learner id or several, comma-separated, for the drill-down page.
+    ``snapshot``: the gradebook snapshot folder; ``report`` sets it, so pages never open the gradebook.
+    """
     return {"content": content, "roster_csv": roster_csv, "level": level, "region": region,
-            "since": since, "until": until, "learner": learner}
+            "since": since, "until": until, "learner": learner, "snapshot": snapshot}
 
 
 def analytics_dir() -> Path:
@@ -45,17 +74,45 @@ def render(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> Path:
     nb = nbformat.read(executed, as_version=4)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     html, _ = exporter.from_notebook_node(nb)
+    html = print_friendly(html)
     target = executed.with_suffix(".html")
     target.write_text(html, encoding="utf-8")
     return target
 
 
+def print_friendly(html: str) -> str:
+    """The exported page with print CSS (A4, no prompts, figures and tables kept whole on a page)."""
+    return html.replace("</head>", PRINT_CSS + "</head>", 1)
+
+
+def take_snapshot(root: Path, content: str | None = None) -> Path:
+    """Read the gradebook once into ``reports/snapshot/`` (kept while the gradebook is unchanged)."""
+    from course.analytics import snapshot
+    from course.nbconfig import course_config, db_url
+
+    course_id = course_config(root).CourseDirectory.course_id
+    snap = snapshot.ensure(root, db_url(root), course_id, root / SNAPSHOT_DIR, Path(content) if content else None)
+    return snap.folder
+
+
 def report(root: Path, parameters: dict[str, Any], out_dir: Path | None = None,
-           notebooks: tuple[str, ...] = NOTEBOOKS, progress: bool = True) -> list[Path]:
-    """Render every analytics notebook into ``reports/<timestamp>/``; return the HTML paths."""
+           notebooks: Sequence[str] | None = None, progress: bool = True) -> list[Path]:
+    """Snapshot the gradebook once, render every analytics notebook from it into ``reports/<timestamp>/``.
+
+    Returns the HTML paths. A ``snapshot`` in ``parameters`` is used as it is (no gradebook read).
+    """
     source = analytics_dir()
+    root = root.resolve()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out_dir = out_dir or root.resolve() / "reports" / stamp
-    params = {"course_root": str(root.resolve()), **parameters}
-    return [render(source / f"{name}.ipynb", out_dir, params)
-            for name in tqdm(notebooks, desc="report", unit="nb", disable=not progress)]
+    out_dir = out_dir or root / "reports" / stamp
+    snapshot = parameters.get("snapshot") or str(take_snapshot(root, parameters.get("content")))
+    params = {"course_root": str(root), **parameters, "snapshot": snapshot}
+    names = list(notebooks or NOTEBOOKS)
+    # pages are independent once the snapshot exists: two at a time (2-core reference machine), in
+    # processes, because papermill changes the working directory of the whole process for each page
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(WORKERS, len(names)) or 1, mp_context=context) as pool:
+        jobs = [pool.submit(render, source / f"{name}.ipynb", out_dir, params) for name in names]
+        for _ in tqdm(as_completed(jobs), total=len(jobs), desc="report", unit="nb", disable=not progress):
+            pass
+        return [job.result() for job in jobs]

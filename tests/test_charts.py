@@ -126,8 +126,8 @@ def test_score_distribution() -> None:
     assert sum(b.get_height() for b in ax.patches) == 5
     pass_line = ax.lines[0]
     assert list(pass_line.get_xdata()) == [60, 60]
-    assert pass_line.get_label() == "及格线 60 分"
-    assert texts(ax) == ["通过率 60.0%（3/5 人）"]
+    assert pass_line.get_label() == "合格线 60 分"
+    assert texts(ax) == ["合格率 60.0%（3/5 人）"]
     assert ax.get_title() == "四级：加权成绩分布"
 
 
@@ -141,7 +141,7 @@ def test_pass_rate_by_group() -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == ["华东（n=8）", "华南（n=4）"]
     assert ax.yaxis_inverted()
     assert texts(ax) == ["75.0%", "50.0%"]
-    assert ax.get_title() == "各地区通过率"
+    assert ax.get_title() == "各地区合格率"
 
 
 def test_pass_rate_rejects_percentages() -> None:
@@ -171,7 +171,7 @@ def test_heatmap() -> None:
     assert data.mask.tolist() == [[False, False], [True, False], [False, False]]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["张三", "李四", "王五"]
     assert colorbar.get_ylabel() == "掌握度"
-    assert fig.texts == []
+    assert [t.get_text() for t in fig.texts] == ["灰色：该知识领域暂无已评分的题目（无数据）"]
 
 
 def test_heatmap_truncates_beyond_max_rows() -> None:
@@ -232,3 +232,41 @@ def test_item_scatter() -> None:
     assert vertical == [0.2, 0.9]
     assert horizontal == [0.2, 0]
     assert texts(ax) == ["jc01-001", "jc01-003", "jc01-004", "另有 1 题无法计算区分度（得分无差异）"]
+
+
+def test_radar_marks_an_area_without_data() -> None:
+    """Is an unmeasured area labelled 无数据 and left out of the line, instead of drawn at 0 %?"""
+    fig = charts.radar([0.8, np.nan, 0.6], [0.5, 0.5, 0.7], AREAS, "张三")
+    assert glyph_warnings(fig) == []
+    ax = fig.axes[0]
+    _, learner = ax.lines
+    assert np.isnan(learner.get_ydata()[1])
+    assert [t.get_text() for t in ax.get_xticklabels()] == [AREAS[0], f"{AREAS[1]}\n（无数据）", AREAS[2]]
+    assert len(ax.patches) == 1  # only the cohort polygon is filled
+
+
+def test_pareto_legend_sits_outside_the_bars() -> None:
+    """Is the Pareto legend placed above the axes, where it cannot cover a bar?"""
+    frame = pd.DataFrame({"area_title": AREAS, "priority": [9.0, 8.5, 8.0]})
+    fig = charts.priority_pareto(frame)
+    fig.canvas.draw()
+    bars_ax = fig.axes[0]
+    (legend,) = fig.legends
+    assert bars_ax.get_legend() is None
+    assert legend.get_window_extent().y0 >= bars_ax.get_window_extent().y1 - 1
+
+
+def test_item_labels_do_not_overlap() -> None:
+    """Do the labels of flagged items that sit close together end up apart?"""
+    frame = pd.DataFrame({
+        "question": [f"jc01-{i:03d}" for i in range(6)],
+        "facility": [0.95, 0.951, 0.952, 0.953, 0.15, 0.151],
+        "discrimination": [0.1, 0.101, 0.102, 0.103, 0.05, 0.051],
+        "flags": [("过易",)] * 4 + [("过难",)] * 2,
+    })
+    fig = charts.item_scatter(frame)
+    assert glyph_warnings(fig) == []
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in fig.axes[0].texts]
+    assert len(boxes) == 6
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])

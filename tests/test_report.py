@@ -13,15 +13,46 @@ from course.report import NOTEBOOKS, parameters, report
 from course.simulate import Settings, hand_grade, simulate
 from tests.conftest import MINI, CourseDir, make_course_dir
 
+READS: list[str] = []
+
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[CourseDir, list[Path]]:
+    """The whole report, with every gradebook read counted and the gradebook moved away after the first."""
+    from course import report as report_module
+    from course.analytics import frames
+
     cd = make_course_dir(tmp_path_factory.mktemp("course"))
     simulate(cd.root, cd.course, ["ch01"], Settings(learners=8, skip_chapter=0.0), progress=False)
     workflow.autograde(cd.root, cd.course, ["ch01"], progress=False)
     hand_grade(cd.root, cd.course, ["ch01"])
     params = parameters(content=str(MINI), roster_csv=str(cd.root / "roster.csv"))
-    return cd, report(cd.root, params, out_dir=cd.root / "reports", progress=False)
+    gradebook = cd.root / "gradebook"
+    read, take = frames.read_grades, report_module.take_snapshot
+
+    def counted(url: str, course_id: str) -> object:
+        READS.append(url)
+        return read(url, course_id)
+
+    def then_away(root: Path, content: str | None = None) -> Path:
+        folder = take(root, content)
+        gradebook.rename(cd.root / "gradebook.away")  # any later read, in any kernel, would fail
+        return folder
+
+    frames.read_grades, report_module.take_snapshot = counted, then_away  # type: ignore[assignment]
+    try:
+        pages = report(cd.root, params, out_dir=cd.root / "reports", progress=False)
+    finally:
+        frames.read_grades, report_module.take_snapshot = read, take
+        (cd.root / "gradebook.away").rename(gradebook)
+    return cd, pages
+
+
+def test_a_report_run_reads_the_gradebook_once(rendered: tuple[CourseDir, list[Path]]) -> None:
+    """Do all pages come from one read of the gradebook (the snapshot), none of them opening it again?"""
+    _, pages = rendered
+    assert len(READS) == 1
+    assert len(pages) == len(NOTEBOOKS)
 
 
 def test_every_notebook_renders_to_html(rendered: tuple[CourseDir, list[Path]]) -> None:
@@ -53,7 +84,7 @@ def test_parameters_reach_the_notebook(tmp_path: Path, rendered: tuple[CourseDir
     params = parameters(content=str(MINI), roster_csv=str(cd.root / "roster.csv"), level="L1", region=region)
     (page,) = report(cd.root, params, out_dir=tmp_path, notebooks=("01_cohort_overview",), progress=False)
     html = page.read_text(encoding="utf-8")
-    assert f"（地区：{region}）" in html and "一级（资深）" in html
+    assert f"地区：{region}" in html and "认证级别：<strong>一级（资深）</strong>" in html
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

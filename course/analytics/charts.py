@@ -16,6 +16,7 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
+from adjustText import adjust_text
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -34,6 +35,7 @@ NEUTRAL_COLOR = "#7f8c8d"
 FACILITY_LOW = DEFAULT_THRESHOLDS.too_hard
 FACILITY_HIGH = DEFAULT_THRESHOLDS.too_easy
 DISCRIMINATION_MIN = DEFAULT_THRESHOLDS.poor_discrimination
+MAX_ITEM_LABELS = 25  # beyond this many flagged items, only the 25 lowest discriminations are labelled
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
@@ -119,7 +121,9 @@ def priority_pareto(priority_frame: pd.DataFrame) -> Figure:
     share.yaxis.set_major_formatter(PercentFormatter(100))
     share.set_ylabel("累计占比")
     handles = ax.get_legend_handles_labels()[0] + share.get_legend_handles_labels()[0]
-    ax.legend(handles, [str(h.get_label()) for h in handles], loc="center right", fontsize=9)
+    # above the axes (outside them), so it can never cover a bar or the line
+    fig.legend(handles, [str(h.get_label()) for h in handles], loc="outside upper right", ncols=2, fontsize=9,
+               frameon=False)
     return fig
 
 
@@ -138,9 +142,9 @@ def score_distribution(weighted: pd.Series, pass_mark: float, level_title: str) 
         _no_data(ax, title)
         return fig
     ax.hist(scores, bins=list(range(0, 105, 5)), color=MASTERY_COLOR, edgecolor="white")
-    ax.axvline(pass_mark, color=ALERT_COLOR, linestyle="--", linewidth=2, label=f"及格线 {pass_mark:g} 分")
+    ax.axvline(pass_mark, color=ALERT_COLOR, linestyle="--", linewidth=2, label=f"合格线 {pass_mark:g} 分")
     passed = int((scores >= pass_mark).sum())
-    ax.text(0.02, 0.95, f"通过率 {passed / len(scores):.1%}（{passed}/{len(scores)} 人）", transform=ax.transAxes,
+    ax.text(0.02, 0.95, f"合格率 {passed / len(scores):.1%}（{passed}/{len(scores)} 人）", transform=ax.transAxes,
             va="top", fontsize=11, bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": NEUTRAL_COLOR})
     ax.set_xlim(0, 100)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -152,7 +156,7 @@ def score_distribution(weighted: pd.Series, pass_mark: float, level_title: str) 
 
 
 def pass_rate_by_group(rate_frame: pd.DataFrame, group_label: str) -> Figure:
-    """Horizontal bars of the pass rate per group, highest on top, each labelled with its head count.
+    """Horizontal bars of the pass rate (合格率) per group, highest on top, each labelled with its head count.
 
     ``rate_frame`` columns: group, pass_rate (0–1), n; ``group_label`` names the grouping, e.g. 地区.
     """
@@ -163,7 +167,7 @@ def pass_rate_by_group(rate_frame: pd.DataFrame, group_label: str) -> Figure:
     n = len(frame)
     fig = Figure(figsize=(7.0, max(2.5, 0.45 * n + 1.2)), layout="constrained")
     ax = fig.subplots()
-    title = f"各{group_label}通过率"
+    title = f"各{group_label}合格率"
     if n == 0:
         _no_data(ax, title)
         return fig
@@ -175,7 +179,7 @@ def pass_rate_by_group(rate_frame: pd.DataFrame, group_label: str) -> Figure:
     ax.invert_yaxis()  # first (highest) row on top
     ax.set_xlim(0, 110)
     ax.xaxis.set_major_formatter(PercentFormatter(100))
-    ax.set_xlabel("通过率")
+    ax.set_xlabel("合格率")
     ax.set_ylabel(group_label)
     ax.set_title(title)
     return fig
@@ -210,14 +214,23 @@ def heatmap(matrix: pd.DataFrame, title: str, max_rows: int = 60) -> Figure:
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
     bar.set_label("掌握度")
     bar.ax.yaxis.set_major_formatter(PercentFormatter(1))
+    notes = []
     if total > rows:
-        fig.text(0.01, 0.005, f"注：仅显示前 {rows} 名学员（共 {total} 名）", fontsize=8, color=NEUTRAL_COLOR)
+        notes.append(f"注：仅显示前 {rows} 名学员（共 {total} 名）")
+    if np.isnan(shown.to_numpy(dtype=float)).any():
+        notes.append("灰色：该知识领域暂无已评分的题目（无数据）")
+    if notes:
+        fig.text(0.01, 0.005, "；".join(notes), fontsize=8, color=NEUTRAL_COLOR)
     return fig
 
 
 def radar(learner_values: Sequence[float], cohort_values: Sequence[float], labels: Sequence[str],
           title: str) -> Figure:
-    """Polar radar of one learner's mastery per area (0–1) against the cohort mean; needs 3 or more areas."""
+    """Polar radar of one learner's mastery per area (0–1) against the cohort mean; needs 3 or more areas.
+
+    An area without data (NaN) is not drawn as 0 %: the line breaks there, the polygon is not
+    filled and the area's label says 无数据.
+    """
     use_cjk_font()
     learner = np.asarray(learner_values, dtype=float)
     cohort = np.asarray(cohort_values, dtype=float)
@@ -235,10 +248,13 @@ def radar(learner_values: Sequence[float], cohort_values: Sequence[float], label
     ax.set_theta_offset(np.pi / 2)  # first area at the top, then clockwise
     ax.set_theta_direction(-1)
     for values, color, name in ((cohort, NEUTRAL_COLOR, "学员平均"), (learner, MASTERY_COLOR, "本人")):
-        ring = np.append(np.nan_to_num(values), np.nan_to_num(values[0]))
-        ax.plot(closed, ring, color=color, linewidth=2, label=name)
-        ax.fill(closed, ring, color=color, alpha=0.15)
-    ax.set_thetagrids(np.degrees(angles), [str(label) for label in labels], fontsize=9)
+        ring = np.append(values, values[0])
+        ax.plot(closed, ring, color=color, linewidth=2, label=name, marker="o", markersize=3)
+        if not np.isnan(values).any():
+            ax.fill(closed, ring, color=color, alpha=0.15)
+    missing = np.isnan(learner) | np.isnan(cohort)
+    ax.set_thetagrids(np.degrees(angles), [f"{label}\n（无数据）" if gap else str(label)
+                                           for label, gap in zip(labels, missing, strict=True)], fontsize=9)
     ax.set_ylim(0, 1)
     ax.set_yticks([0.2, 0.4, 0.6, 0.8, 1.0])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0%}"))
@@ -282,19 +298,30 @@ def item_scatter(item_frame: pd.DataFrame, *, facility_low: float = FACILITY_LOW
         ax.axvline(x, color=NEUTRAL_COLOR, linestyle="--", linewidth=1)
     ax.axhline(discrimination_min, color=NEUTRAL_COLOR, linestyle="--", linewidth=1)
     ax.axhline(0, color=ALERT_COLOR, linestyle=":", linewidth=1)
-    for row in item_frame[flagged & measurable].itertuples(index=False):
+    labelled = item_frame[flagged & measurable]
+    if len(labelled) > MAX_ITEM_LABELS:  # keep the chart legible: label the weakest discriminators only
+        labelled = labelled.nsmallest(MAX_ITEM_LABELS, "discrimination")
+    for row in labelled.itertuples(index=False):
         left = row.facility > 0.8  # label very easy items on their left so the text stays inside the axes
         ax.annotate(str(row.question), (row.facility, row.discrimination), xytext=(-4 if left else 4, 4),
                     textcoords="offset points", ha="right" if left else "left", fontsize=8, color=ALERT_COLOR)
+    labels = [t for t in ax.texts]
+    if len(labels) > 1:
+        ax.set_xlim(0, 1)
+        adjust_text(labels, ax=ax, expand=(1.1, 1.3), only_move={"text": "xy"})
     unmeasured = int((~measurable).sum())
+    notes = []
     if unmeasured:
-        ax.text(0.01, 0.01, f"另有 {unmeasured} 题无法计算区分度（得分无差异）", transform=ax.transAxes,
-                fontsize=8, color=NEUTRAL_COLOR)
+        notes.append(f"另有 {unmeasured} 题无法计算区分度（得分无差异）")
+    if int((flagged & measurable).sum()) > len(labelled):
+        notes.append(f"仅标注区分度最低的 {len(labelled)} 道被标记题目，全部见下表")
+    if notes:
+        ax.text(0.01, 0.01, "；".join(notes), transform=ax.transAxes, fontsize=8, color=NEUTRAL_COLOR)
     low = item_frame["discrimination"].min()
     ax.set_xlim(0, 1)
     ax.set_ylim(min(-0.2, low - 0.05) if pd.notna(low) else -0.2, 1)
     ax.xaxis.set_major_formatter(PercentFormatter(1))
-    ax.set_xlabel("难度（通过率 P，越高越容易）")
+    ax.set_xlabel("难度（得分率 P，越高越容易）")
     ax.set_ylabel("区分度（校正题总相关）")
     ax.set_title(title)
     if ax.get_legend_handles_labels()[0]:

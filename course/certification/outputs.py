@@ -64,8 +64,13 @@ def round_frames(course: Course, cert: Certification, roster: pd.DataFrame, trai
                  ratings.cohort_gaps(course, cert, targets, rated))
 
 
-def load_round(root: Path, course: Course, roster_csv: Path | None = None) -> Round:
-    """A round of the course folder ``root``: roster, stored records, paper manifests and the gradebook."""
+def load_round(root: Path, course: Course, roster_csv: Path | None = None,
+               snapshot: Path | str | None = None) -> Round:
+    """A round of the course folder ``root``: roster, stored records, paper manifests and the gradebook.
+
+    ``snapshot``: a report run's gradebook snapshot (:mod:`course.analytics.snapshot`), read instead of the
+    gradebook so a report reads the gradebook once.
+    """
     root = root.resolve()
     roster_csv = roster_csv or root / "roster.csv"
     if not roster_csv.exists():
@@ -74,7 +79,12 @@ def load_round(root: Path, course: Course, roster_csv: Path | None = None) -> Ro
     roster = read_roster(roster_csv, course)
     cert = load_certification(course)
     training, rated, applicants = read_inputs(root, course)
-    grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
+    if snapshot:
+        from course.analytics.snapshot import read_grades as snapshot_grades
+
+        grades = snapshot_grades(snapshot)
+    else:
+        grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
     manifests = papers.manifests(root)
     # the chapters released to this cohort: those anyone submitted
     chapters = [c for c in course.chapters if c in set(grades["chapter"])]
@@ -139,7 +149,7 @@ class ManagerView:
 
 
 def manager_view(course_root: Path | str, content: Path | str | None = None, roster_csv: Path | str | None = None,
-                 region: str | None = None) -> ManagerView | str:
+                 region: str | None = None, snapshot: Path | str | None = None) -> ManagerView | str:
     """What the manager notebook shows, or the Chinese reason there is nothing to show yet."""
     from course.certification.config import FILE
     from course.loader import load_course
@@ -151,6 +161,6 @@ def manager_view(course_root: Path | str, content: Path | str | None = None, ros
     roster = Path(roster_csv) if roster_csv else root / "roster.csv"
     if not roster.exists():
         return "没有学员名册（roster.csv，含目标级别），无法判定认证结果。"
-    rnd = load_round(root, course, roster)
+    rnd = load_round(root, course, roster, snapshot)
     results = rnd.results[rnd.results["地区"] == region] if region else rnd.results
     return ManagerView(course, rnd, results.reset_index(drop=True), f"（地区：{region}）" if region else "（全部地区）")

@@ -1,101 +1,216 @@
-"""Benchmark: tidy frames by one SQL query (course.analytics.frames) against `nbgrader export`.
+"""Benchmark: the national cohort — 10,000 learners × all 22 chapters — read, framed and reported.
 
-Run: python -m tests.benchmarks.bench_frames [--learners 1000 10000]
+Run: python -m tests.benchmarks.bench_frames [--learners 10000] [--cut 1000] [--cache DIR]
 
-The gradebook is real: nbgrader generates the assignment and creates one
-learner's submission through its API; the other learners are copies of
-that submission's rows (new ids, varied scores) made with SQL, because
-creating 10,000 submissions one ORM object at a time would take longer than
-the measurement itself. Both readers then read the same file, side by side
-in one run; the numbers printed are rows/second and the ratio.
+The gradebooks are built by ``tests.benchmarks.gradebook.build_gradebook``: nbgrader's
+``generate_assignment`` creates the assignments and cells, then simulated answers scored with
+``course.scoring`` are written as nbgrader's own rows (SQLAlchemy Core bulk inserts into the
+``nbgrader.api`` tables; the kernel-free bulk grader can replace that writer). Building takes
+minutes, so each gradebook is cached under ``--cache`` (default ``~/.cache/kam-course/bench``)
+and reused while the content and the builder are unchanged.
+
+Printed in one run, side by side:
+
+* grade rows, seconds and peak resident memory of ``read_grades`` + ``scores_frame`` on the
+  full cohort (measured in a fresh process, so the peak is that of the read alone);
+* seconds of ``course report`` (all pages) on the full cohort: a first run that takes the
+  snapshot and a second that reuses it;
+* on the cut: the SQLite read against the generic SQLAlchemy join (the path a PostgreSQL
+  gradebook takes) and against ``nbgrader export``, with the ratios. ``nbgrader export`` writes
+  about two submissions a second here (hours for the cut), so it is stopped after
+  ``--export-budget`` seconds and its rate over the rows it wrote is printed with the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
-import sqlite3
-import tempfile
+import json
+import os
+import shutil
+import subprocess
+import sys
 import time
-import uuid
 import warnings
 from pathlib import Path
 
-import numpy as np
-from nbgrader.api import Gradebook
-from nbgrader.plugins.export import CsvExportPlugin
 from sqlalchemy.exc import SAWarning
 
-from course.analytics import frames
-from course.build import write_sources
 from course.loader import load_course
 from course.nbconfig import db_url
-from tests.conftest import make_course_dir, make_gradebook
 
-CHAPTER = "jc01"
+BUILDER_VERSION = "1"
 
 
-def populate(root: Path, learners: int) -> int:
-    """Clone learner 0's submission to ``learners`` learners; return the number of grade rows."""
-    rng = np.random.default_rng(7)
-    path = db_url(root).removeprefix("sqlite:///")
-    con = sqlite3.connect(path)
-    (asg_id, ts) = con.execute("SELECT assignment_id, timestamp FROM submitted_assignment").fetchone()
-    (sn_id, nb_id) = con.execute("SELECT id, notebook_id FROM submitted_notebook").fetchone()
-    grades = con.execute("SELECT cell_id, auto_score FROM grade WHERE notebook_id = ?", (sn_id,)).fetchall()
-    students, sas, sns, rows = [], [], [], []
-    for i in range(1, learners):
-        sid, new_sa, new_sn = f"learner{i:05d}", uuid.uuid4().hex, uuid.uuid4().hex
-        students.append((sid,))
-        sas.append((new_sa, asg_id, sid, ts))
-        sns.append((new_sn, new_sa, nb_id))
-        rows += [(uuid.uuid4().hex, new_sn, cell, float(rng.integers(0, 3)), None, None, 0) for cell, _ in grades]
-    with con:
-        con.executemany("INSERT INTO student (id) VALUES (?)", students)
-        con.executemany("INSERT INTO submitted_assignment (id, assignment_id, student_id, timestamp) "
-                        "VALUES (?, ?, ?, ?)", sas)
-        con.executemany("INSERT INTO submitted_notebook (id, assignment_id, notebook_id, flagged) "
-                        "VALUES (?, ?, ?, 0)", sns)
-        con.executemany("INSERT INTO grade (id, notebook_id, cell_id, auto_score, manual_score, extra_credit, "
-                        "needs_manual_grade) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    total = con.execute("SELECT count(*) FROM grade").fetchone()[0]
+def _content_hash() -> str:
+    root = Path(load_course().root)
+    digest = hashlib.sha256(BUILDER_VERSION.encode())
+    for path in sorted(root.rglob("*.yaml")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def cached_course(cache: Path, learners: int) -> tuple[Path, float | None]:
+    """A course folder with a built gradebook of ``learners`` × every chapter; build seconds if built now."""
+    from tests.benchmarks.gradebook import build_gradebook
+    from tests.conftest import make_course_dir
+
+    folder = cache / f"national-{learners}x22-{_content_hash()}"
+    if (folder / "BUILT").exists():
+        return folder, None
+    shutil.rmtree(folder, ignore_errors=True)
+    cd = make_course_dir(folder, content=Path(load_course().root))
+    start = time.perf_counter()
+    rows = build_gradebook(folder, cd.course, list(cd.course.chapters), learners)
+    seconds = time.perf_counter() - start
+    (folder / "BUILT").write_text(json.dumps({"grade_rows": rows, "seconds": seconds}), encoding="utf-8")
+    return folder, seconds
+
+
+def measure_frames(root: Path) -> dict[str, float]:
+    """In this (fresh) process: time and peak memory of read_grades + scores_frame."""
+    import resource
+
+    from course.analytics import frames
+    from course.analytics.roster import read_roster
+
+    course = load_course()
+    roster = read_roster(root / "roster.csv", course)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start, cpu = time.perf_counter(), time.process_time()
+    grades = frames.read_grades(db_url(root), "kam-cert")
+    t_read = time.perf_counter() - start
+    scores = frames.scores_frame(grades, course, roster)
+    seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"grade_rows": len(grades), "score_rows": len(scores), "read_s": t_read, "seconds": seconds, "cpu_s": cpu,
+            "base_mb": base, "peak_mb": peak, "frame_mb": scores.memory_usage(deep=True).sum() / 2**20}
+
+
+def _fresh(func: str, root: Path) -> dict[str, float]:
+    code = f"import json, sys; from tests.benchmarks.bench_frames import {func}; " \
+           f"print(json.dumps({func}(__import__('pathlib').Path(sys.argv[1]))))"
+    out = subprocess.run([sys.executable, "-c", code, str(root)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def time_report(root: Path) -> tuple[float, float]:
+    """Wall seconds of `course report` and the CPU seconds of it and its kernels."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "course", "report", "--root", str(root), "--learner", "sim0001",
+                    "--out", str(root / "reports" / "bench")], check=True, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _export(root: Path) -> None:
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins.export import CsvExportPlugin
+
+    warnings.filterwarnings("ignore", category=SAWarning)
+    with Gradebook(db_url(root), course_id="kam-cert") as gb, contextlib.redirect_stderr(io.StringIO()):
+        CsvExportPlugin(to=str(root / "grades.csv")).export(gb)
+
+
+def time_export(root: Path, budget: float) -> tuple[float, int, int]:
+    """Seconds `nbgrader export` ran (at most ``budget``), submissions it wrote, submissions there are.
+
+    The export writes one CSV row per submission as it goes, so a run stopped at the budget
+    still gives its rate; the benchmark prints the full time only when it finished.
+    """
+    import sqlite3
+
+    out = root / "grades.csv"
+    out.unlink(missing_ok=True)
+    code = "import sys, pathlib; from tests.benchmarks.bench_frames import _export; _export(pathlib.Path(sys.argv[1]))"
+    start = time.perf_counter()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        subprocess.run([sys.executable, "-c", code, str(root)], timeout=budget, capture_output=True)
+    seconds = time.perf_counter() - start
+    written = max(0, len(out.read_text(encoding="utf-8").splitlines()) - 1) if out.exists() else 0
+    con = sqlite3.connect(db_url(root).removeprefix("sqlite:///"))
+    (total,) = con.execute("SELECT count(*) FROM submitted_assignment").fetchone()
     con.close()
-    return total
+    return seconds, written, total
 
 
-def measure(root: Path, grade_rows: int) -> tuple[float, float]:
+def compare_cut(root: Path) -> dict[str, float]:
+    """SQLite read vs the generic SQLAlchemy join, same gradebook, one process."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from course.analytics import frames
+
     course = load_course()
     start = time.perf_counter()
     scores = frames.scores_frame(frames.read_grades(db_url(root), "kam-cert"), course)
     t_sql = time.perf_counter() - start
-    assert len(scores) > 0
     start = time.perf_counter()
-    with Gradebook(db_url(root), course_id="kam-cert") as gb, contextlib.redirect_stderr(io.StringIO()):
-        CsvExportPlugin(to=str(root / "grades.csv")).export(gb)
-    t_export = time.perf_counter() - start
-    return t_sql, t_export
-
-
-def run(learners: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        cd = make_course_dir(Path(tmp) / "course", content=Path(load_course().root))
-        write_sources(cd.course, cd.root / "source", [CHAPTER])
-        questions = [q.id for q in cd.course.questions_of(CHAPTER)]
-        make_gradebook(cd, CHAPTER, {"learner00000": dict.fromkeys(questions, 1.0)})
-        rows = populate(cd.root, learners)
-        t_sql, t_export = measure(cd.root, rows)
-        print(f"{learners:>6} learners, {rows:>7} grade rows | frames (SQL): {t_sql:7.2f} s "
-              f"{rows / t_sql:>10,.0f} rows/s | nbgrader export: {t_export:7.2f} s {rows / t_export:>10,.0f} rows/s "
-              f"| speed-up x{t_export / t_sql:.1f}")
+    engine = sa.create_engine(db_url(root))
+    with engine.connect() as conn:
+        generic = pd.read_sql(frames.GRADES_SQL, conn, params={"course_id": "kam-cert"})
+    engine.dispose()
+    generic_scores = frames.scores_frame(frames._compact(generic), course)
+    t_generic = time.perf_counter() - start
+    assert generic_scores.equals(scores)
+    return {"grade_rows": len(generic), "sql_s": t_sql, "generic_s": t_generic}
 
 
 def main() -> None:
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own ORM notices, not ours
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--learners", type=int, nargs="+", default=[1000, 10000])
-    for n in parser.parse_args().learners:
-        run(n)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--learners", type=int, default=10_000)
+    parser.add_argument("--cut", type=int, default=1_000)
+    parser.add_argument("--cache", type=Path, default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                        / "kam-course" / "bench")
+    parser.add_argument("--export-budget", type=float, default=300.0,
+                        help="seconds nbgrader export may run on the cut (it is stopped after that)")
+    parser.add_argument("--cut-only", action="store_true", help="only the comparison on the cut")
+    args = parser.parse_args()
+
+    if not args.cut_only:
+        national(args)
+    cut_comparison(args)
+
+
+def national(args: argparse.Namespace) -> None:
+    full, built = cached_course(args.cache, args.learners)
+    note = f"built in {built:.0f} s" if built is not None else "cached"
+    f = _fresh("measure_frames", full)
+    print(f"national cohort {args.learners:,} learners × 22 chapters ({note}): {int(f['grade_rows']):,} grade rows")
+    print(f"  frames (read_grades + scores_frame): {f['seconds']:.2f} s (read {f['read_s']:.2f} s), "
+          f"{f['grade_rows'] / f['seconds']:,.0f} rows/s, CPU {f['cpu_s']:.2f} s (all threads); "
+          f"peak RSS {f['peak_mb']:,.0f} MB "
+          f"(interpreter and imports {f['base_mb']:,.0f} MB); scores frame {f['frame_mb']:,.0f} MB")
+    shutil.rmtree(full / "reports", ignore_errors=True)
+    (cold, cold_cpu), (warm, warm_cpu) = time_report(full), time_report(full)
+    print(f"  course report (all pages): {cold:.1f} s with a new snapshot (CPU {cold_cpu:.0f} s), "
+          f"{warm:.1f} s reusing it (CPU {warm_cpu:.0f} s)")
+
+
+def cut_comparison(args: argparse.Namespace) -> None:
+    cut, _ = cached_course(args.cache, args.cut)
+    c = compare_cut(cut)
+    line = (f"cut {args.cut:,} learners × 22 chapters: {int(c['grade_rows']):,} grade rows | SQLite read "
+            f"{c['sql_s']:.2f} s | generic SQLAlchemy join {c['generic_s']:.2f} s (×{c['generic_s'] / c['sql_s']:.1f})")
+    seconds, written, total = time_export(cut, args.export_budget)
+    if written >= total:
+        line += f" | nbgrader export {seconds:.1f} s (×{seconds / c['sql_s']:.0f})"
+    elif written:
+        rate = written / seconds
+        line += (f" | nbgrader export stopped after {seconds:.0f} s with {written:,} of {total:,} submissions "
+                 f"({rate:.1f}/s; the whole export at that rate ≈ {total / rate:,.0f} s, "
+                 f"×{total / rate / c['sql_s']:,.0f})")
+    else:
+        line += f" | nbgrader export: nothing written in {seconds:.0f} s"
+    print(line)
 
 
 if __name__ == "__main__":

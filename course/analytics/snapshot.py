@@ -1,0 +1,171 @@
+"""One consistent snapshot of the gradebook per report run, read by every manager page.
+
+``course report`` reads nbgrader's gradebook once (one read transaction, see
+``frames.read_grades``) into a folder of Parquet files with a ``snapshot.json``
+beside them; each analytics notebook then reads only the Parquet columns it needs.
+nbgrader's gradebook stays the only source of grades: the snapshot is a cache of it,
+keyed by a fingerprint of the gradebook, and taken again as soon as the gradebook
+changes (a SQLite file's size and modification time, including its journal; for a server
+database a checksum query over the grade and submission tables).
+
+``snapshot.json`` is written last, so a folder without it (an interrupted run) is never used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from course.analytics import frames
+from course.errors import CourseError
+
+VERSION = 1
+GRADES = "grades.parquet"
+RESPONSES = "responses.parquet"
+META = "snapshot.json"
+# what the pages read of the grades (the raw nbgrader columns stay in the file for audits)
+PAGE_COLUMNS = ["learner", "chapter", "question", "score", "needs_manual_grade", "submitted_at"]
+
+_CHECKSUM_SQL = sa.text("""
+SELECT (SELECT count(*) FROM grade), (SELECT sum(coalesce(auto_score, -1) + 2 * coalesce(manual_score, -1)
+        + 3 * coalesce(extra_credit, 0)) FROM grade),
+       (SELECT sum(CASE WHEN needs_manual_grade THEN 1 ELSE 0 END) FROM grade),
+       (SELECT count(*) FROM submitted_assignment), (SELECT max(timestamp) FROM submitted_assignment),
+       (SELECT count(*) FROM student)
+""")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Where a snapshot lives and what it holds."""
+
+    folder: Path
+    as_of: dt.datetime  # when the gradebook was read (UTC)
+    fingerprint: str
+    course_id: str
+    grade_rows: int
+    chapters: tuple[str, ...]
+
+
+def fingerprint(db_url: str) -> str:
+    """Changes whenever the gradebook's content can have changed."""
+    url = sa.engine.make_url(db_url)
+    path = frames._sqlite_path(url)
+    if path is not None:
+        parts = []
+        for suffix in ("", "-wal", "-journal"):
+            try:
+                stat = os.stat(path + suffix)
+            except FileNotFoundError:
+                continue
+            parts.append(f"{suffix}:{stat.st_size}:{stat.st_mtime_ns}")
+        if not parts:
+            raise CourseError(f"cannot read the gradebook at {db_url}: there is no such file; "
+                              "run `course autograde` first or check COURSE_DB_URL")
+        state = "|".join(parts)
+    else:
+        engine = sa.create_engine(db_url)
+        try:
+            with engine.connect() as conn:
+                state = repr(tuple(conn.execute(_CHECKSUM_SQL).one()))
+        except sa.exc.SQLAlchemyError as exc:
+            raise CourseError(f"cannot read the gradebook at {db_url}: {exc}; check COURSE_DB_URL") from None
+        finally:
+            engine.dispose()
+    return hashlib.sha256(f"{VERSION}|{url.render_as_string(hide_password=True)}|{state}".encode()).hexdigest()[:16]
+
+
+def _meta(folder: Path) -> Snapshot | None:
+    try:
+        data = json.loads((folder / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("version") != VERSION:
+        return None
+    return Snapshot(folder, dt.datetime.fromisoformat(data["as_of"]), data["fingerprint"], data["course_id"],
+                    int(data["grade_rows"]), tuple(data["chapters"]))
+
+
+def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
+    partial = target.with_name(target.name + ".partial")
+    frame.to_parquet(partial, index=False, compression="zstd")
+    os.replace(partial, target)
+
+
+def _responses(root: Path, course_content: Path | None, grades: pd.DataFrame) -> pd.DataFrame:
+    from course.loader import load_course
+
+    course = load_course(course_content)
+    pairs = grades[["learner", "chapter"]].drop_duplicates()
+    known = pairs["chapter"].astype(str).isin(list(course.chapters)).to_numpy()
+    pairs = sorted(zip(pairs["learner"].astype(str)[known], pairs["chapter"].astype(str)[known], strict=True))
+    responses = frames.responses_frame(root, course, pairs)
+    # answers are JSON values (a list for multiple choice): kept as JSON text, one dictionary entry per
+    # distinct answer, so reading decodes a few hundred texts rather than one per learner and question
+    text = [None if r is None else json.dumps(r, ensure_ascii=False) for r in responses["response"]]
+    coded = {c: pd.Categorical(responses[c]) for c in ("learner", "chapter", "question", "type")}
+    return responses.assign(response=pd.Categorical(text), **coded)
+
+
+def take(root: Path, db_url: str, course_id: str, folder: Path, content: Path | None = None) -> Snapshot:
+    """Read the gradebook once and write the snapshot into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / META).unlink(missing_ok=True)
+    for _attempt in range(3):
+        before = fingerprint(db_url)
+        as_of = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        grades = frames.read_grades(db_url, course_id)
+        if fingerprint(db_url) == before:
+            break  # nothing was written while we read: one consistent state
+    else:
+        raise CourseError(f"the gradebook at {db_url} kept changing while it was read (autograde or formgrader "
+                          "running?): run `course report` again when grading is done")
+    _write_parquet(grades, folder / GRADES)
+    _write_parquet(_responses(root, content, grades), folder / RESPONSES)
+    chapters = tuple(str(c) for c in grades["chapter"].cat.categories[grades["chapter"].value_counts(sort=False) > 0])
+    snap = Snapshot(folder, as_of, before, course_id, len(grades), chapters)
+    meta = {"version": VERSION, "as_of": as_of.isoformat(), "fingerprint": before, "course_id": course_id,
+            "grade_rows": len(grades), "chapters": list(chapters),
+            "gradebook": sa.engine.make_url(db_url).render_as_string(hide_password=True)}
+    (folder / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    return snap
+
+
+def ensure(root: Path, db_url: str, course_id: str, folder: Path, content: Path | None = None) -> Snapshot:
+    """The snapshot in ``folder`` if it still matches the gradebook, else a new one."""
+    current = _meta(folder)
+    if current is not None and current.course_id == course_id and current.fingerprint == fingerprint(db_url):
+        return current
+    return take(root, db_url, course_id, folder, content)
+
+
+def open_snapshot(folder: Path | str) -> Snapshot:
+    snap = _meta(Path(folder))
+    if snap is None:
+        raise CourseError(f"{folder} holds no complete gradebook snapshot: run `course report` again")
+    return snap
+
+
+def read_grades(folder: Path | str, columns: list[str] | None = None) -> pd.DataFrame:
+    """The grades frame of the snapshot, as ``frames.read_grades`` returned it (or some columns of it)."""
+    return pd.read_parquet(Path(folder) / GRADES, columns=columns)
+
+
+def read_responses(folder: Path | str) -> pd.DataFrame:
+    frame = pd.read_parquet(Path(folder) / RESPONSES)
+    answers = pd.Categorical(frame["response"])
+    decoded = np.empty(len(answers.categories) + 1, dtype=object)  # filled one by one: values may be lists
+    for i, text in enumerate(answers.categories, start=1):
+        decoded[i] = json.loads(text)
+    frame["response"] = decoded[answers.codes + 1]  # code -1 (no answer) → None
+    for column in ("learner", "chapter", "question", "type"):
+        frame[column] = frame[column].astype(str)
+    return frame

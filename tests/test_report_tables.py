@@ -1,0 +1,153 @@
+"""Do the manager pages name every learner, say who is missing what, and count pending grades right?
+
+Known truth (fixture course, one chapter ch01 of 7 questions; the case question is ch01-007):
+amy answered everything and a grader scored her case 3 of 4 (no longer waiting); bo and cai
+answered the case and wait for a grader; dan left it empty (0, nothing to grade); eve is on the
+roster and submitted nothing; dan is not on the roster.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from course.analytics import frames, tables
+from course.analytics.roster import read_roster
+from course.nbconfig import db_url
+from course.report import parameters, report
+from tests.conftest import CourseDir, make_course_dir, make_gradebook
+from tests.test_analytics import FULL, ZERO
+
+SCORES = {
+    "amy": FULL,
+    "bo": {**ZERO, "ch01-001": 2.0, "ch01-002": 2.0, "ch01-004": 1.0, "ch01-005": 1.0, "ch01-006": 1.0,
+           "ch01-007": None},
+    "cai": {**ZERO, "ch01-007": None},
+    "dan": ZERO,
+}
+ROSTER = """learner_id,name,region,department,target_level
+amy,艾米,华东,政企客户部,L4
+bo,波,华东,商客部,四级
+cai,蔡,华南,政企客户部,L1
+eve,伊芙,华南,商客部,L4
+"""
+
+
+@pytest.fixture(scope="module")
+def known(tmp_path_factory: pytest.TempPathFactory) -> tuple[CourseDir, pd.DataFrame, pd.DataFrame]:
+    from nbgrader.api import Gradebook
+
+    cd = make_course_dir(tmp_path_factory.mktemp("course"))
+    make_gradebook(cd, "ch01", SCORES, manual={"amy": {"ch01-007": 3.0}})
+    with Gradebook(db_url(cd.root), course_id="kam-cert") as gb:  # what formgrader does on saving a grade
+        gb.find_grade("ch01-007", "ch01", "ch01", "amy").needs_manual_grade = False
+        gb.db.commit()
+    (cd.root / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    roster = read_roster(cd.root / "roster.csv", cd.course)
+    scores = frames.scores_frame(frames.read_grades(db_url(cd.root), "kam-cert"), cd.course, roster)
+    return cd, scores, roster
+
+
+def test_pending_count_is_what_formgrader_waits_for(known: tuple[CourseDir, pd.DataFrame, pd.DataFrame]) -> None:
+    """Are exactly bo's and cai's case answers counted as waiting (not amy's graded one, not dan's empty one)?"""
+    cd, scores, _ = known
+    assert tables.pending_grades(scores) == 2
+    assert tables.pending_by_chapter(scores, cd.course).to_dict("records") == [
+        {"chapter": "ch01", "title": cd.course.chapters["ch01"].title, "pending": 2}]
+
+
+def test_results_table_names_learners_and_their_missing_work(
+        known: tuple[CourseDir, pd.DataFrame, pd.DataFrame]) -> None:
+    """Is every learner named, the roster's non-submitter included, with completion and missing chapters?"""
+    cd, scores, roster = known
+    results = tables.results_table(scores, cd.course, roster).set_index("learner")
+    assert results.index.tolist() == ["eve", "amy", "bo", "cai", "dan"]  # least complete first
+    assert results["name"].to_dict() == {"eve": "伊芙", "amy": "艾米", "bo": "波", "cai": "蔡", "dan": "（未登记）"}
+    assert results["submitted"].to_dict() == {"eve": 0, "amy": 1, "bo": 1, "cai": 1, "dan": 1}
+    assert results["expected"].unique().tolist() == [1]
+    assert results["completion"].to_dict() == {"eve": 0.0, "amy": 1.0, "bo": 1.0, "cai": 1.0, "dan": 1.0}
+    assert results["missing"].to_dict() == {"eve": "ch01", "amy": "", "bo": "", "cai": "", "dan": ""}
+    assert results["pending"].to_dict() == {"eve": 0, "amy": 0, "bo": 1, "cai": 1, "dan": 0}
+    # chapter score: graded points only (a pending case counts in neither earned nor possible)
+    assert results.loc["amy", "ch01"] == pytest.approx(100 * 16 / 17)
+    assert results.loc["bo", "ch01"] == pytest.approx(100 * 7 / 13)
+    assert pd.isna(results.loc["eve", "ch01"])
+    shown = tables.results_display(results.reset_index(), cd.course)
+    assert shown.columns.tolist()[:4] == ["学员编号", "姓名", "地区", "部门"]
+    assert shown.loc[0, f"ch01 {cd.course.chapters['ch01'].title}"] == "未提交"
+    assert shown.loc[0, "完成率"] == "0%" and shown.loc[0, "缺交章节"] == "ch01"
+
+
+def test_a_region_lists_its_registered_learners_only(known: tuple[CourseDir, pd.DataFrame, pd.DataFrame]) -> None:
+    """With a region filter, are the region's registered non-submitters listed and nobody else?"""
+    cd, scores, roster = known
+    south = frames.filter_scores(scores, region="华南")
+    results = tables.results_table(south, cd.course, roster, region="华南")
+    assert results["learner"].tolist() == ["eve", "cai"]
+
+
+@pytest.mark.parametrize(
+    ("requested", "chosen", "notices"),
+    [
+        (None, [], ["未指定学员：请用 `course report --learner 学员编号` 指定一名或多名学员（多名用英文逗号分隔），"
+                    "下表列出可选的学员。"]),
+        ("amy", ["amy"], []),
+        ("amy, bo,amy", ["amy", "bo"], []),
+        ("dan", ["dan"], ["学员 dan 未在名册中登记（姓名显示为（未登记））。"]),
+        ("nobody", [], ["学员 nobody 不在成绩库或名册中：请检查学员编号。"]),
+    ],
+    ids=["none-given", "one", "a-list", "unregistered", "unknown"],
+)
+def test_the_drill_down_never_picks_a_learner_by_itself(
+        known: tuple[CourseDir, pd.DataFrame, pd.DataFrame], requested: str | None, chosen: list[str],
+        notices: list[str]) -> None:
+    _, scores, roster = known
+    assert tables.choose_learners(requested, tables.learners_frame(scores, roster)) == (chosen, notices)
+
+
+def test_page_texts() -> None:
+    """Are yes/no, stems and small-sample cautions in Chinese?"""
+    from course.loader import load_course
+    from tests.conftest import MINI
+
+    course = load_course(MINI)
+    assert tables.yes_no([True, False]) == ["是", "否"]
+    assert tables.stem_start(course, "ch01-007", length=8) == "某客户投诉网络中…"
+    assert tables.sample_caution(25) == "样本较少（25 人），仅供参考"
+    assert tables.sample_caution(30) == ""
+
+
+def test_the_overview_page_shows_names_completion_and_pending(
+        known: tuple[CourseDir, pd.DataFrame, pd.DataFrame], tmp_path: Path) -> None:
+    """Does the rendered overview name learners, show completion columns and 待人工评分 2?"""
+    cd, _, _ = known
+    params = parameters(content=str(cd.course.root), roster_csv=str(cd.root / "roster.csv"), learner="amy,nobody")
+    pages = ["01_cohort_overview", "04_learner_drilldown"]
+    overview, drill = report(cd.root, params, out_dir=tmp_path, notebooks=pages, progress=False)
+    html = overview.read_text(encoding="utf-8")
+    for text in ("艾米", "伊芙", "完成率", "缺交章节", "应提交章数", "待人工评分 <strong>2</strong>", "数据截至",
+                 "涵盖章节（1 章）", "weights.yaml", "合格线"):
+        assert text in html, text
+    for text in ("种子", "通过率", "及格线", "True", "False"):
+        assert text not in html, text
+    header = (tmp_path / "学员成绩表.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("学员编号,姓名,地区,部门"), header
+    assert not (Path.cwd() / "学员成绩表.csv").exists()  # pages run in their own folder, even two at a time
+    assert "@media print" in html
+    page = drill.read_text(encoding="utf-8")
+    assert "艾米（amy）" in page and "学员 nobody 不在成绩库或名册中" in page
+    assert "是否合格" in page and (">是<" in page or ">否<" in page)
+
+
+def test_paper_grades_are_not_counted_as_chapter_practice(tmp_path: Path) -> None:
+    """An exam paper reuses bank items; its grades must not double the chapter's rows."""
+    from course.analytics.frames import read_grades, scores_frame
+
+    cd = make_course_dir(tmp_path / "course")
+    make_gradebook(cd, "ch01", {"a": {"ch01-001": 2.0}})
+    grades = read_grades(db_url(cd.root), "kam-cert")
+    paper = grades.assign(chapter="L4-demo-a")
+    both = pd.concat([grades.astype({"chapter": str}), paper.astype({"chapter": str})], ignore_index=True)
+    assert scores_frame(both, cd.course).equals(scores_frame(grades, cd.course))

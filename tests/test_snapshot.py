@@ -1,0 +1,92 @@
+"""Does the gradebook snapshot give exactly the live frames, and is it taken again when grades change?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from course.analytics import frames, snapshot
+from course.analytics.roster import read_roster
+from course.errors import CourseError
+from course.nbconfig import db_url
+from tests.conftest import CourseDir, make_course_dir, make_gradebook
+from tests.test_analytics import ROSTER, SCORES
+
+
+@pytest.fixture
+def graded(tmp_path: Path) -> CourseDir:
+    cd = make_course_dir(tmp_path / "course")
+    make_gradebook(cd, "ch01", SCORES, manual={"amy": {"ch01-007": 3.0}})
+    (cd.root / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    return cd
+
+
+def test_snapshot_and_live_gradebook_give_identical_frames(graded: CourseDir) -> None:
+    """Are the grades and the tidy scores read from the snapshot exactly those read from the gradebook?"""
+    cd = graded
+    folder = cd.root / "reports" / "snapshot"
+    snap = snapshot.take(cd.root, db_url(cd.root), "kam-cert", folder, content=cd.course.root)
+    assert snap.grade_rows == 4 * 8 and snap.chapters == ("ch01",)  # 7 questions + the setup cell
+    live = frames.read_grades(db_url(cd.root), "kam-cert")
+    pd.testing.assert_frame_equal(snapshot.read_grades(folder), live)
+    roster = read_roster(cd.root / "roster.csv", cd.course)
+    from_live = frames.scores_frame(live, cd.course, roster)
+    from_snap = frames.scores_frame(snapshot.read_grades(folder, columns=snapshot.PAGE_COLUMNS), cd.course, roster)
+    pd.testing.assert_frame_equal(from_snap, from_live)
+    kwargs = {"content": str(cd.course.root), "roster_csv": cd.root / "roster.csv", "responses": False}
+    pd.testing.assert_frame_equal(frames.load_cohort(cd.root, snapshot=folder, **kwargs).scores,
+                                  frames.load_cohort(cd.root, **kwargs).scores)
+    kwargs["responses"] = True
+    pd.testing.assert_frame_equal(frames.load_cohort(cd.root, snapshot=folder, **kwargs).responses,
+                                  frames.load_cohort(cd.root, **kwargs).responses, check_dtype=False)
+
+
+def test_duckdb_and_standard_library_readers_agree(graded: CourseDir) -> None:
+    """Do both SQLite readers return the same grades frame, row for row?"""
+    con = frames._duckdb()
+    if con is None:
+        pytest.skip("duckdb with its sqlite scanner is not installed")
+    path = str(graded.root / "gradebook" / "gradebook.db")
+    key = ["learner", "chapter", "question"]
+    via_duckdb = frames._read_duckdb(con, path, "kam-cert").sort_values(key, ignore_index=True)
+    via_sqlite3 = frames._read_sqlite(path, "kam-cert").sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(via_duckdb, via_sqlite3)
+
+
+def test_an_unchanged_gradebook_is_not_read_again(graded: CourseDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Is the existing snapshot reused, without a read, while the gradebook has not changed?"""
+    folder = graded.root / "snap"
+    first = snapshot.take(graded.root, db_url(graded.root), "kam-cert", folder)
+
+    def no_read(*_args: object) -> None:
+        raise AssertionError("the gradebook was read again")
+
+    monkeypatch.setattr(frames, "read_grades", no_read)
+    assert snapshot.ensure(graded.root, db_url(graded.root), "kam-cert", folder) == first
+
+
+def test_a_new_grade_invalidates_the_snapshot(graded: CourseDir) -> None:
+    """After a grader scores a case answer, does the next snapshot carry the new score?"""
+    from nbgrader.api import Gradebook
+
+    folder = graded.root / "snap"
+    first = snapshot.ensure(graded.root, db_url(graded.root), "kam-cert", folder)
+    with Gradebook(db_url(graded.root), course_id="kam-cert") as gb:
+        grade = gb.find_grade("ch01-007", "ch01", "ch01", "bo")
+        grade.manual_score = 2.0
+        gb.db.commit()
+    second = snapshot.ensure(graded.root, db_url(graded.root), "kam-cert", folder)
+    assert second.fingerprint != first.fingerprint
+    grades = snapshot.read_grades(folder)
+    bo = grades[(grades["learner"] == "bo") & (grades["question"] == "ch01-007")]
+    assert bo["score"].tolist() == [2.0]
+
+
+def test_a_missing_gradebook_names_the_fix(tmp_path: Path) -> None:
+    """Before any grading, is there one message naming `course autograde` (and no empty gradebook made)?"""
+    url = f"sqlite:///{tmp_path}/gradebook/gradebook.db"
+    with pytest.raises(CourseError, match="run `course autograde` first"):
+        snapshot.ensure(tmp_path, url, "kam-cert", tmp_path / "snap")
+    assert not (tmp_path / "gradebook").exists()
