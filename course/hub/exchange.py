@@ -34,8 +34,9 @@ from nbgrader.utils import parse_utc
 
 # Seconds between the time nbgrader writes in a submission's name and the last write of its copy.
 COPY_SECONDS = 60.0
-SUBMITTED_DIR_MODE = 0o550   # owner r-x, instructors' group (setgid inbound) r-x, others nothing
-SUBMITTED_FILE_MODE = 0o440
+SUBMITTED_DIR_MODE = 0o550    # owner r-x, instructors' group r-x, others nothing
+SUBMITTED_FILE_MODE = 0o444   # the folder is the gate: its group is the instructors' (setgid inbound)
+REJECTED_LOG = "collect-rejected.log"  # in the course folder, one line per rejected submission
 
 
 def hub_user() -> str:
@@ -135,19 +136,30 @@ def submission_problem(name: str, entries: list[Entry], stamp_text: str | None) 
         return f"{links[0].path} is a symbolic link"
     if stamp_text is None or stamp_text.strip() != stamp:
         return f"timestamp.txt does not hold the time in its name ({stamp})"
-    late = [e for e in entries if e.ctime > submitted + COPY_SECONDS]
-    if late:
-        when = datetime.fromtimestamp(max(e.ctime for e in late)).astimezone().isoformat(timespec="seconds")
-        return f"{late[0].path} was changed after it was submitted (at {when}; submitted at {stamp})"
+    # Submit ends by setting the modes of the files, then of the folder: of a submission left as
+    # submitted, the folder's inode changed last. A later write to a file changes only that file's.
+    changed = [e for e in entries[1:] if e.ctime > folder.ctime]
+    if changed:
+        return f"{changed[0].path} was changed after it was submitted"
+    if folder.ctime > submitted + COPY_SECONDS:
+        return f"it was changed after it was submitted at {stamp}"
     if folder.ctime < submitted - COPY_SECONDS:
         return f"the time in its name ({stamp}) is later than the submission was written"
     return None
 
 
 def check_submission(folder: Path) -> str | None:
-    stamp = folder / "timestamp.txt"
-    text = stamp.read_text(encoding="utf-8") if stamp.is_file() and not stamp.is_symlink() else None
-    return submission_problem(folder.name, scan(folder), text)
+    top = folder.lstat()
+    head = Entry(str(folder), _owner(top.st_uid), top.st_ctime, stat.S_ISLNK(top.st_mode))
+    early = submission_problem(folder.name, [head], None)
+    if early and not early.startswith("timestamp.txt"):  # a name or owner problem: do not read further
+        return early
+    try:
+        stamp = folder / "timestamp.txt"
+        text = stamp.read_text(encoding="utf-8") if stamp.is_file() and not stamp.is_symlink() else None
+        return submission_problem(folder.name, scan(folder), text)
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror}: {exc.filename})"
 
 
 def rejection_message(folder: Path, problem: str) -> str:
@@ -158,6 +170,12 @@ def rejection_message(folder: Path, problem: str) -> str:
 
 class VerifiedCollect(ExchangeCollect):
     """nbgrader's collect, taking only submissions the kernel's records vouch for."""
+
+    def _reject(self, message: str) -> None:
+        self.log.error(message)
+        log = Path(self.coursedir.root) / REJECTED_LOG
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{datetime.now().astimezone().isoformat(timespec='seconds')}\t{message}\n")
 
     def init_src(self) -> None:
         if self.coursedir.course_id == "":
@@ -172,7 +190,7 @@ class VerifiedCollect(ExchangeCollect):
         for path in sorted(glob.glob(pattern)):
             problem = check_submission(Path(path))
             if problem:
-                self.log.error(rejection_message(Path(path), problem))
+                self._reject(rejection_message(Path(path), problem))
                 continue
             records.append(self._path_to_record(path))
         usergroups = groupby(records, lambda item: item["username"])
