@@ -28,6 +28,8 @@ LEARNER_DISABLED_PLUGINS = (
     "@jupyter/nbgrader:course-list",
     "@jupyter/nbgrader:menu",
 )
+# The Assignments tab shows a Validate button beside each fetched notebook; its server side is off.
+LEARNER_CSS = "#nbgrader-assignment-list .nested_list_item .item_status button { display: none; }\n"
 LEARNER_DISABLED_SERVER_EXTENSIONS = (
     "nbgrader.server_extensions.formgrader",
     "nbgrader.server_extensions.validate_assignment",
@@ -94,15 +96,18 @@ def role_files(settings: HubSettings, role: str) -> dict[str, str]:
     """Relative path → text of the Jupyter configuration folder of ``role`` (learner or instructor)."""
     if role == "learner":
         page = {"disabledExtensions": dict.fromkeys(LEARNER_DISABLED_PLUGINS, True)}
-        server = {"ServerApp": {"jpserver_extensions": dict.fromkeys(LEARNER_DISABLED_SERVER_EXTENSIONS, False)}}
+        server = {"ServerApp": {"jpserver_extensions": dict.fromkeys(LEARNER_DISABLED_SERVER_EXTENSIONS, False)},
+                  "LabApp": {"custom_css": True}}
         nbgrader = learner_nbgrader_config(settings)
+        extra = {"custom/custom.css": LEARNER_CSS}
     else:
         page, server, nbgrader = {}, {"ServerApp": {}}, instructor_nbgrader_config(settings)
+        extra = {}
     return {"labconfig/page_config.json": json.dumps(page, indent=2) + "\n",
             "jupyter_server_config.json": json.dumps(server, indent=2) + "\n",
             "nbgrader_config.py": nbgrader,
             # jupyter_core writes this once per config folder, which is read-only here
-            "migrated": "written by course hub\n"}
+            "migrated": "written by course hub\n", **extra}
 
 
 def write_role_dirs(settings: HubSettings) -> None:
@@ -112,8 +117,8 @@ def write_role_dirs(settings: HubSettings) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             path.chmod(0o644)
-        for folder in (settings.role_dir(role), settings.role_dir(role) / "labconfig"):
-            folder.chmod(0o755)
+            path.parent.chmod(0o755)
+        settings.role_dir(role).chmod(0o755)
     for folder in (Path(settings.state), Path(settings.state) / "jupyter"):
         folder.chmod(0o755)
 
