@@ -83,6 +83,23 @@ def init_course_folder(root: Path, content: Path, source_content: Path | None) -
         write_sources(load_course(content), root / "source")
 
 
+def closed_folder(path: Path) -> Path | None:
+    """The first folder above ``path`` that other accounts cannot enter, if any."""
+    for folder in reversed(path.parents):
+        if not folder.stat().st_mode & 0o001:
+            return folder
+    return None
+
+
+def check_interpreter(bindir: Path) -> None:
+    """Spawned servers run as the users' accounts: they must reach this Python (pyenv under /root does not)."""
+    interpreter = (bindir / "python").resolve()
+    closed = closed_folder(interpreter)
+    if closed is not None:
+        raise WorkflowError(f"{interpreter} is inside {closed}, which other accounts cannot enter: users' servers "
+                            f"could not start. Install the course with a Python outside it, or `chmod o+x {closed}`")
+
+
 def settings_for(home: Path, port: int, acc: Accounts) -> HubSettings:
     return HubSettings(root=str(home / "course"), exchange=str(home / "exchange"), content=str(home / "content"),
                        state=str(home / "state"), port=port, course_id=COURSE_ID,
@@ -95,6 +112,7 @@ def setup(home: Path, port: int, acc: Accounts, source_content: Path | None = No
     if not acc.instructors:
         raise WorkflowError("no instructor account: pass --instructor NAME (or --demo)")
     settings = settings_for(home, port, acc)
+    check_interpreter(Path(settings.bindir))
     groups = settings.groups
     create_accounts(acc, groups)
     home.mkdir(parents=True, exist_ok=True)
