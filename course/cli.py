@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -11,7 +14,7 @@ import typer
 
 from course.errors import ContentError, CourseError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 F = TypeVar("F", bound=Callable[..., Any])
 
 ContentOpt = Annotated[
@@ -20,13 +23,19 @@ ContentOpt = Annotated[
 ]
 RootOpt = Annotated[Path, typer.Option("--root", help="The course folder holding nbgrader_config.py.")]
 ChaptersArg = Annotated[
-    list[str] | None, typer.Argument(help="Chapter ids (e.g. jc01 js03); default: every chapter.", show_default=False)
+    list[str] | None, typer.Argument(help="Chapter ids (e.g. jc01 js03); default: every chapter.", show_default=False,
+                                     metavar="CHAPTER")
 ]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
 
 
 @app.callback()
 def _root() -> None:
     """Course and grading toolkit for the key-account-manager certification (政企客户经理岗位技能认证)."""
+    # nbgrader's Gradebook shells out to `alembic`, installed beside this interpreter but maybe not on PATH.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
 def reports_errors(func: F) -> F:
@@ -49,6 +58,18 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _course_root(root: Path) -> Path:
+    """The course folder, resolved; a WorkflowError if it has no nbgrader_config.py."""
+    from course.errors import WorkflowError
+    from course.status import is_course_folder
+
+    root = root.resolve()
+    if not is_course_folder(root):
+        raise WorkflowError(f"{root} is not a course folder (it has no nbgrader_config.py): "
+                            "run the command in the course folder, or pass --root <course folder>")
+    return root
+
+
 def _chapters(content: Path | None, chapters: list[str] | None) -> tuple[Any, list[str]]:
     from course.errors import WorkflowError
     from course.loader import load_course
@@ -63,12 +84,23 @@ def _chapters(content: Path | None, chapters: list[str] | None) -> tuple[Any, li
 
 @app.command()
 @reports_errors
-def validate(content: ContentOpt = None, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+def validate(
+    content: ContentOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems and the final OK line.")] = False,
+    review: Annotated[bool, typer.Option(
+        "--review", help="Then list the items the latest cohort's statistics flag (needs a gradebook).")] = False,
+    root: RootOpt = Path("."),
+) -> None:
     """Check the whole course content; report every problem as file:line, then print a summary."""
     from course.loader import load_course
     from course.summary import render
 
     course = load_course(content)
+    if review:
+        from course.analytics.review import review_report
+
+        typer.echo(review_report(root, content))
+        return
     if not quiet:
         typer.echo(render(course))
     typer.echo(f"OK: {len(course.questions)} questions in {len(course.chapters)} chapters.")
@@ -101,8 +133,9 @@ def generate(chapters: ChaptersArg = None, content: ContentOpt = None, root: Roo
     """Run nbgrader generate_assignment: student versions under release/, hidden tests stripped."""
     from course import workflow
 
+    root = _course_root(root)
     _, selected = _chapters(content, chapters)
-    workflow.generate(root.resolve(), selected)
+    workflow.generate(root, selected)
     typer.echo(f"generated {len(selected)} assignment(s) under release/.")
 
 
@@ -112,8 +145,9 @@ def release(chapters: ChaptersArg = None, content: ContentOpt = None, root: Root
     """Run nbgrader release_assignment: put the assignments in the exchange for learners."""
     from course import workflow
 
+    root = _course_root(root)
     _, selected = _chapters(content, chapters)
-    workflow.release(root.resolve(), selected)
+    workflow.release(root, selected)
     typer.echo(f"released {len(selected)} assignment(s).")
 
 
@@ -122,43 +156,128 @@ def release(chapters: ChaptersArg = None, content: ContentOpt = None, root: Root
 def collect(chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
     """Run nbgrader collect: copy submissions from the exchange into submitted/."""
     from course import workflow
+    from course.errors import WorkflowError
+    from course.nbconfig import COURSE_ID, exchange_root
 
+    root = _course_root(root)
     _, selected = _chapters(content, chapters)
-    workflow.collect(root.resolve(), selected)
+    inbound = exchange_root(root) / COURSE_ID / "inbound"
+    if not inbound.is_dir():
+        raise WorkflowError(f"nothing to collect: {inbound} does not exist, so no learner has submitted yet; "
+                            "run `course release` first and let learners submit in the Assignments tab")
+    workflow.collect(root, selected)
     typer.echo(f"collected {len(selected)} assignment(s).")
+
+
+def print_grading_summary(report: Any) -> None:
+    """What a grading run did: graded, failed (who and why), waiting for hand grading."""
+    for problem in report.problems:
+        typer.echo(f"Warning: {problem}", err=True)
+    for (student, chapter), error in sorted(report.failed.items()):
+        typer.echo(f"Error: learner {student}, {chapter}: not graded: {error}", err=True)
+    for student, qid in sorted(report.rereview):
+        typer.echo(f"Warning: learner {student} changed the answer to {qid} after it was hand-graded: "
+                   "the grade is kept and flagged for review in formgrader", err=True)
+    waiting = len(report.pending_manual)
+    typer.echo(f"graded {len(report.graded)} submission(s); failed {len(report.failed)}"
+               + (f" ({', '.join(f'{s}/{c}' for s, c in sorted(report.failed))})" if report.failed else "")
+               + f"; waiting for hand grading {waiting} answer(s)"
+               + (" (grade them in formgrader)" if waiting else "")
+               + f"; {report.rows_written} gradebook row(s) written.")
+    if report.log_file:
+        typer.echo(f"details: {report.log_file}")
 
 
 @app.command()
 @reports_errors
 def autograde(
     chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
-    student: Annotated[list[str] | None, typer.Option("--student", help="Only these learners.")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-j", help="Worker processes (default 2).")] = 2,
+    student: Annotated[list[str] | None, typer.Option("--student", help="Only this learner (repeat for more).",
+                                                      metavar="LEARNER")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Worker processes (at least 1).")] = 2,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    execute: Annotated[bool, typer.Option(
+        "--execute", help="Run learner code in a kernel, sandboxed (needs root): only for assignments with "
+        "code answers; quizzes never need it.")] = False,
 ) -> None:
-    """Autograde all submissions in parallel, then put trusted quiz scores into the gradebook."""
+    """Grade the submitted answers files into nbgrader's gradebook; no learner code runs."""
     from course import workflow
 
+    root = _course_root(root)
     course, selected = _chapters(content, chapters)
-    report = workflow.autograde(root, course, selected, student, workers=workers)
-    for problem in report.problems:
-        typer.echo(f"Warning: {problem}", err=True)
-    for (s, c), error in sorted(report.failed.items()):
-        typer.echo(f"Error: autograde of {c} for {s} failed: {error}", err=True)
-    typer.echo(f"autograded {len(report.graded)} notebook(s); {len(report.failed)} failed; "
-               f"{len(report.problems)} answer problem(s).")
+    check_submissions(root, selected if chapters else None, student)
+    if execute:
+        report = workflow.autograde_executing(root, selected, student)
+    else:
+        report = workflow.autograde(root, course, selected, student, workers=workers, progress=progress)
+    print_grading_summary(report)
     if report.failed:
         raise typer.Exit(1)
 
 
+def check_submissions(root: Path, chapters: list[str] | None, students: list[str] | None) -> None:
+    """Raise a WorkflowError naming what to run when autograde would find nothing to grade."""
+    from course.errors import WorkflowError
+    from course.status import submissions
+
+    found = submissions(root, chapters)
+    which = ", ".join(chapters) if chapters else "any chapter"
+    if not found:
+        raise WorkflowError(f"nothing to grade: {root / 'submitted'} holds no submissions of {which}; "
+                            "run `course collect` first (learners submit in the Assignments tab)")
+    if students:
+        present = sorted({s for learners in found.values() for s in learners})
+        unknown = [s for s in students if s not in present]
+        if unknown:
+            raise WorkflowError(f"no submissions of {which} from {', '.join(unknown)} in {root / 'submitted'}: "
+                                f"check the learner id (learners with submissions: {', '.join(present)})")
+
+
 @app.command()
 @reports_errors
-def feedback(chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
-    """Generate and release feedback (scores and explanations; no hidden tests, no rubrics)."""
+def feedback(
+    chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
+    hold_pending: Annotated[bool, typer.Option(
+        "--hold-pending",
+        help="Hold back a learner's feedback while any of their case answers waits for a hand grade.")] = False,
+) -> None:
+    """Generate and release feedback for every chapter with graded submissions (no hidden tests, no rubrics)."""
     from course import workflow
+    from course.errors import WorkflowError
+    from course.status import autograded, pending_manual
 
-    _, selected = _chapters(content, chapters)
-    workflow.feedback(root.resolve(), selected)
-    typer.echo(f"feedback released for {len(selected)} assignment(s).")
+    root = _course_root(root)
+    course, selected = _chapters(content, chapters)
+    graded = {c: learners for c, learners in autograded(root, selected).items() if learners}
+    if not graded:
+        raise WorkflowError(f"no graded submissions of {', '.join(chapters) if chapters else 'any chapter'}: "
+                            "run `course autograde` first")
+    for chapter in chapters or []:
+        if chapter not in graded:
+            typer.echo(f"Warning: {chapter} has no graded submissions: skipped (run `course autograde {chapter}`)",
+                       err=True)
+    pending = pending_manual(root)
+    released, held = 0, 0
+    for chapter in (c for c in selected if c in graded):
+        numbers = {q.id: i for i, q in enumerate(course.questions_of(chapter), 1)}
+        waiting = {s: qs for (s, c), qs in pending.items() if c == chapter and s in graded[chapter]}
+        if waiting:
+            names = "; ".join(f"{s} 第{'、'.join(str(numbers.get(q, q)) for q in qs)}题"
+                              for s, qs in sorted(waiting.items()))
+            action = "their feedback is held back" if hold_pending else "their feedback shows these as 待评分"
+            typer.echo(f"Warning: {chapter}: {sum(map(len, waiting.values()))} case answer(s) of "
+                       f"{len(waiting)} learner(s) still wait for a hand grade ({names}); {action}. "
+                       f"Grade them in formgrader, then run `course feedback {chapter}` again.", err=True)
+        learners = [s for s in graded[chapter] if not (hold_pending and s in waiting)]
+        held += len(graded[chapter]) - len(learners)
+        if learners:
+            # nbgrader skips feedback that exists unless forced; grades may have changed since (hand grading)
+            for learner in learners:
+                shutil.rmtree(root / "feedback" / learner / chapter, ignore_errors=True)
+            workflow.feedback(root, [chapter], learners if hold_pending and waiting else None)
+            released += len(learners)
+    typer.echo(f"feedback released to {released} learner(s) in {len(graded)} chapter(s)"
+               + (f"; {held} held back until hand grading is done." if held else "."))
 
 
 @app.command("import-answers")
@@ -168,9 +287,14 @@ def import_answers(
     content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
     """Turn answers given elsewhere (paper exam, another system) into real nbgrader submissions."""
+    from course.errors import WorkflowError
     from course.import_answers import import_answers as run
     from course.loader import load_course
 
+    root = _course_root(root)
+    if not csv_file.is_file():
+        raise WorkflowError(f"answers file {csv_file} does not exist: give the path of a CSV with columns "
+                            "student_id,question_id,answer")
     created = run(root, load_course(content), csv_file)
     typer.echo(f"created and collected {len(created)} submission(s); run `course autograde` to grade them.")
 
@@ -182,13 +306,14 @@ DEMO_CHAPTERS = ["jc01", "jc04", "jc05", "jc07", "js01", "xs01"]  # one chapter 
 @reports_errors
 def simulate(
     chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
-    learners: Annotated[int, typer.Option("--learners", "-n", help="Cohort size.")] = 30,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same cohort).")] = 2026,
+    learners: Annotated[int, typer.Option("--learners", "-n", min=1, help="Cohort size (at least 1).")] = 30,
+    seed: SeedOpt = 2026,
 ) -> None:
     """Release chapters and have a synthetic 2PL cohort answer and submit them through nbgrader's exchange."""
     from course.simulate import Settings
     from course.simulate import simulate as run
 
+    root = _course_root(root)
     course, selected = _chapters(content, chapters or DEMO_CHAPTERS)
     roster = run(root, course, selected, Settings(learners=learners, seed=seed))
     typer.echo(f"{len(roster)} simulated learners submitted {', '.join(selected)}; roster written to "
@@ -199,13 +324,19 @@ def simulate(
 @reports_errors
 def hand_grade(
     chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
-    seed: Annotated[int, typer.Option("--seed")] = 2026,
+    seed: SeedOpt = 2026,
 ) -> None:
     """Simulation only: play the instructor and give every ungraded case answer a rubric score."""
+    from course.errors import WorkflowError
     from course.simulate import hand_grade as run
+    from course.status import graded_count
 
+    root = _course_root(root)
     course, selected = _chapters(content, chapters)
-    typer.echo(f"hand-graded {run(root.resolve(), course, selected, seed)} case answer(s).")
+    if graded_count(root) == 0:
+        raise WorkflowError(f"no grades yet in the gradebook of {root}: nothing to hand-grade; "
+                            "run `course autograde` first")
+    typer.echo(f"hand-graded {run(root, course, selected, seed)} case answer(s).")
 
 
 @app.command()
@@ -225,10 +356,18 @@ def report(
     from course.loader import load_course
     from course.report import parameters
     from course.report import report as run
+    from course.status import graded_count
 
+    root = _course_root(root)
     course = load_course(content)
     if level not in course.weights.tables:
         raise WorkflowError(f"unknown level '{level}': use one of {', '.join(course.weights.tables)}")
+    if roster is not None and not roster.is_file():
+        raise WorkflowError(f"roster file {roster} does not exist: give --roster the path of the roster CSV "
+                            "(columns learner_id,name,region,department,target_level), or leave --roster out")
+    if graded_count(root) == 0:
+        raise WorkflowError(f"no grades yet in the gradebook of {root}: nothing to report; "
+                            "run `course autograde` first, then `course report`")
     roster = roster or (root / "roster.csv" if (root / "roster.csv").exists() else None)
     params = parameters(content=str(content) if content else None,
                         roster_csv=str(roster.resolve()) if roster else None,
@@ -243,9 +382,9 @@ def report(
 @reports_errors
 def demo(
     root: RootOpt = Path("."),
-    learners: Annotated[int, typer.Option("--learners", "-n", help="Cohort size.")] = 30,
+    learners: Annotated[int, typer.Option("--learners", "-n", min=1, help="Cohort size (at least 1).")] = 30,
 ) -> None:
-    """The whole job on embedded defaults: build -> simulate -> autograde -> hand-grade -> report."""
+    """The whole job on embedded defaults: build -> simulate -> autograde -> hand-grade -> certify -> report."""
     from course import workflow
     from course.build import write_sources
     from course.loader import load_course
@@ -257,14 +396,23 @@ def demo(
 
     course = load_course()
     root = root.resolve()
-    typer.echo(f"1/5 build: {len(write_sources(course, root / 'source'))} source notebook(s) updated")
+    typer.echo(f"1/6 build: {len(write_sources(course, root / 'source'))} source notebook(s) updated")
     run_simulate(root, course, DEMO_CHAPTERS, Settings(learners=learners))
-    typer.echo(f"2/5 simulate: {learners} learners submitted {', '.join(DEMO_CHAPTERS)}")
+    typer.echo(f"2/6 simulate: {learners} learners submitted {', '.join(DEMO_CHAPTERS)}")
     result = workflow.autograde(root, course, DEMO_CHAPTERS)
-    typer.echo(f"3/5 autograde: {len(result.graded)} notebook(s), {len(result.failed)} failed")
-    typer.echo(f"4/5 hand-grade: {run_hand_grade(root, course, DEMO_CHAPTERS)} case answer(s)")
+    typer.echo(f"3/6 autograde: {len(result.graded)} submission(s) graded, {len(result.failed)} failed")
+    if result.failed:
+        print_grading_summary(result)
+        raise typer.Exit(1)
+    typer.echo(f"4/6 hand-grade: {run_hand_grade(root, course, DEMO_CHAPTERS)} case answer(s)")
+    from course.certification import demo_round
+
+    cert = demo_round(root, course)
+    typer.echo(f"5/6 certification: {cert.certified} of {cert.learners} learner(s) certified")
     pages = run_report(root, parameters(roster_csv=str(root / "roster.csv")))
-    typer.echo(f"5/5 report: {len(pages)} page(s)")
+    typer.echo(f"6/6 report: {len(pages)} page(s)")
+    typer.echo(f"Results: {cert.excel}")
+    typer.echo(f"Certificates: {cert.certificates_dir}")
     typer.echo(f"Report: {pages[0]}")
 
 
@@ -298,6 +446,163 @@ def hub(
     typer.echo(serve.logins_text(settings, acc))
     if not setup_only:
         raise typer.Exit(serve.run(settings))
+
+
+# ---------------------------------------------------------------- certification (course.certification)
+paper_app = typer.Typer(no_args_is_help=True, help="Exam papers drawn to a level's 比重表, one variant per learner.")
+certify_app = typer.Typer(no_args_is_help=True, help="Certification records, decisions and the results list.")
+certificate_app = typer.Typer(no_args_is_help=True, help="Certificates: check a verification code.")
+app.add_typer(paper_app, name="paper")
+app.add_typer(certify_app, name="certify")
+app.add_typer(certificate_app, name="certificate")
+
+
+def _paper_learners(course: Any, level: str, learner: list[str] | None, roster: Path | None) -> list[str]:
+    from course.analytics.roster import read_roster
+    from course.errors import WorkflowError
+
+    if learner:
+        return list(learner)
+    if roster is None:
+        raise WorkflowError("no learners: give --learner ID (repeatable) or --roster roster.csv")
+    frame = read_roster(roster, course)
+    return [str(x) for x in frame.index[frame["target_level"] == level]]
+
+
+@paper_app.command("create")
+@reports_errors
+def paper_create(
+    level: Annotated[str, typer.Argument(help="Certification level id (L4 L3 L2 L1).")],
+    paper: Annotated[str, typer.Option("--paper", help="Paper id, e.g. L3-2026a (assignments: <paper>-<learner>).")],
+    seed: Annotated[str, typer.Option("--seed", help="Paper seed: same seed and learner, same paper.")] = "2026",
+    learner: Annotated[list[str] | None, typer.Option("--learner", help="Learner id (repeatable).")] = None,
+    roster: Annotated[Path | None, typer.Option("--roster", help="Roster CSV: its learners of this level.")] = None,
+    resit: Annotated[bool, typer.Option("--resit", help="Re-sit: avoid every item of the learners' earlier papers.")]
+    = False,
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Draw one paper variant per learner to the level's blueprint; write source/<paper>-<learner>/."""
+    from course.certification.config import load_certification
+    from course.certification.papers import create_paper, render_report
+    from course.loader import load_course
+
+    course = load_course(content)
+    cert = load_certification(course)
+    learners = _paper_learners(course, level, learner, roster)
+    made = create_paper(course, cert, root.resolve(), paper, level, seed, learners, resit=resit)
+    first = next(iter(made.variants))
+    typer.echo(render_report(course, made.plans[first], made.variants[first]))
+    typer.echo(f"{len(made.variants)} variant(s) of {paper} written to source/; run `course generate "
+               f"{' '.join(v.assignment for v in made.variants.values())}` then `course release ...`.")
+
+
+@paper_app.command("report")
+@reports_errors
+def paper_report(
+    paper: Annotated[str, typer.Argument(help="Paper id.")],
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Blueprint report of every variant of a paper: target against achieved points per area."""
+    from course.certification.papers import manifest_path, read_manifest, render_report, stored_variant
+    from course.errors import WorkflowError
+    from course.loader import load_course
+
+    course = load_course(content)
+    path = manifest_path(root.resolve(), paper)
+    if not path.exists():
+        raise WorkflowError(f"{path} does not exist: create the paper with `course paper create`")
+    data = read_manifest(path)
+    for learner in data["variants"]:
+        typer.echo(render_report(course, *stored_variant(data, learner)))
+
+
+@certify_app.command("import-training")
+@reports_errors
+def certify_import_training(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with columns learner_id,course,hours,date.")],
+    root: RootOpt = Path("."),
+) -> None:
+    """Import training records (every row checked first; a bad file imports nothing)."""
+    from course.certification.eligibility import import_training, training_store
+
+    store = import_training(root.resolve(), csv_file)
+    typer.echo(f"imported {csv_file}: {len(store)} training record(s) in {training_store(root)}.")
+
+
+@certify_app.command("import-applicants")
+@reports_errors
+def certify_import_applicants(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with columns learner_id,years_in_post,held_level.")],
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Import the applicants' 申报信息 (years in post, level held), replacing the earlier import."""
+    from course.certification.eligibility import applicant_store, import_applicants
+    from course.loader import load_course
+
+    frame = import_applicants(root.resolve(), csv_file, load_course(content))
+    typer.echo(f"imported {len(frame)} applicant(s) into {applicant_store(root)}.")
+
+
+@certify_app.command("import-ratings")
+@reports_errors
+def certify_import_ratings(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with columns learner_id,competency,level,rater.")],
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Import managers' competency ratings (初级/中级/高级/资深 per item)."""
+    from course.certification.ratings import import_ratings, ratings_store
+    from course.loader import load_course
+
+    frame = import_ratings(root.resolve(), csv_file, load_course(content))
+    typer.echo(f"{len(frame)} rating(s) in {ratings_store(root)}.")
+
+
+@certify_app.command("rating-notebook")
+@reports_errors
+def certify_rating_notebook(
+    roster: Annotated[Path, typer.Option("--roster", help="Roster CSV of the learners to rate.")],
+    out: Annotated[Path, typer.Option("--out", help="Notebook to write.")] = Path("ratings.ipynb"),
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Write a notebook in which a manager rates learners with dropdowns; it saves a ratings CSV."""
+    from course.certification.rating_widgets import write_rating_notebook
+
+    path = write_rating_notebook(out, root.resolve(), roster.resolve(), content)
+    typer.echo(f"wrote {path}; open it in JupyterLab and run all cells.")
+
+
+@certify_app.command("results")
+@reports_errors
+def certify_results(
+    roster: Annotated[Path | None, typer.Option("--roster", help="Roster CSV (default: ./roster.csv).")] = None,
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Decide each learner at their target level; write the Excel results list and the certificates."""
+    from course.certification.outputs import load_round, write_outputs
+    from course.loader import load_course
+
+    course = load_course(content)
+    rnd = load_round(root, course, roster)
+    out = write_outputs(root, course, rnd)
+    passed = int((rnd.results["结论"] == "通过").sum())
+    typer.echo(f"{passed} of {len(rnd.results)} learner(s) certified; {len(rnd.missing)} with missing work.")
+    typer.echo(f"Results: {out.excel}")
+    typer.echo(f"Certificates: {out.certificates_dir} ({len(out.certificates)} PDF)")
+
+
+@certificate_app.command("verify")
+@reports_errors
+def certificate_verify(
+    code: Annotated[str, typer.Argument(help="The verification code printed on the certificate.")],
+    root: RootOpt = Path("."),
+) -> None:
+    """Check a certificate's verification code against this course folder's registry."""
+    from course.certification.certificates import verify
+
+    result = verify(root.resolve(), code)
+    typer.echo(result.message)
+    if not result.valid:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -55,3 +55,13 @@ class InputFileError(CourseError):
 
 class WorkflowError(CourseError):
     """An instructor step cannot run in the current state of the course folder."""
+
+
+class ContentFolderMissing(CourseError):
+    """The content folder named by ``--content`` or ``$COURSE_CONTENT`` does not exist."""
+
+    def __init__(self, path: Path | str, origin: str) -> None:
+        self.path = str(path)
+        fix = ("set COURSE_CONTENT to a course content folder, or unset it to use the content shipped in the package"
+               if origin == "$COURSE_CONTENT" else "give --content a course content folder (one with course.yaml)")
+        super().__init__(f"content folder {path} (from {origin}) does not exist: {fix}")

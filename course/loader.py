@@ -14,7 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from course import model as m
 from course import rules, yamlsrc
-from course.errors import ContentError, Problem
+from course.errors import ContentError, ContentFolderMissing, Problem
 from course.yamlsrc import Located, Path_, load
 
 DEFAULT_CONTENT = Path(__file__).parent / "content"
@@ -210,7 +210,10 @@ def _read_questions(
 
 def load_course(root: Path | None = None, *, check: bool = True) -> Course:
     """Load and validate the content at ``root``; raise :class:`ContentError` listing every problem."""
+    origin = "--content" if root is not None else "$COURSE_CONTENT"
     root = Path(root) if root is not None else content_root()
+    if not root.is_dir():
+        raise ContentFolderMissing(root, origin)
     problems: list[Problem] = []
 
     files: dict[str, Located] = {}

@@ -84,6 +84,7 @@ class Levels(Strict):
     levels: list[Level] = Field(min_length=1)
     pass_mark: float = Field(gt=0, le=100)
     pass_mark_note: str | None = None
+    application_note: str | None = Field(None, description="what the source says about 申报条件 (who may apply)")
 
 
 class Weights(Strict):
@@ -92,10 +93,30 @@ class Weights(Strict):
     tables: dict[str, dict[str, float]]
 
 
+class TrueFalseBalance(Strict):
+    low: float = Field(default=45, ge=0, le=100, description="lowest share of true keys, in per cent")
+    high: float = Field(default=55, ge=0, le=100, description="highest share of true keys, in per cent")
+    min_items: int = Field(default=6, ge=1, description="a chapter with fewer true/false items is not judged alone")
+
+
+class QualityRules(Strict):
+    """Item-quality rules of a certification paper (issue 13); absent in ``course.yaml``: not checked."""
+
+    min_wrong_options: dict[str, int] = Field(
+        default_factory=lambda: {"single": 3, "multiple": 2},
+        description="fewest wrong options (distractors) per choice type: single, multiple")
+    truefalse_balance: TrueFalseBalance = TrueFalseBalance()
+    near_duplicate: float = Field(0.8, gt=0, le=1, description="bigram Jaccard similarity that flags two "
+                                  "questions as the same statement")
+    forbidden_words: list[NonEmpty] = Field(default_factory=list,
+                                            description="internal words learners must never see")
+
+
 class CourseSettings(Strict):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
     title: NonEmpty
     min_questions_per_chapter: int = Field(ge=1)
+    quality: QualityRules | None = Field(None, description="item-quality rules; none when absent")
 
 
 # ---------------------------------------------------------------- competencies

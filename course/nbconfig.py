@@ -11,16 +11,40 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import nbgrader
 from traitlets.config import Config
 
 COURSE_ID = "kam-cert"
 CODE_STUB = "# 请在上方文本框中作答，无需修改本单元格。"
 FEEDBACK_PREPROCESSORS = [
-    "nbgrader.preprocessors.GetGrades",
+    "course.nbgrader_ext.FeedbackGrades",  # nbgrader's GetGrades plus question numbers and pending grades
     # nbgrader's default feedback shows hidden tests; these strip them and grader-only notes.
     "nbgrader.preprocessors.ClearHiddenTests",
     "course.nbgrader_ext.StripGraderOnly",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "course.nbgrader_ext.DropAnswerHints",
+]
+# The learner's feedback page in Chinese (course/templates/feedback): nbgrader asks for the template named
+# "feedback", found first here; formgrader's own templates stay reachable after it.
+FEEDBACK_TEMPLATES = Path(__file__).parent / "templates"
+NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+
+
+# Plain `nbgrader autograde` grades the answers files too: no kernel, no learner code (course.grading).
+GRADE_WITHOUT_KERNEL = {
+    "sanitize_preprocessors": ["course.grading.preprocessors.GradeFromAnswers"],
+    "autograde_preprocessors": [
+        "course.grading.preprocessors.SaveTrustedGrades",
+        "nbgrader.preprocessors.AssignLatePenalties",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ],
+}
+
+
+NBGRADER_AUTOGRADE = [  # nbgrader 0.9.6's Autograde.autograde_preprocessors
+    "nbgrader.preprocessors.Execute", "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
 
@@ -61,6 +85,15 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.OverwriteCells.add_missing_cells = True
     c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    mode = os.environ.get("COURSE_EXECUTE", "")
+    if mode == "sandbox":  # `course autograde --execute`: learner code in course.grading.execute's sandbox
+        c.Autograde.autograde_preprocessors = [
+            "course.grading.execute.SandboxedExecute" if step == "nbgrader.preprocessors.Execute" else step
+            for step in NBGRADER_AUTOGRADE]
+    elif mode != "nbgrader":  # "nbgrader": nbgrader's own kernel run, kept only as the tests' reference
+        for name, steps in GRADE_WITHOUT_KERNEL.items():
+            c.Autograde[name] = list(steps)
+    c.HTMLExporter.extra_template_basedirs = [str(FEEDBACK_TEMPLATES), str(NBGRADER_TEMPLATES)]
     c.Execute.timeout = 120
     c.Execute.interrupt_on_timeout = True
     if exchange_closed():
@@ -69,4 +102,10 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
 
 
 def course_config(root: Path) -> Config:
+    """The course folder's own ``nbgrader_config.py`` (an instructor's settings included), as nbgrader reads it."""
+    path = root.resolve() / "nbgrader_config.py"
+    if path.is_file():
+        from traitlets.config.loader import PyFileConfigLoader
+
+        return PyFileConfigLoader(path.name, str(path.parent)).load_config()
     return configure(Config(), root)

@@ -1,4 +1,4 @@
-"""nbgrader preprocessors of this course."""
+"""nbgrader preprocessors of this course (see ``FEEDBACK_PREPROCESSORS`` in :mod:`course.nbconfig`)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
+from nbgrader.preprocessors import GetGrades
 from traitlets import Bool
 
 GRADER_ONLY = "grader_only"
@@ -24,4 +25,47 @@ class StripGraderOnly(Preprocessor):
                         index: int) -> tuple[NotebookNode, dict[str, Any]]:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not is_grader_only(o)]
+        return cell, resources
+
+
+class FeedbackGrades(GetGrades):
+    """nbgrader's GetGrades plus what the course's feedback template shows.
+
+    Per question cell, ``cell.metadata.course_feedback``: the question number
+    (its place in ``notebook.metadata.course.questions``) and whether it still
+    waits for a grader; in ``resources["course_feedback"]``: the pending
+    questions and their points, for the headline.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        order = list(nb.metadata.get("course", {}).get("questions", []))
+        self._numbers = {qid: i for i, qid in enumerate(order, 1)}
+        resources["course_feedback"] = {"pending": [], "pending_points": 0.0}
+        nb, resources = super().preprocess(nb, resources)
+        return nb, resources
+
+    def _get_score(self, cell: NotebookNode, resources: dict[str, Any]) -> None:
+        super()._get_score(cell, resources)
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        grade = self.gradebook.find_grade(grade_id, self.notebook_id, self.assignment_id, self.student_id)
+        pending = bool(grade.needs_manual_grade) and grade.manual_score is None
+        number = self._numbers.get(grade_id)
+        cell.metadata["course_feedback"] = {"no": number, "pending": pending}
+        if pending and number is not None:
+            resources["course_feedback"]["pending"].append({"no": number, "points": grade.max_score})
+            resources["course_feedback"]["pending_points"] += grade.max_score
+
+
+class DropAnswerHints(Preprocessor):
+    """Remove the how-to-answer lines under each stem ("请在下方…") from learner feedback."""
+
+    enabled = Bool(True)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
+                        index: int) -> tuple[NotebookNode, dict[str, Any]]:
+        from course.build import ANSWER_HINTS
+
+        if cell.cell_type == "markdown" and str(cell.get("id", "")).endswith("-stem"):
+            hints = set(ANSWER_HINTS.values())
+            cell.source = "\n".join(line for line in cell.source.splitlines() if line.strip() not in hints).rstrip()
         return cell, resources

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from course.errors import CourseError
 
 ANALYTICS = Path(__file__).resolve().parents[1] / "analytics"
-NOTEBOOKS = ("01_cohort_overview", "02_knowledge_gaps", "03_item_analysis", "04_learner_drilldown")
+NOTEBOOKS = ("01_cohort_overview", "02_knowledge_gaps", "03_item_analysis", "04_learner_drilldown", "05_certification")
 
 
 def parameters(*, content: str | None = None, roster_csv: str | None = None, level: str = "L4",

@@ -6,9 +6,10 @@ Schema errors (a missing field, a wrong type) are caught by the models in
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -32,8 +33,9 @@ def check(course: Course, file_chapters: set[str], incomplete: set[str]) -> list
     for question in course.questions:
         problems += question_problems(course, question, course.sources[question.id])
     problems += _coverage(course, file_chapters, incomplete)
+    if course.settings.quality is not None:
+        problems += quality_problems(course, course.settings.quality)
     return problems
-
 
 
 # ---------------------------------------------------------------- syllabus and tables
@@ -200,6 +202,136 @@ def _provenance(course: Course, q: m.Question) -> Iterator[tuple[str, tuple[str,
     if prov.items and prov.source == "general":
         yield "a seed exam/knowledge-base item cannot have source 'general': use 'seed' or 'seed-derived'", ()
 
+
+
+# ---------------------------------------------------------------- item quality (issue 13)
+def quality_problems(course: Course, rules: m.QualityRules) -> list[Problem]:
+    """The rules that keep the bank fit for a certification paper, as set in ``course.yaml: quality``."""
+    problems: list[Problem] = []
+    for q in course.questions:
+        src = course.sources[q.id]
+        problems += [Problem(src.file, src.line(*field), f"question '{q.id}'", message)
+                     for message, field in _distractors(q, rules) + _forbidden(q, rules) + _option_letters(q)]
+    problems += _truefalse_balance(course, rules.truefalse_balance)
+    problems += _near_duplicates(course, rules.near_duplicate)
+    return problems
+
+
+def _distractors(q: m.Question, rules: m.QualityRules) -> list[tuple[str, tuple[str, ...]]]:
+    """Too few wrong options make a choice item guessable."""
+    if not isinstance(q, m.SingleChoice | m.MultipleChoice):
+        return []
+    keys = {q.answer} if isinstance(q, m.SingleChoice) else set(q.answer)
+    wrong = len(set(q.options) - keys)
+    minimum = rules.min_wrong_options.get(q.type, 0)
+    if wrong >= minimum:
+        return []
+    return [(f"has {wrong} wrong option(s), fewer than {minimum} for a {q.type}-choice question: add plausible "
+             "distractors (same concept family, common misconceptions)", ("options",))]
+
+
+def _forbidden(q: m.Question, rules: m.QualityRules) -> list[tuple[str, tuple[str | int, ...]]]:
+    """Internal words (e.g. 种子) in text a learner or a feedback page shows."""
+    out: list[tuple[str, tuple[str | int, ...]]] = []
+    for field, text in _learner_texts(q):
+        path = field if isinstance(field, tuple) else (field,)
+        for word in rules.forbidden_words:
+            if word in unicodedata.normalize("NFKC", text):
+                name = ".".join(str(p) for p in path)
+                out.append((f"{name} contains the internal word '{word}', which learners must not see: "
+                            "rewrite it (say 本题、教材 or the source's title)", path))
+    return out
+
+
+_OPTION_LETTERS = re.compile(r"(?<![A-Za-z0-9+])[A-H](?:[、，,和与及][A-H])*"
+                             r"(?=项|选项|是|描述|错误|正确|不对|为|属于|说法|都|均)")
+
+
+def _option_letters(q: m.Question) -> list[tuple[str, tuple[str | int, ...]]]:
+    """An explanation that says "D、E错误" is wrong for most learners: options are shuffled per learner."""
+    if not isinstance(q, m.SingleChoice | m.MultipleChoice | m.Ordering | m.Matching):
+        return []
+    if not (found := _OPTION_LETTERS.search(q.explanation)):
+        return []
+    return [(f"explanation refers to option letter(s) '{found.group()}', but options are shuffled for each "
+             "learner: name the option by its text", ("explanation",))]
+
+
+def _learner_texts(q: m.Question) -> Iterable[tuple[str | tuple[str | int, ...], str]]:
+    """Stem, explanation, options, items and prompts (rubrics and provenance stay with graders)."""
+    yield "stem", q.stem
+    yield "explanation", q.explanation
+    for name in ("options", "items", "prompts"):
+        for key, text in (getattr(q, name, None) or {}).items():
+            yield (name, key), text
+    if isinstance(q, m.CaseAnalysis) and q.reference:
+        yield "reference", q.reference
+
+
+def _truefalse_balance(course: Course, band: m.TrueFalseBalance) -> Iterator[Problem]:
+    """True keys within the band, per chapter with at least ``min_items`` true/false items and bank-wide.
+
+    Half an item of rounding is allowed, so an odd count may sit either side of the middle
+    (e.g. 3 or 4 true of 7, although 3/7 = 43 % and 4/7 = 57 %).
+    """
+    keys: dict[str, list[bool]] = defaultdict(list)
+    for q in course.questions:
+        if isinstance(q, m.TrueFalse):
+            keys[q.chapter].append(q.answer)
+
+    def outside(answers: list[bool]) -> str | None:
+        n, true = len(answers), sum(answers)
+        low, high = band.low * n / 100, band.high * n / 100
+        if low <= true <= high or abs(true - n / 2) <= 0.5:
+            return None
+        form = "true statements to a false form" if true > high else "false statements to a true form"
+        return (f"{true} of {n} true/false keys are true ({100 * true / n:.0f} %), outside "
+                f"{band.low:g}–{band.high:g} %: rewrite some {form} (faithful to the source)")
+
+    for chapter, answers in keys.items():
+        if len(answers) >= band.min_items and (message := outside(answers)):
+            yield Problem(course.display(f"questions/{chapter}.yaml"), 1, f"chapter '{chapter}'", message)
+    every = [a for answers in keys.values() for a in answers]
+    if len(every) >= band.min_items and (message := outside(every)):
+        located = course.files["course.yaml"]
+        yield Problem(located.file, located.line(("quality", "truefalse_balance")), "question bank", message)
+
+
+_GAP = re.compile(r"____|[（(]\s*[）)]")
+_NOT_TEXT = re.compile(r"[\W_]+")
+
+
+def statement(q: m.Question) -> str:
+    """The stem with its gaps filled by the key, so a blank and a choice on one fact read alike."""
+    fills: list[str] = []
+    if isinstance(q, m.SingleChoice) and q.answer in q.options:
+        fills = [q.options[q.answer]]
+    elif isinstance(q, m.MultipleChoice):
+        fills = ["、".join(q.options.get(k, "") for k in q.answer)]
+    elif isinstance(q, m.FillBlank):
+        fills = [alts[0] for alts in q.blanks]
+    it = iter(fills)
+    return _GAP.sub(lambda _: next(it, ""), q.stem)
+
+
+def bigrams(text: str) -> frozenset[str]:
+    """Character bigrams of ``text`` after NFKC, without punctuation, spaces or underscores."""
+    s = _NOT_TEXT.sub("", unicodedata.normalize("NFKC", text))
+    return frozenset(s[i:i + 2] for i in range(len(s) - 1))
+
+
+def _near_duplicates(course: Course, threshold: float) -> Iterator[Problem]:
+    """Two questions whose statements share ≥ ``threshold`` of their bigrams (Jaccard) ask the same thing."""
+    grams = [(q, bigrams(statement(q))) for q in course.questions]
+    for (first, a), (second, b) in itertools.combinations(grams, 2):
+        if not a or not b:
+            continue
+        similarity = len(a & b) / len(a | b)
+        if similarity >= threshold:
+            there, here = course.sources[first.id], course.sources[second.id]
+            yield Problem(here.file, here.line("stem"), f"question '{second.id}'",
+                          f"states nearly the same as question '{first.id}' ({there.file}:{there.line('stem')}; "
+                          f"bigram similarity {similarity:.2f} ≥ {threshold:g}): merge the two or rewrite one")
 
 
 # ---------------------------------------------------------------- coverage

@@ -146,7 +146,10 @@ def simulate(root: Path, course: Course, chapters: list[str], settings: Settings
 
 
 def hand_grade(root: Path, course: Course, chapters: Iterable[str], seed: int = 2026) -> int:
-    """Play the instructor in formgrader: give every case answer awaiting a grade a rubric score."""
+    """Play the instructor in formgrader: give every case answer no one has graded yet a rubric score.
+
+    A grade a person gave is never replaced, so running the demo in a real course folder is safe.
+    """
     rng = np.random.default_rng(seed + 4)
     cases = [q for c in chapters for q in course.questions_of(c) if isinstance(q, m.CaseAnalysis)]
     graded = 0
@@ -158,8 +161,8 @@ def hand_grade(root: Path, course: Course, chapters: Iterable[str], seed: int = 
                     grade = gb.find_grade(q.id, q.chapter, q.chapter, student.id)
                 except MissingEntry:
                     continue
-                if grade.needs_manual_grade:
-                    # Each rubric criterion met or not, as a grader would tick it.
+                if grade.needs_manual_grade and grade.manual_score is None:
+                    # Only what no one has graded yet; each rubric criterion met or not, as a grader would tick it.
                     grade.manual_score = float(sum(r.points for r in q.rubric if rng.random() < 0.6))
                     grade.needs_manual_grade = False
                     graded += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from wcwidth import wcswidth
 
 from course.loader import Course
 from course.model import QUESTION_TYPES, TYPE_TITLES
@@ -71,19 +72,50 @@ def points_against_weights(course: Course) -> pd.DataFrame:
 
 
 def _level_table(course: Course) -> pd.DataFrame:
-    table = points_against_weights(course).pivot(index="area", columns="level", values=["share_pct", "weight_pct"])
+    """Per area and level: "the bank's share % / the 比重表 weight %"."""
+    frame = points_against_weights(course)
     levels = [lv.title for lv in sorted(course.levels.levels, key=lambda lv: lv.rank)]
-    return table.reindex(columns=pd.MultiIndex.from_product([["share_pct", "weight_pct"], levels]))
+    frame["cell"] = [f"{s:g} / {w:g}" for s, w in zip(frame["share_pct"], frame["weight_pct"], strict=True)]
+    table = frame.pivot(index="area", columns="level", values="cell").reindex(columns=levels)
+    table.columns = [f"{level} 占比%/比重%" for level in table.columns]
+    return table.rename_axis("知识领域")
+
+
+def width(text: str) -> int:
+    """Columns a string takes in a terminal (a Chinese character takes two)."""
+    return max(wcswidth(text), len(text))
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def format_table(table: pd.DataFrame, index: str | None = None) -> str:
+    """A DataFrame as text columns aligned by display width; numbers right-aligned, text left-aligned."""
+    header = [index or str(table.index.name or ""), *map(str, table.columns)]
+    rows = [[_cell(i), *(_cell(v) for v in row)] for i, row in zip(table.index, table.to_numpy(), strict=True)]
+    numeric = [False, *(pd.api.types.is_numeric_dtype(t) for t in table.dtypes)]
+    widths = [max(width(r[c]) for r in [header, *rows]) for c in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for c, text in enumerate(cells):
+            pad = " " * (widths[c] - width(text))
+            out.append(pad + text if numeric[c] else text + pad)
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(header), *(line(r) for r in rows)])
 
 
 def render(course: Course) -> str:
-    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.unicode.east_asian_width", True):
-        parts = [
-            f"题库共 {len(course.questions)} 题，{len(course.chapters)} 章。",
-            "== 各章题数 ==", per_chapter(course).to_string(),
-            "== 各题型 ==", per_type(course).to_string(),
-            "== 各知识领域 ==", per_area(course).to_string(),
-            f"== 各级别分值占比与比重表（{course.weights.status}：{course.weights.note}）==",
-            _level_table(course).to_string(),
-        ]
+    parts = [
+        f"题库共 {len(course.questions)} 题，{len(course.chapters)} 章。",
+        "== 各章题数 ==", format_table(per_chapter(course), "章编号"),
+        "== 各题型 ==", format_table(per_type(course), "题型"),
+        "== 各知识领域 ==", format_table(per_area(course), "领域编号"),
+        f"== 各级别分值占比与比重表（{course.weights.status}：{course.weights.note}）==",
+        format_table(_level_table(course)),
+    ]
     return "\n".join(parts)

@@ -2,29 +2,26 @@
 
 nbgrader stays usable directly (``nbgrader generate_assignment jc01`` reads the
 same ``nbgrader_config.py``); these wrappers add what a whole course needs:
-all chapters at once, parallel autograding with a progress bar, and the
-trusted re-scoring of quiz answers (:mod:`course.trusted`).
+all chapters at once, and grading of the submitted answers files without a
+kernel (:mod:`course.grading`) with a progress bar.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import sys
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from tqdm import tqdm
 
-from course import trusted
 from course.errors import WorkflowError
+from course.grading import grader, rows
 from course.loader import Course
-from course.nbconfig import course_config, db_url
-from course.submission import SubmissionScores, score_submission
+from course.nbconfig import course_config
 
 
 def _tools_on_path() -> None:
@@ -91,77 +88,72 @@ def submissions(root: Path, chapters: Iterable[str] | None = None,
     return found
 
 
-@dataclass
-class AutogradeReport:
-    graded: list[tuple[str, str]] = field(default_factory=list)
-    failed: dict[tuple[str, str], str] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-
-
-def _autograde_one(root: str, student: str, chapter: str) -> tuple[str, str, bool, str]:
-    result = nbgrader_api(Path(root)).autograde(chapter, student, force=True, create=True)
-    return student, chapter, bool(result.get("success")), (result.get("error") or "")
-
-
-def snapshot(root: Path, course: Course, tasks: list[tuple[str, str]]) -> dict[tuple[str, str], SubmissionScores]:
-    """Score every submitted answers file before any learner code runs."""
-    return {
-        (s, c): score_submission(root / "submitted" / s / c, s, c, course.questions_of(c)) for s, c in tasks
-    }
+AutogradeReport = grader.Report
 
 
 def autograde(root: Path, course: Course, chapters: Iterable[str] | None = None,
               students: Iterable[str] | None = None, workers: int | None = None,
-              progress: bool = True) -> AutogradeReport:
-    """Autograde submissions in parallel worker processes, then apply trusted quiz scores."""
+              progress: bool = True) -> grader.Report:
+    """Grade the submitted answers files of ``chapters`` (default: every assignment submitted).
+
+    No kernel starts and no learner code runs (see :mod:`course.grading`); the rows
+    written are nbgrader's own, and a human's manual grade is never touched.
+    """
     root = root.resolve()
-    tasks = submissions(root, chapters, students)
-    trusted_scores = snapshot(root, course, tasks)
-    workers = workers or min(2, os.cpu_count() or 1)
-    report = AutogradeReport()
-    bar = tqdm(total=len(tasks), desc="autograde", unit="nb", disable=not progress)
-    if workers <= 1:
-        for student, chapter in tasks:
-            _record(report, _autograde_one(str(root), student, chapter))
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_autograde_one, str(root), s, c) for s, c in tasks]
-            for future in as_completed(futures):
-                _record(report, future.result())
-                bar.update()
-    bar.close()
-    for student, chapter in tasks:
-        report.problems += _drop_linked_copies(root, student, chapter)
-    # One gradebook connection for the whole trusted step, not one per submission.
-    with Gradebook(db_url(root), course_id=course_config(root).CourseDirectory.course_id) as gb:
-        for (student, chapter), scores in sorted(trusted_scores.items()):
-            if scores.error:
-                report.problems.append(scores.error)
-            report.problems += [r.problem for r in scores.scored.values() if r.problem and not scores.error]
-            nb = root / "autograded" / student / chapter / f"{chapter}.ipynb"
-            trusted.apply(gb, nb, course.questions_of(chapter), scores)
+    logs = root / "logs"
+    logs.mkdir(exist_ok=True)
+    log_file = logs / f"autograde-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+    bar = tqdm(desc="autograde", unit="nb", disable=not progress)
+
+    def advance(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        return grader.grade(root, course, chapters, students, workers or min(2, os.cpu_count() or 1),
+                            on_progress=advance, log_file=log_file)
+    finally:
+        bar.close()
+
+
+def autograde_executing(root: Path, chapters: Iterable[str] | None = None,
+                        students: Iterable[str] | None = None) -> grader.Report:
+    """Only for notebooks that really hold learner code: nbgrader's autograde, kernel in a sandbox.
+
+    See :mod:`course.grading.execute`; learners are created first by one writer, so the
+    serial nbgrader runs never race to create them.
+    """
+    root = root.resolve()
+    report = grader.Report()
+    subs, failures = grader.discover(root, chapters, students)
+    report.failed.update({(f.student, f.assignment): f.message for f in failures})
+    if not subs:
+        return report
+    saved = os.environ.get("COURSE_EXECUTE")
+    os.environ["COURSE_EXECUTE"] = "sandbox"
+    try:
+        config = course_config(root)
+        eng = grader.engine(config.CourseDirectory.db_url)
+        with eng.begin() as conn:
+            rows.ensure_students(conn, (s.student for s in subs))
+        eng.dispose()
+        _tools_on_path()
+        api = NbGraderAPI(config=config)
+        for sub in subs:
+            result = api.autograde(sub.assignment, sub.student, force=True, create=True)
+            if result.get("success"):
+                report.graded.append((sub.student, sub.assignment))
+            else:
+                log = (result.get("error") or result.get("log") or "").strip().splitlines()
+                reason = next((ln for ln in reversed(log) if "SandboxError" in ln or "Error" in ln), "see the log")
+                report.failed[(sub.student, sub.assignment)] = f"{sub.folder}: {reason.strip()}"
+    finally:
+        if saved is None:
+            os.environ.pop("COURSE_EXECUTE", None)
+        else:
+            os.environ["COURSE_EXECUTE"] = saved
     return report
-
-
-def _drop_linked_copies(root: Path, student: str, chapter: str) -> list[str]:
-    """nbgrader copies submitted files following symlinks; remove what a link pulled in (it would reach feedback)."""
-    submitted = root / "submitted" / student / chapter
-    problems = []
-    for link in sorted(p for p in submitted.rglob("*") if p.is_symlink()):
-        copy = root / "autograded" / student / chapter / link.relative_to(submitted)
-        copy.unlink(missing_ok=True)
-        problems.append(f"{link} is a symbolic link; its target was not graded and was removed from "
-                        f"autograded/: ask the learner to resubmit")
-    return problems
-
-
-def _record(report: AutogradeReport, outcome: tuple[str, str, bool, str]) -> None:
-    student, chapter, ok, error = outcome
-    if ok:
-        report.graded.append((student, chapter))
-    else:
-        report.failed[(student, chapter)] = error.strip().splitlines()[-1] if error.strip() else "unknown error"
 
 
 def feedback(root: Path, chapters: Iterable[str], students: Iterable[str] | None = None) -> None:

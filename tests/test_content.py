@@ -105,3 +105,9 @@ def test_seed_item_is_present_with_the_seed_answer(course: Course, item: str) ->
             mine, words = words[: len(q.blanks)], words[len(q.blanks):]
             assert score(key_spec(q), mine) == q.points, f"{q.id} does not accept the seed's answer {mine}"
         assert words == [], f"{item}: seed blanks left over {words}"
+
+
+def test_levels_say_that_the_seed_has_no_application_conditions(course: Course) -> None:
+    """Is the absence of 申报条件 stated where the levels are defined, not left silent?"""
+    note = course.levels.application_note
+    assert note and "申报条件" in note and "没有给出" in note

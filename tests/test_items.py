@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
@@ -55,16 +56,16 @@ def test_facility_is_the_mean_proportion(hand: pd.DataFrame) -> None:
 
 
 def test_upper_lower_index_by_hand_with_ties(hand: pd.DataFrame) -> None:
-    """Are the 27 % groups cut by (total, learner id) and the index upper − lower mean?"""
-    # n = 6 → g = ceil(0.27 × 6) = ceil(1.62) = 2.
-    # Sorted by (total, id): f 0, d 2, e 2, b 2.5, c 2.5, a 4 → lower {f, d}, upper {c, a}
-    # (d/e and b/c tie on total; the smaller id sorts first, so d falls lower and c rises upper).
-    # q1: upper (1 + 1)/2 − lower (0 + 1)/2 = 0.5
-    # q2: upper (0 + 1)/2 − lower (0 + 1)/2 = 0
-    # q3: upper (1 + 1)/2 − lower (0 + 0)/2 = 1
-    # q4: upper (.5 + 1)/2 − lower 0 = 0.75
+    """Are the 27 % groups shared fractionally by learners tied at the cut, and the index upper − lower?"""
+    # n = 6 → g = round(0.27 × 6) = round(1.62) = 2. Totals f 0, d 2, e 2, b 2.5, c 2.5, a 4.
+    # Lower: f (below the cut) weight 1; d and e tie on the cut total 2 and share the last place: ½ each.
+    # Upper: a weight 1; b and c tie on 2.5 and share the last place: ½ each. Means divide by g = 2.
+    # q1: upper (1 + ½ + ½)/2 = 1     − lower (0 + ½ + ½)/2 = ½  → ½
+    # q2: upper (1 + ½ + 0)/2 = ¾     − lower (0 + ½ + 0)/2 = ¼  → ½
+    # q3: upper (1 + 0 + ½)/2 = ¾     − lower (0 + 0 + ½)/2 = ¼  → ½
+    # q4: upper (1 + ¼ + ¼)/2 = ¾     − lower 0                  → ¾
     result = upper_lower_index(hand)
-    assert result.to_dict() == {"q1": 0.5, "q2": 0.0, "q3": 1.0, "q4": 0.75}
+    assert result.to_dict() == {"q1": 0.5, "q2": 0.5, "q3": 0.5, "q4": 0.75}
 
 
 def test_cronbach_alpha_by_hand(hand: pd.DataFrame) -> None:
@@ -139,13 +140,23 @@ def test_corrected_item_total_agrees_with_scipy(simulated: pd.DataFrame) -> None
         assert result[item] == pytest.approx(expected, abs=1e-9), item
 
 
-def test_upper_lower_agrees_with_a_plain_sort(simulated: pd.DataFrame) -> None:
-    """Do the 27 % groups match a plain Python sort on (total, learner id)?"""
-    totals = simulated.sum(axis=1)
-    order = sorted(simulated.index, key=lambda learner: (totals[learner], learner))
-    lower, upper = order[:54], order[-54:]  # ceil(0.27 × 200) = 54
-    expected = simulated.loc[upper].mean() - simulated.loc[lower].mean()
-    pd.testing.assert_series_equal(upper_lower_index(simulated), expected.rename("ul_index"), rtol=0, atol=1e-12)
+def test_upper_lower_is_the_mean_over_every_tie_break(hand: pd.DataFrame) -> None:
+    """Is the fractional index the average of the plain-sort index over all 720 orders of the learners?"""
+    totals = hand.sum(axis=1)
+    indices = []
+    for order in itertools.permutations(hand.index):
+        rank = {learner: i for i, learner in enumerate(order)}  # the tie-breaker of this order
+        ranked = sorted(hand.index, key=lambda learner: (totals[learner], rank[learner]))
+        lower, upper = ranked[:2], ranked[-2:]
+        indices.append(hand.loc[upper].mean() - hand.loc[lower].mean())
+    expected = pd.concat(indices, axis=1).mean(axis=1).rename("ul_index")
+    pd.testing.assert_series_equal(upper_lower_index(hand), expected, rtol=0, atol=1e-12)
+
+
+def test_relabelling_learners_cannot_change_the_index(simulated: pd.DataFrame) -> None:
+    """Does renaming the learners (reversing the ids) leave the 27 % index exactly as it was?"""
+    relabelled = simulated.set_axis(simulated.index[::-1], axis=0).sort_index()
+    pd.testing.assert_series_equal(upper_lower_index(relabelled), upper_lower_index(simulated), rtol=0, atol=1e-12)
 
 
 # ---------------------------------------------------------------- score matrix and item table
@@ -200,8 +211,9 @@ def test_item_table_flags() -> None:
     expected_r = [0.0, 2 / math.sqrt(10), 2 / math.sqrt(10), math.nan, -math.sqrt(3) / 2]
     assert table["discrimination"].tolist() == pytest.approx(expected_r, abs=1e-15, nan_ok=True)
     assert table["facility"].tolist() == pytest.approx([0.5, 1 / 3, 1 / 6, 1.0, 0.5], abs=1e-15)
-    # g = 2; order by (total, id): b, c, d, e, f, a → lower {b, c}, upper {f, a}.
-    assert table["ul_index"].tolist() == [1.0, 1.0, 0.5, 0.0, -1.0]
+    # g = round(1.62) = 2; upper {a 4, f 3}; lower: b, c, d, e all tie on 2 for 2 places → ½ each.
+    # 001: upper (1 + 1)/2 − lower (0 + 0 + 0 + 1)·½/2 = 1 − ¼ = ¾;  005: 0 − (1 + 1 + 1 + 0)·½/2 = −¾
+    assert table["ul_index"].tolist() == [0.75, 1.0, 0.5, 0.0, -0.75]
     # Stricter bands flag the .63 items as well.
     strict = item_table(scores_from_matrix(matrix, "jc02"), "jc02", Thresholds(poor_discrimination=0.7))
     assert strict["flags"].tolist()[1:3] == [("区分度差",), ("过难", "区分度差")]
@@ -272,11 +284,23 @@ def test_distractor_shares(responses: pd.DataFrame) -> None:
 
 
 def test_nonfunctional_distractors(responses: pd.DataFrame) -> None:
-    """Are only wrong options chosen by fewer than 5 % (or the given share) flagged?"""
+    """Are only wrong options chosen by fewer than 5 % (or the given share) flagged, given enough respondents?"""
     frame = distractors(responses, OPTIONS, KEYS)
     labels = frame["question"] + frame["option"]
-    assert set(labels[nonfunctional_distractors(frame)["nonfunctional"]]) == {"q1C", "q1D"}
-    assert set(labels[nonfunctional_distractors(frame, min_share=0.3)["nonfunctional"]]) == {"q1A", "q1C", "q1D", "q2B"}
+    # 4 respondents: below the default 20 the rare options are 样本量小, not non-functional.
+    assert set(labels[nonfunctional_distractors(frame, min_n=4)["nonfunctional"]]) == {"q1C", "q1D"}
+    assert set(labels[nonfunctional_distractors(frame, min_share=0.3, min_n=4)["nonfunctional"]]) == {
+        "q1A", "q1C", "q1D", "q2B"}
+
+
+def test_a_distractor_share_from_few_learners_is_a_small_sample(responses: pd.DataFrame) -> None:
+    """With fewer than 20 respondents, is a rarely chosen wrong option 样本量小 rather than non-functional?"""
+    marked = nonfunctional_distractors(distractors(responses, OPTIONS, KEYS))
+    labels = marked["question"] + marked["option"]
+    assert not marked["nonfunctional"].any()
+    assert set(labels[marked["small_sample"]]) == {"q1C", "q1D"}
+    assert set(labels[nonfunctional_distractors(distractors(responses, OPTIONS, KEYS), min_n=5)["small_sample"]]) == {
+        "q1C", "q1D"}
 
 
 def test_distractors_need_options_and_keys(responses: pd.DataFrame) -> None:

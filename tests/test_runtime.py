@@ -15,7 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 from course import workflow
-from course.runtime import ANSWERS_FORMAT, shuffled
+from course.runtime import ANSWERS_FORMAT, missing_parts, shuffled
 from tests.conftest import CourseDir, make_course_dir
 
 
@@ -55,7 +55,49 @@ def test_a_change_is_saved_at_once_and_survives_a_kernel_restart(released: Cours
     (restored, progress) = _run(path, "print(quiz.widgets['ch01-001'].value, quiz.widgets['ch01-003'].value)",
                                 "print(quiz.progress.value)")
     assert restored.strip() == "C False"
-    assert "已作答 3 / 7 题" in progress
+    assert "已作答 2 / 7 题" in progress and "部分作答 1 题：第4题（缺第1空）" in progress
+
+
+def test_a_question_counts_as_answered_only_when_every_part_is_given(released: CourseDir, tmp_path: Path) -> None:
+    """Are a fill-in with 1 of 2 blanks, an ordering with 1 of 3 positions and a matching with 1 of 2 pairs partial?"""
+    path = _learner_copy(released, tmp_path)
+    (progress, message) = _run(
+        path, "quiz.widgets['ch01-001'].value = 'A'\n"
+              "quiz.widgets['ch01-004'].children[0].value = '基础电信业务'\n"
+              "quiz.widgets['ch01-005'].children[1].value = 'B'\n"
+              "quiz.widgets['ch01-006'].children[1].value = 'A'\n"
+              "print(quiz.progress.value)",
+        "print(quiz.unanswered_message())")
+    assert "已作答 1 / 7 题" in progress
+    assert "部分作答 3 题：第4题（缺第2空）；第5题（缺第2位、第3位）；第6题（缺第2项）" in progress
+    assert message.strip() == ("尚未作答：第 2、3、7 题。\n\n"
+                               "部分作答：第4题（缺第2空）；第5题（缺第2位、第3位）；第6题（缺第2项）。")
+
+
+def test_an_ordering_refuses_a_repeated_item_with_a_message_and_saves_nothing(released: CourseDir,
+                                                                             tmp_path: Path) -> None:
+    path = _learner_copy(released, tmp_path)
+    (out,) = _run(path, "w = quiz.widgets['ch01-005']\n"
+                        "menus = [c for c in w.children if hasattr(c, 'options')]\n"
+                        "menus[0].value = 'B'\n"
+                        "menus[1].value = 'B'\n"
+                        "print(repr(menus[1].value), [m.value for m in menus])\n"
+                        "print(w.children[-1].value)")
+    values, warning = out.strip().splitlines()
+    assert values == "'' ['B', '', '']"
+    assert warning == "“事前准备”已排在其他位置，每一项只能排一次；第2位未更改，请先把原位置改为其他项。"
+    saved = json.loads((path.parent / "ch01.answers.json").read_text(encoding="utf-8"))["answers"]
+    assert saved == {"ch01-005": ["B", None, None]}
+
+
+def test_dropdowns_start_at_the_placeholder(released: CourseDir, tmp_path: Path) -> None:
+    """Does every ordering and matching menu show （请选择） before a choice (not an empty box)?"""
+    path = _learner_copy(released, tmp_path)
+    (out,) = _run(path, "for q in ('ch01-005', 'ch01-006'):\n"
+                        "    for m in quiz.widgets[q].children:\n"
+                        "        if hasattr(m, 'options'):\n"
+                        "            print(m.label)")
+    assert out.split() == ["（请选择）"] * 5
 
 
 def test_a_damaged_answers_file_is_kept_aside_not_overwritten(released: CourseDir, tmp_path: Path) -> None:
@@ -73,6 +115,17 @@ def test_check_button_names_unanswered_questions_without_keys(released: CourseDi
                         "quiz.check_button.click()\n"
                         "print(quiz.unanswered_message())")
     assert out.strip() == "尚未作答：第 2、3、4、5、6、7 题。"
+
+
+def test_missing_parts_names_blanks_positions_and_pairs() -> None:
+    blank, order = {"type": "blank", "width": 2}, {"type": "ordering", "width": 3}
+    pairs = {"type": "matching", "prompts": {"1": "S", "2": "W"}}
+    assert missing_parts(blank, None) is None and missing_parts(blank, ["", " "]) is None
+    assert missing_parts(blank, ["x", ""]) == ["第2空"] and missing_parts(blank, ["x", "y"]) == []
+    assert missing_parts(order, [None, "A", None]) == ["第1位", "第3位"]
+    assert missing_parts(pairs, {"1": None, "2": "B"}) == ["第1项"]
+    assert missing_parts({"type": "multiple"}, []) is None and missing_parts({"type": "multiple"}, ["A"]) == []
+    assert missing_parts({"type": "truefalse"}, False) == [] and missing_parts({"type": "case"}, "  ") is None
 
 
 def test_option_order_is_stable_per_learner_and_differs_between_learners() -> None:

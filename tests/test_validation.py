@@ -31,6 +31,12 @@ def broken(tmp_path: Path, edits: list[tuple[str, str, str]]) -> Path:
     return root
 
 
+TRUE_STATEMENTS = "".join(
+    f"  - id: ch01-{n}\n    section: ch01-s2\n    type: truefalse\n    mastery: 了解\n    points: 1\n"
+    f"    stem: {stem}\n    answer: true\n    explanation: 说法正确。\n    provenance: {{source: general}}\n"
+    for n, stem in (("008", "每年5月17日是世界电信日。"), ("009", "4P包括产品和价格。"),
+                      ("010", "SWOT中的S指优势。")))
+
 SCENARIOS = {
     "duplicate-id": (
         [("questions/ch01.yaml", "- id: ch01-002", "- id: ch01-001")],
@@ -224,6 +230,58 @@ SCENARIOS = {
         [("questions/ch01.yaml", "questions:\n", "questions: []\nrest:\n")],
         [f"{Q}:2: field 'questions' must be a non-empty list of questions"],
     ),
+    "single-with-two-distractors": (
+        [("course.yaml", "min_questions_per_chapter: 1\n",
+          "min_questions_per_chapter: 1\nquality: {min_wrong_options: {single: 3}}\n")],
+        [f"{Q}:9: question 'ch01-001': has 2 wrong option(s), fewer than 3 for a single-choice question: "
+         "add plausible distractors (same concept family, common misconceptions)"],
+    ),
+    "multiple-with-one-wrong-option": (
+        [("course.yaml", "min_questions_per_chapter: 1\n",
+          "min_questions_per_chapter: 1\nquality: {min_wrong_options: {multiple: 2}}\n")],
+        [f"{Q}:19: question 'ch01-002': has 1 wrong option(s), fewer than 2 for a multiple-choice question: "
+         "add plausible distractors (same concept family, common misconceptions)"],
+    ),
+    "truefalse-keys-mostly-true": (
+        [("course.yaml", "min_questions_per_chapter: 1\n",
+          "min_questions_per_chapter: 1\nquality:\n  min_wrong_options: {}\n"
+          "  truefalse_balance: {low: 45, high: 55, min_items: 4}\n"),
+         ("questions/ch01.yaml", "  - id: ch01-004\n", TRUE_STATEMENTS + "  - id: ch01-004\n")],
+        ["content/course.yaml:6: question bank: 3 of 4 true/false keys are true (75 %), outside 45–55 %: "
+         "rewrite some true statements to a false form (faithful to the source)",
+         "content/questions/ch01.yaml:1: chapter 'ch01': 3 of 4 true/false keys are true (75 %), outside 45–55 %: "
+         "rewrite some true statements to a false form (faithful to the source)"],
+    ),
+    "near-duplicate-statement": (
+        [("course.yaml", "min_questions_per_chapter: 1\n",
+          "min_questions_per_chapter: 1\nquality: {min_wrong_options: {}, near_duplicate: 0.8}\n"),
+         ("questions/ch01.yaml", "  - id: ch01-004\n",
+          "  - id: ch01-008\n    section: ch01-s1\n    type: blank\n    mastery: 掌握\n    points: 1\n"
+          "    stem: ____被定为“世界电信日”。\n    blanks: [[5月17日]]\n    explanation: 5月17日是世界电信日。\n"
+          "    provenance: {source: general}\n  - id: ch01-004\n"),
+         ("questions/ch01.yaml", "stem: 世界电信日是哪一天？", "stem: （ ）被定为“世界电信日”。")],
+        [f"{Q}:37: question 'ch01-008': states nearly the same as question 'ch01-001' ({Q}:8; "
+         "bigram similarity 1.00 ≥ 0.8): merge the two or rewrite one"],
+    ),
+    "internal-word-in-explanation": (
+        [("course.yaml", "min_questions_per_chapter: 1\n",
+          "min_questions_per_chapter: 1\nquality: {min_wrong_options: {}, forbidden_words: [种子, 题库]}\n"),
+         ("questions/ch01.yaml", "explanation: 4P指产品、价格、渠道、促销。",
+          "explanation: 种子教材：4P指产品、价格、渠道、促销。"),
+         ("questions/ch01.yaml", "C: 10月1日}", "C: 题库无此日}")],
+        [f"{Q}:9: question 'ch01-001': options.C contains the internal word '题库', which learners must not see: "
+         "rewrite it (say 本题、教材 or the source's title)",
+         f"{Q}:21: question 'ch01-002': explanation contains the internal word '种子', which learners must not see: "
+         "rewrite it (say 本题、教材 or the source's title)"],
+    ),
+    "explanation-names-an-option-letter": (
+        [("course.yaml", "min_questions_per_chapter: 1\n",
+          "min_questions_per_chapter: 1\nquality: {min_wrong_options: {}}\n"),
+         ("questions/ch01.yaml", "explanation: 4P指产品、价格、渠道、促销。",
+          "explanation: 4P指产品、价格、渠道、促销，C错误。")],
+        [f"{Q}:21: question 'ch01-002': explanation refers to option letter(s) 'C', but options are shuffled for "
+         "each learner: name the option by its text"],
+    ),
     "missing-file": (
         [("levels.yaml", "pass_mark: 60", "pass_mark: 60")],
         [],
@@ -240,6 +298,15 @@ def test_broken_content_is_reported_with_place_and_fix(tmp_path: Path, scenario:
     with pytest.raises(ContentError) as caught:
         load_course(root)
     assert [str(p) for p in caught.value.problems] == expected
+
+
+def test_shipped_course_enables_the_item_quality_rules() -> None:
+    """Does the shipped course.yaml keep the certification-paper rules of issue 13 switched on?"""
+    rules = load_course().settings.quality
+    assert rules is not None
+    assert rules.min_wrong_options == {"single": 3, "multiple": 2}
+    assert (rules.truefalse_balance.low, rules.truefalse_balance.high) == (45, 55)
+    assert rules.near_duplicate == 0.8 and "种子" in rules.forbidden_words
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
@@ -281,3 +348,11 @@ def test_cli_validate_prints_summary_tables() -> None:
     for heading in ("各章题数", "各题型", "各知识领域", "各级别分值占比与比重表"):
         assert heading in result.output
     assert "OK: 7 questions in 1 chapters." in result.output
+
+
+@pytest.mark.parametrize("text", ["30B+D是基群速率接口", "商业客户的B类用户标准", "以A股形式上市", "其中Clarify即澄清"])
+def test_letters_that_are_not_option_keys_are_not_flagged(text: str) -> None:
+    """Does the option-letter rule leave technical terms alone (2B+D, B类, A股)?"""
+    from course.rules import _OPTION_LETTERS
+
+    assert _OPTION_LETTERS.search(text) is None

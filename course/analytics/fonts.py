@@ -2,21 +2,27 @@
 
 Matplotlib's default DejaVu Sans has no Chinese glyphs, so labels would render
 as empty boxes. We register the font file that mplfonts ships for this process
-only (``fontManager.addfont``) instead of ``mplfonts init``, which copies files
-into matplotlib's own folders.
+only instead of ``mplfonts init``, which copies files into matplotlib's own
+folders. The file is registered under a family name of its own
+(:data:`FAMILY`): a system copy of Noto Sans CJK (Debian's ``fonts-noto-cjk``
+ships it as a ``.ttc`` with the same family name) can then never be chosen in
+its place, so charts look the same on every machine.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from pathlib import Path
 
 import matplotlib
 from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
 
 from course.errors import CourseError
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
+FAMILY = "KAM Noto Sans CJK SC"  # unique: only the file this project ships answers to it
 
 # font file path -> family name, so repeat calls skip parsing and registering the file
 _registered: dict[str, str] = {}
@@ -40,8 +46,18 @@ def font_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "fonts" / FONT_FILE
 
 
+def _register(path: Path) -> None:
+    """Add the font file to matplotlib under :data:`FAMILY` (once per process)."""
+    key = str(path)
+    if any(entry.fname == key and entry.name == FAMILY for entry in font_manager.fontManager.ttflist):
+        return
+    entry = font_manager.ttfFontProperty(FT2Font(key))
+    font_manager.fontManager.ttflist.append(dataclasses.replace(entry, name=FAMILY))
+    font_manager.fontManager._findfont_cached.cache_clear()  # type: ignore[attr-defined]
+
+
 def use_cjk_font() -> str:
-    """Make Noto Sans CJK SC the first sans-serif font and return its family name.
+    """Make the shipped Noto Sans CJK SC the first sans-serif font and return its family name.
 
     Safe to call before every chart: the file is registered once per process,
     the rcParams are re-applied each time (cheap) because a notebook may have
@@ -52,9 +68,8 @@ def use_cjk_font() -> str:
     if key not in _registered:
         if not path.is_file():
             raise FontMissingError(path)
-        if not any(entry.fname == key for entry in font_manager.fontManager.ttflist):
-            font_manager.fontManager.addfont(key)
-        _registered[key] = font_manager.FontProperties(fname=key).get_name()
+        _register(path)
+        _registered[key] = FAMILY
     family = _registered[key]
     rc = matplotlib.rcParams
     rc["font.family"] = ["sans-serif"]

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from course import model as m
 from course.analytics.roster import UNREGISTERED
 from course.errors import CourseError, SubmissionError
+from course.grading.answers import answers_path, read_answers_file
 from course.loader import Course
-from course.submission import answers_path, read_answers_file
 
 GRADES_SQL = sa.text("""
 SELECT st.id            AS learner,

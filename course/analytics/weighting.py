@@ -10,6 +10,13 @@
 A question awaiting a manual grade (score NaN) counts in neither earned nor
 possible; an area a learner has no graded question in has mastery 0 for
 the weighted score (unmeasured knowledge earns no credit) and is marked.
+
+Extra credit (nbgrader's ``extra_credit``, added to the score) is stated, not hidden:
+``area_mastery`` keeps it, so a mastery may exceed 1 and shows where it came from;
+it counts toward the weighted score (making up for points lost elsewhere, as in
+nbgrader's own total), but the weighted score is capped at ``MAX_WEIGHTED_SCORE``
+= 100: however much extra credit, no one scores above full marks (two areas at
+double credit give 100, not 200). A training priority never goes below 0.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from __future__ import annotations
 import pandas as pd
 
 from course.loader import Course
+
+MAX_WEIGHTED_SCORE = 100.0
 
 
 def area_mastery(scores: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -38,14 +47,17 @@ def weights_frame(course: Course, level: str) -> pd.DataFrame:
 
 
 def weighted_scores(scores: pd.DataFrame, course: Course, level: str) -> pd.DataFrame:
-    """Per learner: the weighted score (0–100) for ``level`` and whether every weighted area was measured."""
+    """Per learner: the weighted score (0–100) for ``level`` and whether every weighted area was measured.
+
+    Σ weight × mastery, clipped to 0..``MAX_WEIGHTED_SCORE`` (extra credit cannot lift it past 100).
+    """
     mastery = area_mastery(scores, level)
     weights = weights_frame(course, level)
     learners = pd.Index(sorted(scores["learner"].unique()), name="learner")
     wide = mastery.pivot(index="learner", columns="area", values="mastery").reindex(
         index=learners, columns=weights["area"])
     measured = wide.notna() | (weights.set_index("area")["weight"] == 0)
-    score = (wide.fillna(0) * weights.set_index("area")["weight"]).sum(axis=1)
+    score = (wide.fillna(0) * weights.set_index("area")["weight"]).sum(axis=1).clip(0.0, MAX_WEIGHTED_SCORE)
     return pd.DataFrame({"learner": learners, "level": level, "weighted_score": score.to_numpy(),
                          "complete": measured.all(axis=1).to_numpy()})
 
@@ -71,9 +83,12 @@ def cohort_mastery(scores: pd.DataFrame, course: Course, level: str) -> pd.DataF
 
 
 def training_priority(scores: pd.DataFrame, course: Course, level: str) -> pd.DataFrame:
-    """Per area: weight × (1 − cohort mastery), largest first — where training pays most."""
+    """Per area: weight × (1 − cohort mastery), largest first — where training pays most.
+
+    A mastery above 100 (extra credit) counts as 100, so the priority is never negative.
+    """
     frame = cohort_mastery(scores, course, level)
-    frame["priority"] = frame["weight"] * (1 - frame["mastery"].fillna(0) / 100)
+    frame["priority"] = frame["weight"] * (1 - frame["mastery"].fillna(0).clip(upper=100) / 100)
     return frame.sort_values("priority", ascending=False, ignore_index=True)
 
 

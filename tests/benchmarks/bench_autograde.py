@@ -1,16 +1,22 @@
-"""Benchmark: `course autograde` (parallel workers + trusted re-scoring) against serial `nbgrader autograde`.
+"""Benchmark: `course autograde` (answers as data) against serial `nbgrader autograde` (a kernel per notebook).
 
-Run: python -m tests.benchmarks.bench_autograde [--learners 16] [--workers 2]
+Run:
+    python -m tests.benchmarks.bench_autograde per-notebook [--submissions 100]
+    python -m tests.benchmarks.bench_autograde cohort [--learners 1000] [--postgres]
 
-One simulated cohort answers chapter jc01 through the real exchange; the
-course folder is then copied, so both commands grade the very same
-submissions from the same starting gradebook, one after the other in one run.
+per-notebook: the same collected submissions of jc01 in two copies of one
+course folder, graded one after the other in one run.
+cohort: learners × all 22 chapters, collected submissions (as `nbgrader
+collect` leaves them: released notebook, answers file, timestamp) to the
+gradebook; prints seconds per 1,000 submissions, peak memory and the
+projection to a national cohort of 220,000 submissions.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -18,40 +24,112 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
+from course import workflow
 from course.loader import load_course
-from course.simulate import Settings, simulate
+from course.runtime import write_answers
+from course.simulate import Settings, abilities, answers_for, item_parameters, make_roster
 from tests.conftest import make_course_dir
+from tests.grading_helpers import TIMESTAMP
 
-CHAPTER = "jc01"
+
+def place_cohort(root: Path, chapters: list[str], learners: int, seed: int = 2026) -> int:
+    """Collected submissions of a simulated 2PL cohort (hard links to the released notebook)."""
+    course = load_course()
+    settings = Settings(learners=learners, seed=seed)
+    roster = make_roster(course, settings)
+    theta, params = abilities(roster, seed), item_parameters(course, seed)
+    rng = np.random.default_rng(seed + 3)
+    n = 0
+    for chapter in chapters:
+        released = root / "release" / chapter / f"{chapter}.ipynb"
+        for student in roster.index:
+            folder = root / "submitted" / student / chapter
+            folder.mkdir(parents=True, exist_ok=True)
+            os.link(released, folder / f"{chapter}.ipynb")
+            write_answers(folder / f"{chapter}.answers.json", chapter, student,
+                          answers_for(course, chapter, theta[student], params, settings, rng))
+            (folder / "timestamp.txt").write_text(TIMESTAMP, encoding="utf-8")
+            n += 1
+    return n
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     bindir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+    full = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""), **(env or {})}
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, env=env)
+    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, env=full)
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--learners", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+def per_notebook(submissions: int, workers: int) -> None:
+    chapter = "jc01"
     bindir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory() as tmp:
-        serial = make_course_dir(Path(tmp) / "serial", content=load_course().root)
-        simulate(serial.root, serial.course, [CHAPTER], Settings(learners=args.learners, skip_chapter=0.0),
-                 progress=False)
-        parallel = Path(tmp) / "parallel"
-        shutil.copytree(serial.root, parallel, symlinks=True)
-        n = len(list((serial.root / "submitted").glob(f"*/{CHAPTER}")))
-        t_serial = timed([str(bindir / "nbgrader"), "autograde", CHAPTER], serial.root)
-        t_course = timed([str(bindir / "course"), "autograde", CHAPTER, "--workers", str(args.workers)], parallel)
-    print(f"{n} notebooks of {CHAPTER} ({len(load_course().questions_of(CHAPTER))} questions each)")
-    print(f"nbgrader autograde (serial):        {t_serial:6.1f} s  {n / t_serial:5.2f} notebooks/s")
-    print(f"course autograde ({args.workers} workers + trusted): {t_course:6.1f} s  {n / t_course:5.2f} notebooks/s")
-    print(f"ratio course/nbgrader throughput: x{t_serial / t_course:.2f}")
+        kernel = make_course_dir(Path(tmp) / "kernel", content=load_course().root)
+        workflow.generate(kernel.root, [chapter])
+        n = place_cohort(kernel.root, [chapter], submissions)
+        mine = Path(tmp) / "course"
+        shutil.copytree(kernel.root, mine, symlinks=True)
+        t_kernel = timed([str(bindir / "nbgrader"), "autograde", chapter], kernel.root, {"COURSE_EXECUTE": "nbgrader"})
+        t_course = timed([str(bindir / "course"), "autograde", chapter, "-j", str(workers)], mine)
+    print(f"{n} submissions of {chapter} ({len(load_course().questions_of(chapter))} questions each)")
+    print(f"nbgrader autograde, serial, a kernel per notebook: {t_kernel:7.1f} s  {n / t_kernel:8.2f} submissions/s")
+    print(f"course autograde, {workers} workers, no kernel:       {t_course:7.1f} s  {n / t_course:8.2f} submissions/s")
+    print(f"ratio: x{t_kernel / t_course:.1f}")
+
+
+def cohort(learners: int, workers: int, postgres: bool) -> None:
+    course = load_course()
+    chapters = list(course.chapters)
+    with tempfile.TemporaryDirectory() as tmp:
+        cd = make_course_dir(Path(tmp) / "course", content=course.root)
+        server = None
+        if postgres:
+            from tests.pg import Postgres
+
+            server = Postgres()
+            os.environ["COURSE_DB_URL"] = server.start()
+        try:
+            workflow.generate(cd.root, chapters)
+            start = time.perf_counter()
+            n = place_cohort(cd.root, chapters, learners)
+            t_place = time.perf_counter() - start
+            start = time.perf_counter()
+            report = workflow.autograde(cd.root, course, chapters, workers=workers, progress=False)
+            t_grade = time.perf_counter() - start
+        finally:
+            if server:
+                server.stop()
+                os.environ.pop("COURSE_DB_URL", None)
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rate = n / t_grade
+    print(f"gradebook: {'PostgreSQL' if postgres else 'SQLite'}; {learners} learners x {len(chapters)} chapters "
+          f"= {n} submissions ({t_place:.0f} s to place them)")
+    print(f"graded {len(report.graded)}, failed {len(report.failed)}, {report.rows_written:,} rows written, "
+          f"{workers} workers")
+    print(f"{t_grade:.1f} s: {1000 / rate:.2f} s per 1,000 submissions, {rate:.0f} submissions/s")
+    print(f"peak memory: {peak_self:.0f} MB (writer), {peak_workers:.0f} MB (largest worker)")
+    print(f"projection to 220,000 submissions: {220_000 / rate / 60:.1f} min")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    a = sub.add_parser("per-notebook")
+    a.add_argument("--submissions", type=int, default=100)
+    a.add_argument("--workers", type=int, default=2)
+    b = sub.add_parser("cohort")
+    b.add_argument("--learners", type=int, default=1000)
+    b.add_argument("--workers", type=int, default=2)
+    b.add_argument("--postgres", action="store_true")
+    args = parser.parse_args()
+    if args.what == "per-notebook":
+        per_notebook(args.submissions, args.workers)
+    else:
+        cohort(args.learners, args.workers, args.postgres)
 
 
 if __name__ == "__main__":

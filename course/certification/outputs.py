@@ -1,0 +1,156 @@
+"""A certification round: read everything, decide, and write the results list, the Excel workbook and certificates.
+
+load → decide → write, in that order; :func:`round_frames` is the reading and
+deciding half (what the manager notebook shows), :func:`write_outputs` the
+writing half.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from course.analytics.frames import read_grades
+from course.analytics.roster import read_roster
+from course.certification import certificates, decisions, eligibility, papers, ratings
+from course.certification.config import Certification, load_certification
+from course.errors import WorkflowError
+from course.loader import Course
+from course.nbconfig import course_config, db_url
+
+SHEETS = {"results": "认证结果", "region": "按地区通过率", "department": "按部门通过率", "missing": "缺交缺考"}
+
+
+@dataclass(frozen=True)
+class Round:
+    cert: Certification
+    roster: pd.DataFrame
+    results: pd.DataFrame
+    by_region: pd.DataFrame
+    by_department: pd.DataFrame
+    missing: pd.DataFrame
+    ratings: pd.DataFrame
+    competency: pd.DataFrame
+    gaps: pd.DataFrame
+
+
+def read_inputs(root: Path, course: Course) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """Training records, ratings and applicant records (or None) stored in a course folder."""
+    t_store = eligibility.training_store(root)
+    training = eligibility.read_training(t_store) if t_store.exists() else pd.DataFrame(
+        columns=list(eligibility.TRAINING_COLUMNS)).astype({"hours": float})
+    a_store = eligibility.applicant_store(root)
+    applicants = eligibility.read_applicants(a_store, course) if a_store.exists() else None
+    r_store = ratings.ratings_store(root)
+    rated = ratings.read_ratings(r_store, course) if r_store.exists() else pd.DataFrame(columns=list(ratings.COLUMNS))
+    return training, rated, applicants
+
+
+def round_frames(course: Course, cert: Certification, roster: pd.DataFrame, training: pd.DataFrame,
+                 applicants: pd.DataFrame | None, rated: pd.DataFrame, grades: pd.DataFrame,
+                 manifests: list[dict[str, Any]], chapters: list[str]) -> Round:
+    """Every frame of a round from its inputs (pure: no files)."""
+    targets = roster["target_level"]
+    elig = eligibility.eligibility(course, cert, targets, training, applicants)
+    sittings = decisions.sitting_scores(manifests, grades)
+    comp = ratings.competency_check(course, cert, targets, rated)
+    results = decisions.decide(course, cert, roster, elig, sittings, comp)
+    return Round(cert, roster, results, decisions.pass_rates(results, "地区"), decisions.pass_rates(results, "部门"),
+                 decisions.missing_work(roster, grades, chapters, manifests), rated, comp,
+                 ratings.cohort_gaps(course, cert, targets, rated))
+
+
+def load_round(root: Path, course: Course, roster_csv: Path | None = None) -> Round:
+    """A round of the course folder ``root``: roster, stored records, paper manifests and the gradebook."""
+    root = root.resolve()
+    roster_csv = roster_csv or root / "roster.csv"
+    if not roster_csv.exists():
+        raise WorkflowError(f"{roster_csv} does not exist: give the roster (learner_id,name,region,department,"
+                            "target_level) with --roster")
+    roster = read_roster(roster_csv, course)
+    cert = load_certification(course)
+    training, rated, applicants = read_inputs(root, course)
+    grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
+    manifests = papers.manifests(root)
+    # the chapters released to this cohort: those anyone submitted
+    chapters = [c for c in course.chapters if c in set(grades["chapter"])]
+    return round_frames(course, cert, roster, training, applicants, rated, grades, manifests, chapters)
+
+
+def write_excel(rnd: Round, path: Path) -> Path:
+    """The results list and the pass rates and missing work, one sheet each (openpyxl)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        rnd.results.to_excel(writer, sheet_name=SHEETS["results"], index=False)
+        rnd.by_region.to_excel(writer, sheet_name=SHEETS["region"], index=False)
+        rnd.by_department.to_excel(writer, sheet_name=SHEETS["department"], index=False)
+        rnd.missing.to_excel(writer, sheet_name=SHEETS["missing"], index=False)
+    return path
+
+
+def read_excel_results(path: Path) -> pd.DataFrame:
+    """The results sheet of an export, read back as the results frame's columns and types."""
+    frame = pd.read_excel(path, sheet_name=SHEETS["results"], dtype={"学员编号": str})
+    return frame[decisions.RESULT_COLUMNS]
+
+
+def certificate_records(course: Course, rnd: Round, manifests: list[dict[str, Any]],
+                        date: str) -> list[dict[str, Any]]:
+    full = {lv.id: lv.full_title for lv in course.levels.levels}
+    passed = rnd.results[rnd.results["结论"] == decisions.PASSED]
+    records = []
+    for row in passed.itertuples(index=False):
+        learner = row[0]
+        level = rnd.roster.loc[learner, "target_level"]
+        paper = next((d["paper"] for d in reversed(manifests)
+                      if learner in d["variants"] and d["level"] == level), "")
+        records.append({"learner": learner, "name": row[1], "region": row[2], "department": row[3],
+                        "level": level, "level_title": full[level], "date": date, "paper": paper})
+    return records
+
+
+@dataclass(frozen=True)
+class Outputs:
+    excel: Path
+    certificates_dir: Path
+    certificates: list[tuple[str, Path]]
+
+
+def write_outputs(root: Path, course: Course, rnd: Round, date: str | None = None) -> Outputs:
+    """Write ``certification/results.xlsx`` and one certificate per certified learner."""
+    root = root.resolve()
+    date = date or dt.date.today().isoformat()
+    excel = write_excel(rnd, root / "certification" / "results.xlsx")
+    records = certificate_records(course, rnd, papers.manifests(root), date)
+    issued = certificates.issue(root, records, course.settings.title)
+    return Outputs(excel, certificates.cert_dir(root), issued)
+
+
+@dataclass(frozen=True)
+class ManagerView:
+    course: Course
+    round: Round
+    results: pd.DataFrame  # filtered to the region, if one was given
+    scope: str
+
+
+def manager_view(course_root: Path | str, content: Path | str | None = None, roster_csv: Path | str | None = None,
+                 region: str | None = None) -> ManagerView | str:
+    """What the manager notebook shows, or the Chinese reason there is nothing to show yet."""
+    from course.certification.config import FILE
+    from course.loader import load_course
+
+    course = load_course(Path(content) if content else None)
+    root = Path(course_root).resolve()
+    if not (course.root / FILE).exists():
+        return f"本题库未配置认证设置（{FILE}），没有认证结果。"
+    roster = Path(roster_csv) if roster_csv else root / "roster.csv"
+    if not roster.exists():
+        return "没有学员名册（roster.csv，含目标级别），无法判定认证结果。"
+    rnd = load_round(root, course, roster)
+    results = rnd.results[rnd.results["地区"] == region] if region else rnd.results
+    return ManagerView(course, rnd, results.reset_index(drop=True), f"（地区：{region}）" if region else "（全部地区）")

@@ -1,0 +1,423 @@
+"""One grading run: submitted answers files → autograded notebooks → gradebook rows.
+
+The run reads like a script:
+
+1. discover the submissions under ``submitted/`` (links and bad timestamps are
+   named failures, never followed);
+2. read each assignment's layout from the gradebook once, and build its
+   autograded-notebook template from the released notebook;
+3. create the learners that are new — one writer, before any worker starts,
+   so no two processes ever race to create the same row;
+4. score and write notebooks in worker processes (pure work on files);
+5. write the gradebook rows of each finished batch in one transaction, from
+   this process only.
+
+A crash or Ctrl-C loses no finished batch: rows are diffed against what is
+there, so the next run carries on and a run with nothing new writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import shutil
+import signal
+import stat
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import sqlalchemy as sa
+from nbformat import NotebookNode
+from nbgrader.preprocessors import AssignLatePenalties
+from nbgrader.utils import parse_utc
+
+from course import model as m
+from course.errors import CourseError, WorkflowError
+from course.grading import rows
+from course.grading.answers import Spec, SubmissionScores, score_submission, specs_of
+from course.grading.notebook import graded_notebook, notebook_json, previous_digests, template
+from course.loader import Course
+from course.nbconfig import course_config
+
+log = logging.getLogger("course.grading")
+BATCH = 400  # submissions per gradebook transaction
+CHUNK = 25  # submissions per worker task
+READ_ONLY = 0o444  # nbgrader's default mode for autograded files
+
+
+# ---------------------------------------------------------------- what to grade
+@dataclass(frozen=True)
+class Submission:
+    student: str
+    assignment: str
+    folder: Path
+
+
+@dataclass(frozen=True)
+class Failure:
+    student: str
+    assignment: str
+    message: str
+
+
+def discover(root: Path, assignments: Iterable[str] | None = None,
+             students: Iterable[str] | None = None) -> tuple[list[Submission], list[Failure]]:
+    """Submissions under ``submitted/<student>/<assignment>/``, sorted; links are failures, not followed."""
+    wanted_a = set(assignments) if assignments is not None else None
+    wanted_s = set(students) if students is not None else None
+    found, failed = [], []
+    base = root / "submitted"
+    if not base.is_dir():
+        return [], []
+    for student_dir in sorted(base.iterdir()):
+        student = student_dir.name
+        if wanted_s is not None and student not in wanted_s:
+            continue
+        if student_dir.is_symlink() or not student_dir.is_dir():
+            failed += [Failure(student, a, f"{student_dir} is a link or a file, not a folder: delete it and run "
+                                           "`course collect` again") for a in sorted(wanted_a or ["*"])]
+            continue
+        for folder in sorted(student_dir.iterdir()):
+            if wanted_a is not None and folder.name not in wanted_a:
+                continue
+            if folder.is_symlink() or not folder.is_dir():
+                failed.append(Failure(student, folder.name, f"{folder} is a link or a file, not a submission "
+                                                            "folder: delete it and run `course collect` again"))
+                continue
+            found.append(Submission(student, folder.name, folder))
+    return found, failed
+
+
+def _small_file(path: Path, limit: int = 200) -> bytes | None:
+    """A small file nbgrader's exchange wrote; None if absent. Links and non-files are refused."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CourseError(f"{path} cannot be read ({exc.strerror}): run `course collect --update` again") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise CourseError(f"{path} is not a regular file: run `course collect` again")
+        return fh.read(limit)
+
+
+def read_secret(folder: Path) -> bytes | None:
+    """``submission_secret.txt``: nbgrader's exchange writes it; ``release_feedback`` needs it."""
+    path = folder / "submission_secret.txt"
+    raw = _small_file(path, 200)
+    if raw is not None and (len(raw) > 128 or not raw.strip().isascii() or not raw.strip().isalnum()):
+        raise CourseError(f"{path} is not nbgrader's submission secret: run `course collect --update` again "
+                          "or ask the learner to resubmit")
+    return raw
+
+
+def read_timestamp(folder: Path) -> tuple[dt.datetime | None, bytes | None]:
+    """The submission time nbgrader's exchange wrote (naive UTC), and the file's bytes."""
+    path = folder / "timestamp.txt"
+    raw = _small_file(path)
+    if raw is None:
+        return None, None
+    try:
+        text = raw.decode("ascii").strip()
+        return (_parse_time(text) if text else None), raw
+    except (UnicodeDecodeError, ValueError, OverflowError):
+        raise CourseError(f"{path} does not hold a submission time ({raw[:40]!r}): restore it with "
+                          "`course collect` or ask the learner to resubmit") from None
+
+
+def _parse_time(text: str) -> dt.datetime:
+    """nbgrader's ``parse_utc``, with a fast path for the format its exchange writes."""
+    if text.endswith(" UTC"):
+        try:
+            return dt.datetime.strptime(text[:-4], "%Y-%m-%d %H:%M:%S.%f")
+        except ValueError:
+            pass
+    return parse_utc(text)
+
+
+# ---------------------------------------------------------------- one assignment
+@dataclass(frozen=True)
+class Context:
+    """Everything a worker needs to grade one assignment (built once, in this process)."""
+
+    assignment: str
+    questions: dict[str, list[m.Question]]  # notebook name -> its questions in order
+    templates: dict[str, NotebookNode]  # notebook name -> autograded-notebook template
+    specs: dict[str, list[Spec]]  # notebook name -> each question's key spec and width
+
+
+def questions_of_notebook(course: Course, released: NotebookNode, path: Path) -> list[m.Question]:
+    """The questions a released notebook asks, by the ids ``course build`` recorded in its metadata."""
+    ids = released.metadata.get("course", {}).get("questions")
+    if not isinstance(ids, list):
+        raise WorkflowError(f"{path} records no question list: rebuild it with `course build` and "
+                            "`course generate`")
+    unknown = [q for q in ids if q not in course.by_id]
+    if unknown:
+        raise WorkflowError(f"{path} asks {', '.join(unknown)}, which the course content does not have: "
+                            "restore the content or run `course build` and `course generate` again")
+    return [course.by_id[q] for q in ids]
+
+
+def context(root: Path, course: Course, layout: rows.Layout) -> Context:
+    questions, templates = {}, {}
+    for nb in layout.notebooks.values():
+        path = root / "release" / layout.name / f"{nb.name}.ipynb"
+        if not path.is_file():
+            raise WorkflowError(f"{path} does not exist: run `course generate {layout.name}`")
+        released = nbformat.read(path, as_version=4)
+        qs = questions_of_notebook(course, released, path)
+        extra = set(nb.grade_cells) - {q.id for q in qs} - {"setup"}
+        if extra:
+            raise WorkflowError(f"gradebook cells {', '.join(sorted(extra))} of {layout.name} are not questions of "
+                                f"{path}: run `course generate {layout.name}` again")
+        points = {gid: pts for gid, (_cid, pts) in nb.grade_cells.items()}
+        questions[nb.name] = qs
+        templates[nb.name] = template(released, nb.source_cells, points)
+    return Context(layout.name, questions, templates, {name: specs_of(qs) for name, qs in questions.items()})
+
+
+# ---------------------------------------------------------------- worker side (pure work on files)
+_CONTEXTS: dict[str, Context] = {}
+
+
+def _init_worker(contexts: dict[str, Context], log_file: str | None) -> None:
+    _CONTEXTS.clear()
+    _CONTEXTS.update(contexts)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    _log_to(log_file)
+
+
+def _write_atomic(path: Path, text: bytes) -> bool:
+    """Write unless the file already holds ``text``; True if written."""
+    try:
+        if path.read_bytes() == text:
+            return False
+    except OSError:
+        pass
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(text)
+    os.chmod(tmp, READ_ONLY)
+    os.replace(tmp, path)
+    return True
+
+
+def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
+    """Score one submission and write its autograded folder; raises CourseError naming the file."""
+    timestamp, raw_ts = read_timestamp(sub.folder)
+    secret = read_secret(sub.folder)
+    dest = root / "autograded" / sub.student / sub.assignment
+    dest.mkdir(parents=True, exist_ok=True)
+    exchange_files = {"timestamp.txt": raw_ts, "submission_secret.txt": secret}
+    keep = {name for name, raw in exchange_files.items() if raw is not None}
+    scores: dict[str, SubmissionScores] = {}
+    previous: dict[str, dict[str, str]] = {}
+    for nb_name, questions in ctx.questions.items():
+        out = dest / f"{nb_name}.ipynb"
+        previous[nb_name] = previous_digests(out)
+        result = score_submission(sub.folder, sub.student, sub.assignment, questions, ctx.specs[nb_name])
+        by_id = {q.id: q for q in questions}
+        text = notebook_json(graded_notebook(ctx.templates[nb_name], by_id, result))
+        _write_atomic(out, text.encode("utf-8"))
+        scores[nb_name] = result
+        keep.add(out.name)
+    for name, raw in exchange_files.items():
+        if raw is not None:
+            _write_atomic(dest / name, raw)
+    _remove_all_but(dest, keep)
+    return rows.Graded(sub.student, sub.assignment, timestamp, scores, previous)
+
+
+def _remove_all_but(folder: Path, keep: set[str]) -> None:
+    """Only the grader's files stay: copies an earlier run made of learner files never reach feedback."""
+    for path in folder.iterdir():
+        if path.name in keep and not path.is_symlink():
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def _grade_chunk(root: str, subs: list[Submission]) -> list[rows.Graded | Failure]:
+    out: list[rows.Graded | Failure] = []
+    for sub in subs:
+        try:
+            out.append(grade_one(Path(root), sub, _CONTEXTS[sub.assignment]))
+        except CourseError as exc:
+            out.append(Failure(sub.student, sub.assignment, str(exc)))
+        except Exception as exc:  # an OS or programming error must not stop the other learners
+            log.exception("grading %s/%s failed", sub.student, sub.assignment)
+            out.append(Failure(sub.student, sub.assignment, f"{sub.folder}: {type(exc).__name__}: {exc}"))
+    return out
+
+
+# ---------------------------------------------------------------- the run
+@dataclass
+class Report:
+    graded: list[tuple[str, str]] = field(default_factory=list)
+    failed: dict[tuple[str, str], str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # graded, but an answers file had a problem
+    pending_manual: list[tuple[str, str]] = field(default_factory=list)  # (student, question)
+    rereview: list[tuple[str, str]] = field(default_factory=list)
+    rows_written: int = 0
+    log_file: Path | None = None
+
+
+def engine(url: str) -> sa.Engine:
+    """A gradebook engine; on SQLite each transaction takes the write lock at once (no lost update)."""
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url)
+    eng = sa.create_engine(url, connect_args={"timeout": 120, "isolation_level": None})
+
+    @sa.event.listens_for(eng, "begin")
+    def _begin_immediate(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return eng
+
+
+def late_penalty(config: Any) -> Callable[[str, float, float], float | None]:
+    """nbgrader's configured late-submission plugin (``AssignLatePenalties.plugin_class``)."""
+    step = AssignLatePenalties(config=config)
+    step.init_plugin()
+    return step.plugin_inst.late_submission_penalty
+
+
+def _log_to(log_file: str | None) -> logging.Handler | None:
+    """Send logging and third-party warnings (SAWarning, kernel notices) to ``log_file``, not the terminal."""
+    logging.captureWarnings(True)
+    warnings.simplefilter("default")
+    logging.getLogger("py.warnings").propagate = False
+    if not log_file:
+        return None
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+    for name in ("", "py.warnings"):
+        logging.getLogger(name).addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    return handler
+
+
+@contextlib.contextmanager
+def _logging(log_file: Path | None) -> Iterator[None]:
+    handler = _log_to(str(log_file) if log_file else None)
+    try:
+        yield
+    finally:
+        if handler:
+            for name in ("", "py.warnings"):
+                logging.getLogger(name).removeHandler(handler)
+            handler.close()
+        logging.captureWarnings(False)
+
+
+def grade(root: Path, course: Course, assignments: Iterable[str] | None = None,
+          students: Iterable[str] | None = None, workers: int = 2,
+          on_progress: Callable[[int, int], None] | None = None, log_file: Path | None = None) -> Report:
+    """Grade every submission found; see the module docstring for the steps."""
+    root = root.resolve()
+    config = course_config(root)
+    with _logging(log_file):
+        return _grade(root, course, config, assignments, students, workers, on_progress, log_file)
+
+
+def _grade(root: Path, course: Course, config: Any, assignments: Iterable[str] | None,
+           students: Iterable[str] | None, workers: int, on_progress: Callable[[int, int], None] | None,
+           log_file: Path | None) -> Report:
+    report = Report(log_file=log_file)
+    subs, failures = discover(root, assignments, students)
+    for f in failures:
+        report.failed[(f.student, f.assignment)] = f.message
+    if not subs:
+        return report
+    course_id = config.CourseDirectory.course_id
+    eng = engine(config.CourseDirectory.db_url)
+    try:
+        with eng.connect() as conn:
+            layouts = {}
+            for a in sorted({s.assignment for s in subs}):
+                try:
+                    layouts[a] = rows.read_layout(conn, course_id, a)
+                except WorkflowError as exc:
+                    for s in (s for s in subs if s.assignment == a):
+                        report.failed[(s.student, a)] = str(exc)
+            conn.rollback()
+        subs = [s for s in subs if s.assignment in layouts]
+        contexts = {a: context(root, course, lay) for a, lay in layouts.items()}
+        with eng.begin() as conn:
+            rows.ensure_students(conn, (s.student for s in subs))
+        penalty = late_penalty(config)
+        done = 0
+        pending: list[rows.Graded] = []
+        try:
+            for results in _run(root, subs, contexts, workers, log_file):
+                for r in results:
+                    if isinstance(r, Failure):
+                        report.failed[(r.student, r.assignment)] = r.message
+                    else:
+                        pending.append(r)
+                done += len(results)
+                if on_progress:
+                    on_progress(done, len(subs))
+                if len(pending) >= BATCH:
+                    _commit(eng, layouts, pending, penalty, report)
+        finally:
+            # Ctrl-C or a crash: what finished is written before the run ends.
+            _commit(eng, layouts, pending, penalty, report)
+    finally:
+        eng.dispose()
+    return report
+
+
+def _run(root: Path, subs: list[Submission], contexts: dict[str, Context], workers: int,
+         log_file: Path | None) -> Iterator[list[rows.Graded | Failure]]:
+    chunks = [subs[i:i + CHUNK] for i in range(0, len(subs), CHUNK)]
+    if workers <= 1 or len(chunks) == 1:
+        _CONTEXTS.update(contexts)
+        for chunk in chunks:
+            yield _grade_chunk(str(root), chunk)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(contexts, str(log_file) if log_file else None)) as pool:
+        futures: set[Future[list[rows.Graded | Failure]]] = {
+            pool.submit(_grade_chunk, str(root), chunk) for chunk in chunks}
+        try:
+            while futures:
+                finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    yield fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+
+def _commit(eng: sa.Engine, layouts: dict[str, rows.Layout], graded: list[rows.Graded],
+            penalty: Callable[[str, float, float], float | None], report: Report) -> None:
+    """Write one batch in one transaction; only then is it reported as graded."""
+    if not graded:
+        return
+    groups: dict[str, list[rows.Graded]] = {}
+    for g in graded:
+        groups.setdefault(g.assignment, []).append(g)
+    with eng.begin() as conn:
+        for a, batch in sorted(groups.items()):
+            existing = rows.read_existing(conn, layouts[a], [g.student for g in batch])
+            changes = rows.plan(layouts[a], batch, existing, penalty)
+            rows.apply(conn, changes)
+            report.rows_written += changes.rows_written
+            report.rereview += changes.rereview
+            report.pending_manual += changes.pending
+    for g in graded:
+        report.graded.append((g.student, g.assignment))
+        for scores in g.notebooks.values():
+            report.problems += scores.problems
+    graded.clear()

@@ -1,0 +1,285 @@
+"""nbgrader's gradebook rows for a batch of graded submissions, written in one transaction.
+
+The rows are exactly those ``nbgrader autograde`` leaves (``student``,
+``submitted_assignment``, ``submitted_notebook``, ``grade``, ``comment``),
+written with SQLAlchemy Core on nbgrader's own tables: one statement per
+table and kind instead of an ORM round trip per cell. The differential tests
+prove the rows equal nbgrader's.
+
+:func:`plan` is pure: desired values diffed against the rows already there,
+so a second run with nothing new writes nothing. Two rules differ from
+nbgrader's ``SaveAutoGrades`` on purpose: a grade a human gave
+(``manual_score``) is never touched, and its "needs manual grade" flag is
+raised again only when the learner's answer to that question changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from nbgrader import api as nba
+
+from course.errors import WorkflowError
+from course.grading.answers import SubmissionScores, digest
+
+ASSIGNMENT = nba.Assignment.__table__
+NOTEBOOK = nba.Notebook.__table__
+BASE_CELL = nba.BaseCell.__table__
+GRADE_CELL = nba.GradeCell.__table__
+SOLUTION_CELL = nba.SolutionCell.__table__
+TASK_CELL = nba.TaskCell.__table__
+SOURCE_CELL = nba.SourceCell.__table__
+STUDENT = nba.Student.__table__
+SUBMISSION = nba.SubmittedAssignment.__table__
+SUBMITTED_NB = nba.SubmittedNotebook.__table__
+GRADE = nba.Grade.__table__
+COMMENT = nba.Comment.__table__
+NO_RESPONSE = "No response."  # nbgrader's own auto comment; the feedback page translates it
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex  # nbgrader.api.new_uuid
+
+
+# ---------------------------------------------------------------- the assignment, read once
+@dataclass(frozen=True)
+class NotebookLayout:
+    id: str
+    name: str
+    grade_cells: dict[str, tuple[str, float]]  # grade id -> (cell id, max score)
+    comment_cells: dict[str, str]  # grade id -> cell id (solution cells)
+    source_cells: dict[str, tuple[str, str]]  # grade id -> (source, checksum)
+
+
+@dataclass(frozen=True)
+class Layout:
+    id: str
+    name: str
+    duedate: dt.datetime | None
+    notebooks: dict[str, NotebookLayout]
+
+
+def read_layout(conn: sa.Connection, course_id: str, assignment: str) -> Layout:
+    row = conn.execute(sa.select(ASSIGNMENT.c.id, ASSIGNMENT.c.duedate).where(
+        ASSIGNMENT.c.name == assignment, ASSIGNMENT.c.course_id == course_id)).first()
+    if row is None:
+        raise WorkflowError(f"assignment '{assignment}' is not in the gradebook: run `course generate {assignment}`")
+    notebooks = {}
+    for nb_id, nb_name in conn.execute(sa.select(NOTEBOOK.c.id, NOTEBOOK.c.name).where(
+            NOTEBOOK.c.assignment_id == row.id)):
+        cells = sa.select(BASE_CELL.c.name, BASE_CELL.c.id).where(BASE_CELL.c.notebook_id == nb_id)
+        grades = {name: (cid, float(points)) for name, cid, points in conn.execute(
+            cells.add_columns(GRADE_CELL.c.max_score).join(GRADE_CELL, GRADE_CELL.c.id == BASE_CELL.c.id))}
+        solutions = cells.join(SOLUTION_CELL, SOLUTION_CELL.c.id == BASE_CELL.c.id)
+        comments: dict[str, str] = {name: cid for name, cid in conn.execute(solutions)}
+        if conn.execute(cells.join(TASK_CELL, TASK_CELL.c.id == BASE_CELL.c.id)).first():
+            raise WorkflowError(f"{assignment}/{nb_name} has task cells, which only a person can grade: "
+                                "grade it with `course autograde --execute`")
+        sources = {name: (src or "", checksum or "") for name, src, checksum in conn.execute(
+            sa.select(SOURCE_CELL.c.name, SOURCE_CELL.c.source, SOURCE_CELL.c.checksum).where(
+                SOURCE_CELL.c.notebook_id == nb_id))}
+        notebooks[nb_name] = NotebookLayout(nb_id, nb_name, grades, comments, sources)
+    return Layout(row.id, assignment, row.duedate, notebooks)
+
+
+# ---------------------------------------------------------------- what is there
+@dataclass
+class Existing:
+    """One learner's submission rows as they are now."""
+
+    submission_id: str
+    timestamp: dt.datetime | None
+    extension: dt.timedelta | None
+    notebooks: dict[str, tuple[str, float | None]] = field(default_factory=dict)  # nb id -> (row id, penalty)
+    grades: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (nb id, cell id) -> row
+    comments: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+def read_existing(conn: sa.Connection, layout: Layout, students: Iterable[str]) -> dict[str, Existing]:
+    wanted = list(students)
+    out: dict[str, Existing] = {}
+    for chunk in _chunks(wanted, 500):
+        for r in conn.execute(sa.select(SUBMISSION.c.id, SUBMISSION.c.student_id, SUBMISSION.c.timestamp,
+                                        SUBMISSION.c.extension).where(
+                SUBMISSION.c.assignment_id == layout.id, SUBMISSION.c.student_id.in_(chunk))):
+            out[r.student_id] = Existing(r.id, r.timestamp, r.extension)
+    by_sub = {e.submission_id: e for e in out.values()}
+    for chunk in _chunks(list(by_sub), 500):
+        sn = conn.execute(sa.select(SUBMITTED_NB.c.id, SUBMITTED_NB.c.assignment_id, SUBMITTED_NB.c.notebook_id,
+                                    SUBMITTED_NB.c.late_submission_penalty).where(
+            SUBMITTED_NB.c.assignment_id.in_(chunk))).all()
+        owner = {}
+        for r in sn:
+            by_sub[r.assignment_id].notebooks[r.notebook_id] = (r.id, r.late_submission_penalty)
+            owner[r.id] = (by_sub[r.assignment_id], r.notebook_id)
+        for table, target in ((GRADE, "grades"), (COMMENT, "comments")):
+            for r in conn.execute(sa.select(table).where(table.c.notebook_id.in_(list(owner)))):
+                existing, nb_id = owner[r.notebook_id]
+                getattr(existing, target)[(nb_id, r.cell_id)] = dict(r._mapping)
+    return out
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# ---------------------------------------------------------------- what should be there
+@dataclass(frozen=True)
+class Graded:
+    """What the grader decided for one learner's submission of one assignment."""
+
+    student: str
+    assignment: str
+    timestamp: dt.datetime | None
+    notebooks: dict[str, SubmissionScores]  # notebook name -> trusted scores
+    previous: dict[str, dict[str, str]] = field(default_factory=dict)  # nb name -> grade id -> answer digest
+
+
+@dataclass
+class Changes:
+    inserts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    updates: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (table, row id, values)
+    rereview: list[tuple[str, str]] = field(default_factory=list)  # (student, question) flagged again
+    pending: list[tuple[str, str]] = field(default_factory=list)  # (student, question) waiting for a human
+
+    def insert(self, table: sa.Table, row: dict[str, Any]) -> None:
+        self.inserts.setdefault(table.name, []).append(row)
+
+    def update(self, table: sa.Table, row_id: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        changed = {k: v for k, v in new.items() if old.get(k) != v}
+        if changed:
+            self.updates.append((table.name, row_id, changed))
+
+    @property
+    def rows_written(self) -> int:
+        return sum(map(len, self.inserts.values())) + len(self.updates)
+
+
+def _grade_score(row: dict[str, Any]) -> float:
+    """nbgrader's ``Grade.score``: manual if set, else auto, plus extra credit; 0 if neither."""
+    base = row["manual_score"] if row["manual_score"] is not None else row["auto_score"]
+    return 0.0 if base is None else base + (row["extra_credit"] or 0.0)
+
+
+def seconds_late(timestamp: dt.datetime | None, duedate: dt.datetime | None, extension: dt.timedelta | None) -> float:
+    """nbgrader's ``SubmittedAssignment.total_seconds_late``."""
+    if timestamp is None or duedate is None:
+        return 0.0
+    return max(0.0, (timestamp - (duedate + extension if extension else duedate)).total_seconds())
+
+
+def plan(layout: Layout, graded: Iterable[Graded], existing: dict[str, Existing],
+         penalty: Any = None) -> Changes:
+    """The inserts and updates that make the gradebook hold ``graded``; nothing for rows already right.
+
+    ``penalty(student, score, seconds_late) -> float | None`` is nbgrader's late-submission
+    plugin method (``LateSubmissionPlugin.late_submission_penalty``).
+    """
+    changes = Changes()
+    for g in graded:
+        old = existing.get(g.student)
+        if old is None:
+            old = Existing(new_id(), None, None)
+            changes.insert(SUBMISSION, {"id": old.submission_id, "assignment_id": layout.id,
+                                        "student_id": g.student, "timestamp": g.timestamp, "extension": None})
+        elif old.timestamp != g.timestamp:
+            changes.update(SUBMISSION, old.submission_id, {"timestamp": old.timestamp}, {"timestamp": g.timestamp})
+        late = seconds_late(g.timestamp, layout.duedate, old.extension)
+        for nb in layout.notebooks.values():
+            _plan_notebook(changes, nb, g, old, late, penalty)
+    return changes
+
+
+def _plan_notebook(changes: Changes, nb: NotebookLayout, g: Graded, old: Existing, late: float,
+                   penalty: Any) -> None:
+    scores = g.notebooks[nb.name]
+    previous = g.previous.get(nb.name, {})
+    nb_row = old.notebooks.get(nb.id)
+    nb_row_id = nb_row[0] if nb_row else new_id()
+    final_rows = []
+    for gid, (cell_id, _points) in sorted(nb.grade_cells.items()):
+        result = scores.scored.get(gid)
+        auto = 0.0 if result is None else result.score  # a grade cell that is no question: the 0-point setup
+        row = old.grades.get((nb.id, cell_id))
+        if row is None:
+            new = {"id": new_id(), "notebook_id": nb_row_id, "cell_id": cell_id, "auto_score": auto,
+                   "manual_score": None, "extra_credit": None, "needs_manual_grade": auto is None}
+            changes.insert(GRADE, new)
+            final_rows.append(new)
+            if new["needs_manual_grade"]:
+                changes.pending.append((g.student, gid))
+            continue
+        if row["manual_score"] is not None:
+            changed = (result is not None and gid in previous and previous[gid] != digest(result.response))
+            needs = True if changed else row["needs_manual_grade"]
+            if changed and not row["needs_manual_grade"]:
+                changes.rereview.append((g.student, gid))
+        else:
+            needs = auto is None
+        changes.update(GRADE, row["id"], row, {"auto_score": auto, "needs_manual_grade": needs})
+        final_rows.append({**row, "auto_score": auto, "needs_manual_grade": needs})
+        if needs:
+            changes.pending.append((g.student, gid))
+    for gid, cell_id in sorted(nb.comment_cells.items()):
+        result = scores.scored.get(gid)
+        auto_comment = None if result is not None and result.answered else NO_RESPONSE
+        row = old.comments.get((nb.id, cell_id))
+        if row is None:
+            changes.insert(COMMENT, {"id": new_id(), "notebook_id": nb_row_id, "cell_id": cell_id,
+                                     "auto_comment": auto_comment, "manual_comment": None})
+        else:
+            changes.update(COMMENT, row["id"], row, {"auto_comment": auto_comment})
+    late_penalty = None
+    if late > 0 and penalty is not None:
+        score = sum(_grade_score(r) for r in final_rows)
+        found = penalty(g.student, score, late)
+        # nbgrader's AssignLatePenalties clips the plugin's answer to [0, score].
+        late_penalty = None if found is None else min(max(found, 0.0), score)
+    if nb_row is None:
+        changes.insert(SUBMITTED_NB, {
+            "id": nb_row_id, "assignment_id": old.submission_id, "notebook_id": nb.id,
+            "late_submission_penalty": late_penalty, "flagged": False})
+    else:
+        changes.update(SUBMITTED_NB, nb_row_id, {"late_submission_penalty": nb_row[1]},
+                       {"late_submission_penalty": late_penalty})
+
+
+# ---------------------------------------------------------------- writing
+INSERT_ORDER = (SUBMISSION, SUBMITTED_NB, GRADE, COMMENT)  # foreign keys first
+TABLES = {t.name: t for t in INSERT_ORDER}
+
+
+def ensure_students(conn: sa.Connection, students: Iterable[str]) -> int:
+    """Create the learners that are not in the gradebook yet (as ``update_or_create_student`` does)."""
+    wanted = sorted(set(students))
+    have: set[str] = set()
+    for chunk in _chunks(wanted, 500):
+        have.update(conn.execute(sa.select(STUDENT.c.id).where(STUDENT.c.id.in_(chunk))).scalars())
+    missing = [{"id": s, "first_name": None, "last_name": None, "email": None, "lms_user_id": None}
+               for s in wanted if s not in have]
+    if missing:
+        conn.execute(STUDENT.insert(), missing)
+    return len(missing)
+
+
+def apply(conn: sa.Connection, changes: Changes) -> None:
+    for table in INSERT_ORDER:
+        rows = changes.inserts.get(table.name)
+        if rows:
+            conn.execute(table.insert(), rows)
+    grouped: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for table_name, row_id, values in changes.updates:
+        grouped.setdefault((table_name, tuple(sorted(values))), []).append(
+            {"row_id": row_id, **{f"new_{k}": v for k, v in values.items()}})
+    for (table_name, columns), params in grouped.items():
+        table = TABLES[table_name]
+        # Bind names must differ from column names in an UPDATE ... SET.
+        stmt = table.update().where(table.c.id == sa.bindparam("row_id")).values(
+            {c: sa.bindparam(f"new_{c}") for c in columns})
+        conn.execute(stmt, params)

@@ -1,0 +1,98 @@
+"""What the course folder holds right now: submissions, grades, grades still pending.
+
+The CLI asks these before it starts a step, so that a step that would find
+nothing says so (and what to run first) instead of doing nothing quietly.
+They only read: a gradebook that does not exist is never created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from course.nbconfig import COURSE_ID, db_url
+
+PENDING_SQL = sa.text("""
+SELECT st.id AS learner, a.name AS chapter, bc.name AS question
+FROM grade g
+JOIN base_cell bc            ON bc.id = g.cell_id
+JOIN submitted_notebook sn   ON sn.id = g.notebook_id
+JOIN submitted_assignment sa ON sa.id = sn.assignment_id
+JOIN assignment a            ON a.id = sa.assignment_id
+JOIN student st              ON st.id = sa.student_id
+WHERE a.course_id = :course_id AND g.needs_manual_grade AND g.manual_score IS NULL
+""")
+GRADED_SQL = sa.text("""
+SELECT COUNT(*) FROM grade g
+JOIN submitted_notebook sn   ON sn.id = g.notebook_id
+JOIN submitted_assignment sa ON sa.id = sn.assignment_id
+JOIN assignment a            ON a.id = sa.assignment_id
+WHERE a.course_id = :course_id AND (g.auto_score IS NOT NULL OR g.manual_score IS NOT NULL)
+""")
+
+
+def is_course_folder(root: Path) -> bool:
+    return (root / "nbgrader_config.py").is_file()
+
+
+def submissions(root: Path, chapters: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """Learner ids per chapter with a folder under ``submitted/<learner>/<chapter>``."""
+    return _folders(root / "submitted", chapters)
+
+
+def autograded(root: Path, chapters: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """Learner ids per chapter with an autograded notebook (what feedback is made from)."""
+    found = _folders(root / "autograded", chapters)
+    return {c: [s for s in learners if (root / "autograded" / s / c / f"{c}.ipynb").is_file()]
+            for c, learners in found.items()}
+
+
+def _folders(base: Path, chapters: Iterable[str] | None) -> dict[str, list[str]]:
+    wanted = set(chapters) if chapters is not None else None
+    found: dict[str, list[str]] = {}
+    for folder in sorted(base.glob("*/*")):
+        if folder.is_dir() and (wanted is None or folder.name in wanted):
+            found.setdefault(folder.name, []).append(folder.parent.name)
+    return found
+
+
+def _engine(root: Path) -> sa.Engine | None:
+    """An engine on the gradebook, or None if there is none yet (an SQLite file is never created here)."""
+    url = db_url(root)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return None
+    return sa.create_engine(url)
+
+
+def graded_count(root: Path, course_id: str = COURSE_ID) -> int:
+    """How many grades (scored cells) the gradebook holds; 0 without a gradebook or its tables."""
+    engine = _engine(root)
+    if engine is None:
+        return 0
+    try:
+        if not sa.inspect(engine).has_table("grade"):
+            return 0
+        with engine.connect() as conn:
+            return int(conn.execute(GRADED_SQL, {"course_id": course_id}).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def pending_manual(root: Path, course_id: str = COURSE_ID) -> dict[tuple[str, str], list[str]]:
+    """Question ids still waiting for a hand grade, per (learner, chapter)."""
+    engine = _engine(root)
+    if engine is None:
+        return {}
+    try:
+        if not sa.inspect(engine).has_table("grade"):
+            return {}
+        with engine.connect() as conn:
+            rows = conn.execute(PENDING_SQL, {"course_id": course_id}).all()
+    finally:
+        engine.dispose()
+    pending: dict[tuple[str, str], list[str]] = {}
+    for learner, chapter, question in sorted(rows):
+        pending.setdefault((learner, chapter), []).append(question)
+    return pending

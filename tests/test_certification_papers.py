@@ -1,0 +1,244 @@
+"""Exam papers: each variant to its blueprint, different per learner, reproducible, refused with the exact shortfall."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course.certification import papers
+from course.certification.blueprint import Blueprint, BlueprintError, blueprint
+from course.certification.config import Certification, load_certification
+from course.errors import ContentError, WorkflowError
+from course.loader import Course, load_course
+
+CERT = Path(__file__).parent / "fixtures" / "cert"
+LEARNERS = [f"learner{i:02d}" for i in range(12)]
+
+
+@pytest.fixture(scope="module")
+def course() -> Course:
+    return load_course(CERT)
+
+
+@pytest.fixture(scope="module")
+def cert(course: Course) -> Certification:
+    return load_certification(course)
+
+
+def achieved(course: Course, variant: papers.Variant) -> tuple[dict[str, float], dict[tuple[str, str], int]]:
+    points: dict[str, float] = {}
+    cells: dict[tuple[str, str], int] = {}
+    for qid in variant.theory:
+        q = course.by_id[qid]
+        area = course.area_of(q)
+        points[area] = points.get(area, 0) + q.points
+        cells[(area, q.type)] = cells.get((area, q.type), 0) + 1
+    return points, cells
+
+
+def test_the_l4_blueprint_is_the_hand_computed_one(course: Course, cert: Certification) -> None:
+    """Does 70/30 of 20 points with 4 two-point singles give 3+1 singles and 8+4 true/false?"""
+    plan = blueprint(course, cert, "L4")
+    assert plan.area_points == {"basic.telecom": 14, "legal.law": 6}
+    assert plan.cells == {"basic.telecom": {"single": 3, "truefalse": 8}, "legal.law": {"single": 1, "truefalse": 4}}
+    assert (plan.theory_points, plan.skills_max, plan.length) == (20, 10, 17)
+
+
+@pytest.mark.parametrize("level", ["L4", "L1"])
+def test_every_variant_matches_its_blueprint_exactly(course: Course, cert: Certification, level: str) -> None:
+    plan = blueprint(course, cert, level)
+    for learner in LEARNERS:
+        variant = papers.draw(course, cert, plan, "P1", "seed", learner)
+        points, cells = achieved(course, variant)
+        assert points == plan.area_points
+        assert cells == {(a, t): n for a, row in plan.cells.items() for t, n in row.items() if n}
+        assert len(set(variant.questions)) == len(variant.questions) == plan.length
+        assert [course.by_id[q].points for q in variant.skills] == [10]
+        assert all(course.by_id[q].mastery in cert.mastery[level] for q in variant.questions)
+
+
+def test_variants_differ_between_learners(course: Course, cert: Certification) -> None:
+    plan = blueprint(course, cert, "L4")
+    drawn = {papers.draw(course, cert, plan, "P1", "seed", x).questions for x in LEARNERS}
+    assert len(drawn) == len(LEARNERS)
+
+
+def test_same_seed_same_paper_other_seed_other_paper(course: Course, cert: Certification) -> None:
+    plan = blueprint(course, cert, "L4")
+    first = papers.draw(course, cert, plan, "P1", "seed", "learner01")
+    assert papers.draw(course, cert, plan, "P1", "seed", "learner01") == first
+    assert papers.draw(course, cert, plan, "P1", "other", "learner01").questions != first.questions
+
+
+def test_near_duplicates_never_share_a_paper(course: Course, cert: Certification) -> None:
+    """The fixture plants ch01-024/ch01-025, stems one character apart."""
+    assert "ch01-025" in papers.near_duplicates(list(course.questions), 0.6)["ch01-024"]
+    plan = blueprint(course, cert, "L4")
+    for learner in [f"x{i}" for i in range(40)]:
+        drawn = set(papers.draw(course, cert, plan, "P1", "s", learner).questions)
+        assert not {"ch01-024", "ch01-025"} <= drawn
+
+
+def test_a_bank_short_of_true_false_is_refused_with_the_area_type_and_points(
+        course: Course, cert: Certification) -> None:
+    law = [q for q in course.questions if course.area_of(q) == "legal.law"]
+    tf = [q.id for q in law if q.type == "truefalse"]
+    single = [q.id for q in law if q.type == "single"]
+    with pytest.raises(BlueprintError) as info:
+        # 1 of 9 true/false and 1 of 3 singles left: 2 + 4 × 1 points needed, only 2 + 1 there
+        blueprint(course, cert, "L4", exclude=tf[:8] + single[:2])
+    assert str(info.value) == (
+        "the question bank cannot fill the L4 paper blueprint:\n"
+        "  法律知识 lacks 3 points of 判断题 (1-point items): needs 4, the bank has 1 eligible\n"
+        "fix: add questions of that type and area to the bank, or change theory/skills in certification.yaml")
+
+
+def test_a_bank_short_of_singles_and_cases_is_refused_naming_each(course: Course, cert: Certification) -> None:
+    gone = [q.id for q in course.questions if q.type == "single"][:7] + [
+        q.id for q in course.questions if q.type == "case"]
+    with pytest.raises(BlueprintError) as info:
+        blueprint(course, cert, "L4", exclude=gone)
+    assert info.value.shortfalls == [
+        "单选题 (2-point items): 2 item(s) (4 points) more are needed than the areas' eligible items and points allow",
+        "技能 lacks 10 points of 案例分析题 (10-point items): needs 1, the bank has 0 eligible",
+    ]
+
+
+def test_the_shipped_bank_fills_every_level_blueprint() -> None:
+    """Every level of the real content gets a paper of 100 theory points in the 比重表's split."""
+    course = load_course()
+    cert = load_certification(course)
+    for level in course.weights.tables:
+        plan = blueprint(course, cert, level)
+        variant = papers.draw(course, cert, plan, "R", "2026", "zhang.san")
+        points, _ = achieved(course, variant)
+        assert points == {a: w for a, w in course.weights.tables[level].items()}
+        assert plan.theory_points == 100
+
+
+def test_blueprint_report_shows_target_against_achieved(course: Course, cert: Certification) -> None:
+    plan = blueprint(course, cert, "L4")
+    variant = papers.draw(course, cert, plan, "P1", "seed", "learner01")
+    assert papers.render_report(course, plan, variant).splitlines() == [
+        "P1-learner01: L4 试卷蓝图（目标 / 实际分值）",
+        "  电信基础知识: 14 / 14 ✓  单选题3道，判断题8道",
+        "  法律知识: 6 / 6 ✓  单选题1道，判断题4道",
+        "  技能（案例分析）: 10 / 10 ✓  案例分析题1道",
+        "  合计 30 分，17 题",
+    ]
+
+
+# ---------------------------------------------------------------- papers in a course folder
+def test_create_paper_writes_one_notebook_per_learner_listing_its_questions(
+        tmp_path: Path, course: Course, cert: Certification) -> None:
+    made = papers.create_paper(course, cert, tmp_path, "L4-2026a", "L4", "s", ["a.b", "c"])
+    for learner, variant in made.variants.items():
+        nb = nbformat.read(tmp_path / "source" / variant.assignment / f"{variant.assignment}.ipynb", as_version=4)
+        assert nb.metadata.course == {"paper": "L4-2026a", "level": "L4", "learner": learner,
+                                      "questions": list(variant.questions)}
+        graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        assert sum(c.metadata.nbgrader["points"] for c in graded) == 30
+        assert [q.id for q in papers.questions_of_assignment(course, tmp_path, variant.assignment)] == list(
+            variant.questions)
+    assert papers.paper_assignments(tmp_path) == {"L4-2026a-a.b", "L4-2026a-c"}
+    data = json.loads((tmp_path / "papers" / "L4-2026a.json").read_text(encoding="utf-8"))
+    assert data["variants"]["a.b"]["assignment"] == "L4-2026a-a.b"
+    assert (data["theory_max"], data["skills_max"], data["sitting"]) == (20, 10, 1)
+
+
+def test_a_resit_paper_avoids_every_item_the_learner_has_seen(
+        tmp_path: Path, course: Course, cert: Certification) -> None:
+    first = papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["a", "b"])
+    resit = papers.create_paper(course, cert, tmp_path, "L4-b", "L4", "s", ["a"], resit=True)
+    assert not set(first.variants["a"].questions) & set(resit.variants["a"].questions)
+    points, _ = achieved(course, resit.variants["a"])
+    assert points == {"basic.telecom": 14, "legal.law": 6}
+    assert papers.read_manifest(tmp_path / "papers" / "L4-b.json")["sitting"] == 2
+
+
+def test_a_third_sitting_is_refused_when_the_unseen_bank_runs_out(
+        tmp_path: Path, course: Course, cert: Certification) -> None:
+    papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["a"])
+    papers.create_paper(course, cert, tmp_path, "L4-b", "L4", "s", ["a"], resit=True)
+    with pytest.raises(BlueprintError, match="法律知识 lacks 3 points of 判断题"):
+        papers.create_paper(course, cert, tmp_path, "L4-c", "L4", "s", ["a"], resit=True)
+    assert not (tmp_path / "papers" / "L4-c.json").exists()
+    assert not (tmp_path / "source" / "L4-c-a").exists()
+
+
+def test_a_paper_id_is_never_redrawn(tmp_path: Path, course: Course, cert: Certification) -> None:
+    papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["a"])
+    with pytest.raises(WorkflowError, match=r"L4-a\.json exists: choose a new paper id"):
+        papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["a"])
+
+
+def test_learner_ids_that_cannot_name_an_assignment_are_refused(
+        tmp_path: Path, course: Course, cert: Certification) -> None:
+    with pytest.raises(WorkflowError) as info:
+        papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["ok", "a b", "x/y"])
+    assert str(info.value) == ("learner id(s) a b, x/y cannot name an nbgrader assignment: use letters, digits, "
+                               "_ and .")
+
+
+def test_nbgrader_generates_every_variant_with_the_same_maximum(
+        tmp_path: Path, course: Course, cert: Certification) -> None:
+    from nbgrader.api import Gradebook
+
+    from course import workflow
+    from course.nbconfig import db_url
+    from tests.conftest import make_course_dir
+
+    cd = make_course_dir(tmp_path / "c", CERT)
+    made = papers.create_paper(course, cert, cd.root, "L4-x", "L4", "s", ["a", "b"])
+    ids = [v.assignment for v in made.variants.values()]
+    workflow.generate(cd.root, ids)
+    with Gradebook(db_url(cd.root), course_id="kam-cert") as gb:
+        assert [gb.find_assignment(i).max_score for i in ids] == [30, 30]
+    for variant in made.variants.values():
+        released = (cd.root / "release" / variant.assignment / f"{variant.assignment}.ipynb").read_text("utf-8")
+        assert "HIDDEN TESTS" not in released and "quiz.grade" not in released
+
+
+# ---------------------------------------------------------------- configuration errors
+def test_a_config_error_names_the_file_line_and_fix(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CERT, content)
+    path = content / "certification.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("requires_level: L4", "requires_level: L9"),
+                    encoding="utf-8")
+    with pytest.raises(ContentError) as info:
+        load_certification(load_course(content))
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "L9" in t)
+    assert str(info.value) == (f"content/certification.yaml:{line}: requires_level 'L9' is not a level: "
+                               "use one of L4, L1 or null")
+
+
+def test_stored_variant_round_trips_the_blueprint(tmp_path: Path, course: Course, cert: Certification) -> None:
+    made = papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["a"])
+    plan, variant = papers.stored_variant(papers.read_manifest(tmp_path / "papers" / "L4-a.json"), "a")
+    assert isinstance(plan, Blueprint) and plan == made.plans["a"] and variant == made.variants["a"]
+
+
+def test_the_shipped_settings_are_labelled_defaults() -> None:
+    cert = load_certification(load_course())
+    assert cert.status == "default" and "默认" in cert.note
+
+
+def test_repair_swaps_a_single_for_a_multiple_to_spare_a_missing_true_false_item() -> None:
+    """Area A has 1 point left but no true/false item: trading its single (2) for B's multiple (3) fills it."""
+    from course.certification.blueprint import _repair
+    from course.certification.config import Filler, Theory, TypeQuota
+
+    theory = Theory(total_points=20, types={"single": TypeQuota(count=1, points=2),
+                                            "multiple": TypeQuota(count=1, points=3)},
+                    filler=Filler(type="truefalse", points=1))
+    cells = {"A": {"single": 1, "multiple": 0}, "B": {"single": 0, "multiple": 1}}
+    room = {"A": 1.0, "B": 2.0}
+    have = {("A", "single", 2.0): 1, ("A", "multiple", 3.0): 1, ("B", "single", 2.0): 1, ("B", "multiple", 3.0): 1}
+    _repair(cells, room, theory, {"A": 0, "B": 10}, have, 1.0)
+    assert cells == {"A": {"single": 0, "multiple": 1}, "B": {"single": 1, "multiple": 0}}
+    assert room == {"A": 0.0, "B": 3.0}

@@ -1,0 +1,145 @@
+"""A whole certification round through real nbgrader, and the certification commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from course.certification import demo_round, outputs, papers
+from course.cli import app
+from tests.conftest import CourseDir, make_course_dir
+
+CERT = Path(__file__).parent / "fixtures" / "cert"
+ROSTER = ("learner_id,name,region,department,target_level\n"
+          "s1,张三,华东,政企客户部,L4\ns2,李四,华南,行业拓展部,L4\ns3,王五,华东,政企客户部,L1\n")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[CourseDir, object]:
+    cd = make_course_dir(tmp_path_factory.mktemp("round") / "course", CERT)
+    (cd.root / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    return cd, demo_round(cd.root, cd.course, progress=False)
+
+
+def test_the_demo_round_writes_the_results_list_and_certificates(demo: tuple[CourseDir, object]) -> None:
+    cd, result = demo
+    assert result.excel == cd.root / "certification" / "results.xlsx"  # type: ignore[attr-defined]
+    assert result.certificates_dir == cd.root / "certificates"  # type: ignore[attr-defined]
+    frame = outputs.read_excel_results(result.excel)  # type: ignore[attr-defined]
+    assert list(frame["学员编号"]) == ["s1", "s2", "s3"]
+    pdfs = sorted(p.name for p in result.certificates_dir.glob("*.pdf"))  # type: ignore[attr-defined]
+    assert len(pdfs) == result.certified == int((frame["结论"] == "通过").sum())  # type: ignore[attr-defined]
+    assert result.certified >= 1  # type: ignore[attr-defined]
+
+
+def test_paper_scores_reach_the_results_through_the_gradebook(demo: tuple[CourseDir, object]) -> None:
+    """Every submitted paper is graded by nbgrader: theory and skills on 100 from its variant's cells."""
+    cd, _ = demo
+    rnd = outputs.load_round(cd.root, cd.course)
+    scored = rnd.results.dropna(subset=["理论"])
+    assert len(scored) >= 2
+    assert scored["理论"].between(0, 100).all() and scored["技能"].between(0, 100).all()
+    manifests = papers.manifests(cd.root)
+    assert [m["paper"] for m in manifests] == ["L1-demo", "L4-demo"]
+
+
+def test_certify_results_command_names_the_outputs(demo: tuple[CourseDir, object]) -> None:
+    cd, _ = demo
+    result = CliRunner().invoke(app, ["certify", "results", "--root", str(cd.root), "--content", str(CERT)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[-2] == f"Results: {cd.root / 'certification' / 'results.xlsx'}"
+    assert lines[-1].startswith(f"Certificates: {cd.root / 'certificates'} (")
+
+
+def test_certificate_verify_command(demo: tuple[CourseDir, object]) -> None:
+    from course.certification.certificates import read_registry
+
+    cd, _ = demo
+    registry = read_registry(cd.root)
+    assert registry
+    runner = CliRunner()
+    for code, record in registry.items():
+        ok = runner.invoke(app, ["certificate", "verify", code, "--root", str(cd.root)])
+        assert ok.exit_code == 0 and record["name"] in ok.output
+    bad = runner.invoke(app, ["certificate", "verify", "AAAA-BBBB-CCCC-DDDD-EEEE", "--root", str(cd.root)])
+    assert bad.exit_code == 1 and "无效" in bad.output
+
+
+def test_paper_create_command_prints_the_blueprint_report(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["paper", "create", "L4", "--paper", "L4-t", "--learner", "a", "--learner", "b",
+                                      "--content", str(CERT), "--root", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "  电信基础知识: 14 / 14 ✓  单选题3道，判断题8道" in result.output
+    assert (tmp_path / "source" / "L4-t-b" / "L4-t-b.ipynb").exists()
+    report = CliRunner().invoke(app, ["paper", "report", "L4-t", "--content", str(CERT), "--root", str(tmp_path)])
+    assert report.exit_code == 0 and report.output.count("合计 30 分，17 题") == 2
+
+
+def test_paper_create_refusal_is_an_error_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["paper", "create", "L4", "--paper", "bad id", "--learner", "a",
+                                      "--content", str(CERT), "--root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "Error: paper id 'bad id' may hold only letters, digits, _ and single hyphens (e.g. L3-2026a)" in (
+        result.output)
+
+
+def test_import_training_command_reports_bad_rows(tmp_path: Path) -> None:
+    csv = tmp_path / "t.csv"
+    csv.write_text("learner_id,course,hours,date\na,面授,x,2026-01-01\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["certify", "import-training", str(csv), "--root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"Error: {csv}: row 2, column hours: 'x' is not a number: write e.g. 4 or 2.5" in result.output
+
+
+def test_rating_notebook_command_writes_a_form_notebook(tmp_path: Path) -> None:
+    import nbformat
+
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    out = tmp_path / "ratings.ipynb"
+    result = CliRunner().invoke(app, ["certify", "rating-notebook", "--roster", str(tmp_path / "roster.csv"),
+                                      "--out", str(out), "--content", str(CERT), "--root", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "rating_form(" in nbformat.read(out, as_version=4).cells[1].source
+
+
+def test_the_rating_form_saves_through_the_csv_import(tmp_path: Path) -> None:
+    from course.certification.rating_widgets import rating_form
+
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    form = rating_form(tmp_path, tmp_path / "roster.csv", CERT)
+    rater, accordion, save, status = form.children[1:]
+    accordion.children[0].children[0].value = "中级"  # s1, 成就导向
+    save.click()
+    assert status.value == "请先填写评定人。"
+    rater.value = "李经理"
+    save.click()
+    assert status.value == "已保存 1 条评定（共 1 条）。"
+    stored = pd.read_csv(tmp_path / "certification" / "ratings.csv")
+    assert stored.to_dict("records") == [{"learner_id": "s1", "competency": "achievement", "level": "intermediate",
+                                          "rater": "李经理"}]
+
+
+def test_the_manager_notebook_renders_the_results(demo: tuple[CourseDir, object], tmp_path: Path) -> None:
+    from course.report import ANALYTICS, parameters, render
+
+    cd, _ = demo
+    params = {"course_root": str(cd.root), **parameters(content=str(CERT), roster_csv=str(cd.root / "roster.csv"))}
+    html = render(ANALYTICS / "05_certification.ipynb", tmp_path, params).read_text(encoding="utf-8")
+    assert "认证结果" in html and "张三" in html and "按各自目标级别" in html
+    assert "Traceback" not in html
+
+
+def test_the_manager_notebook_says_why_there_is_nothing_to_show(tmp_path: Path) -> None:
+    import shutil
+
+    from course.certification.outputs import manager_view
+
+    bare = tmp_path / "content"
+    shutil.copytree(CERT, bare)
+    (bare / "certification.yaml").unlink()
+    assert manager_view(tmp_path, content=bare) == "本题库未配置认证设置（certification.yaml），没有认证结果。"
+    assert manager_view(tmp_path, content=CERT) == "没有学员名册（roster.csv，含目标级别），无法判定认证结果。"
