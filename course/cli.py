@@ -418,6 +418,38 @@ def demo(
     typer.echo(f"Report: {pages[0]}")
 
 
+@app.command()
+@reports_errors
+def hub(
+    home: Annotated[Path, typer.Option("--home", help="Folder of the course, content, exchange, hub state.")] = Path(
+        "/srv/kam-cert"),
+    port: Annotated[int, typer.Option("--port", help="Hub port on 127.0.0.1 (the next two are used too).")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo", help="Create demo accounts and passwords; release ch. 1.")] = False,
+    instructor: Annotated[list[str] | None, typer.Option("--instructor", help="An instructor's OS account.")] = None,
+    learner: Annotated[list[str] | None, typer.Option("--learner", help="A learner's OS account.")] = None,
+    chapters: Annotated[list[str] | None, typer.Option("--release", help="Chapter to generate and release.")] = None,
+    content: ContentOpt = None,
+    setup_only: Annotated[bool, typer.Option("--setup-only", help="Prepare everything, do not start the hub.")] = False,
+) -> None:
+    """Run a multi-user JupyterHub for the course: one OS account per user, a closed exchange (as root)."""
+    from course.hub import serve
+
+    acc = serve.demo_accounts() if demo else serve.Accounts(list(instructor or []), list(learner or []), {})
+    settings = serve.setup(home.resolve(), port, acc, content)
+    wanted = list(chapters or [])
+    if demo and not wanted:
+        from course.loader import load_course
+
+        wanted = list(load_course(Path(settings.content)).chapters)[:1]
+    for chapter in wanted:
+        serve.as_instructor(settings, ["generate", chapter])
+        serve.as_instructor(settings, ["release", chapter])
+        typer.echo(f"released {chapter}")
+    typer.echo(serve.logins_text(settings, acc))
+    if not setup_only:
+        raise typer.Exit(serve.run(settings))
+
+
 # ---------------------------------------------------------------- certification (course.certification)
 paper_app = typer.Typer(no_args_is_help=True, help="Exam papers drawn to a level's 比重表, one variant per learner.")
 certify_app = typer.Typer(no_args_is_help=True, help="Certification records, decisions and the results list.")

@@ -56,6 +56,21 @@ def exchange_root(root: Path) -> Path:
     return Path(os.environ.get("COURSE_EXCHANGE") or root / "exchange")
 
 
+def exchange_closed() -> bool:
+    """On a multi-user hub (``COURSE_EXCHANGE_MODE=closed``) nbgrader's exchange steps are the closed ones."""
+    return os.environ.get("COURSE_EXCHANGE_MODE", "") == "closed"
+
+
+def configure_closed_exchange(c: Config) -> Config:
+    """nbgrader's exchange with the hub's identity and a verified collect (see :mod:`course.hub.exchange`)."""
+    # groupshared: nbgrader must not chmod the exchange root to 0777 (#1225); the admin sets modes.
+    c.CourseDirectory.groupshared = True
+    c.ExchangeFactory.submit = "course.hub.exchange.HubSubmit"
+    c.ExchangeFactory.collect = "course.hub.exchange.VerifiedCollect"
+    c.ExchangeFactory.fetch_feedback = "course.hub.exchange.HubFetchFeedback"
+    return c
+
+
 def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
     """Fill ``c`` with this course's nbgrader settings; create the folders nbgrader expects."""
     root = root.resolve()
@@ -81,6 +96,8 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
     c.HTMLExporter.extra_template_basedirs = [str(FEEDBACK_TEMPLATES), str(NBGRADER_TEMPLATES)]
     c.Execute.timeout = 120
     c.Execute.interrupt_on_timeout = True
+    if exchange_closed():
+        configure_closed_exchange(c)
     return c
 
 

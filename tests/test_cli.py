@@ -17,7 +17,7 @@ COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands
 
 def test_commands_are_the_expected_set() -> None:
     assert set(COMMANDS) == {"validate", "build", "generate", "release", "collect", "autograde", "feedback",
-                             "import-answers", "simulate", "hand-grade", "report", "demo"}
+                             "import-answers", "simulate", "hand-grade", "report", "demo", "hub"}
 
 
 @pytest.mark.parametrize("command", COMMANDS)

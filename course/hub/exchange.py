@@ -1,0 +1,206 @@
+"""nbgrader's own file exchange, closed: the steps a hub course configures in place of the defaults.
+
+The protection comes from the operating system, not from these classes: a learner's server runs
+as the learner's own account (JupyterHub's LocalProcessSpawner), the folders have the owners and
+modes :mod:`course.hub.layout` gives them, and the kernel records who wrote a file (``st_uid``)
+and when its inode last changed (``st_ctime``), which no unprivileged account can set.
+
+- :class:`HubSubmit` runs in the learner's server. It takes the learner's id from the hub
+  (``JUPYTERHUB_USER``) and refuses ``--student``; it leaves the submission readable by the
+  instructors' group only and read-only. A learner can bypass it (their server is theirs), so
+  nothing relies on it for safety: it gives honest learners the right modes and a clear message.
+- :class:`VerifiedCollect` runs as the instructor and is the check that counts: a submission is
+  collected only if its folder was written by the account it names, and nothing in it changed
+  after the time in its name. Rejected submissions are logged with the reason and skipped; the
+  learner's latest valid submission, if any, is collected instead.
+- :class:`HubFetchFeedback` takes the learner's id from the hub too.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import stat
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.exchange.default.collect import ExchangeCollect, groupby
+from nbgrader.exchange.default.fetch_feedback import ExchangeFetchFeedback
+from nbgrader.exchange.default.submit import ExchangeSubmit
+from nbgrader.utils import parse_utc
+
+# Seconds between the time nbgrader writes in a submission's name and the last write of its copy.
+COPY_SECONDS = 60.0
+SUBMITTED_DIR_MODE = 0o550    # owner r-x, instructors' group r-x, others nothing
+SUBMITTED_FILE_MODE = 0o444   # the folder is the gate: its group is the instructors' (setgid inbound)
+REJECTED_LOG = "collect-rejected.log"  # in the course folder, one line per rejected submission
+
+
+def hub_user() -> str:
+    """The learner's id, as the hub asserted it when it started this server."""
+    user = os.environ.get("JUPYTERHUB_USER", "")
+    if not user:
+        raise RuntimeError("JUPYTERHUB_USER is not set: this server was not started by JupyterHub "
+                           "(the closed exchange needs the hub's identity; see README, 'For administrators')")
+    return user
+
+
+def impersonation_message(me: str, claimed: str) -> str:
+    return f"不能以他人身份操作：你登录的账号是 {me}，不能使用 --student {claimed}。请去掉 --student 后重试。"
+
+
+def _own_id(claimed: str) -> str:
+    me = hub_user()
+    if claimed not in ("*", "", me):
+        raise ValueError(impersonation_message(me, claimed))
+    return me
+
+
+class HubSubmit(ExchangeSubmit):
+    """nbgrader's submit with the hub's identity and a submission closed to peers."""
+
+    def init_dest(self) -> None:
+        try:
+            self.coursedir.student_id = _own_id(self.coursedir.student_id)
+        except ValueError as exc:
+            self.fail(str(exc))
+        super().init_dest()
+
+    def copy_files(self) -> None:
+        super().copy_files()
+        dest = Path(self.inbound_path) / self.assignment_filename
+        # nbgrader leaves the folder 0777 "so the instructor can delete later"; the sticky,
+        # setgid inbound makes that unnecessary and 0777 would let anyone who learns the name write.
+        self.set_perms(str(dest), fileperms=SUBMITTED_FILE_MODE, dirperms=SUBMITTED_DIR_MODE)
+
+
+class HubFetchFeedback(ExchangeFetchFeedback):
+    """nbgrader's fetch_feedback with the hub's identity."""
+
+    def init_src(self) -> None:
+        try:
+            self.coursedir.student_id = _own_id(self.coursedir.student_id)
+        except ValueError as exc:
+            self.fail(str(exc))
+        super().init_src()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the kernel says about one path of a submission."""
+
+    path: str
+    owner: str
+    ctime: float
+    is_link: bool
+
+
+def _owner(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def scan(folder: Path) -> list[Entry]:
+    """The folder and everything in it, without following links."""
+    paths = [folder, *sorted(folder.rglob("*"))]
+    entries = []
+    for p in paths:
+        st = p.lstat()
+        entries.append(Entry(str(p), _owner(st.st_uid), st.st_ctime, stat.S_ISLNK(st.st_mode)))
+    return entries
+
+
+def submission_problem(name: str, entries: list[Entry], stamp_text: str | None) -> str | None:
+    """Why the submission folder ``name`` cannot be trusted, or None. Pure: facts in, verdict out."""
+    parts = name.rsplit("+", 3)
+    if len(parts) < 3:
+        return f"its name {name!r} is not <learner>+<chapter>+<time>[+<random>]"
+    student, stamp = parts[0], parts[2]
+    try:
+        submitted = parse_utc(stamp).timestamp()
+    except (ValueError, OverflowError):
+        return f"the time {stamp!r} in its name cannot be read"
+    folder = entries[0]
+    if folder.owner != student:
+        return f"it claims to be from {student} but was written by {folder.owner}"
+    foreign = [e for e in entries if e.owner != student]
+    if foreign:
+        return f"{foreign[0].path} was written by {foreign[0].owner}, not by {student}"
+    links = [e for e in entries if e.is_link]
+    if links:
+        return f"{links[0].path} is a symbolic link"
+    if stamp_text is None or stamp_text.strip() != stamp:
+        return f"timestamp.txt does not hold the time in its name ({stamp})"
+    # Submit ends by setting the modes of the files, then of the folder: of a submission left as
+    # submitted, the folder's inode changed last. A later write to a file changes only that file's.
+    changed = [e for e in entries[1:] if e.ctime > folder.ctime]
+    if changed:
+        return f"{changed[0].path} was changed after it was submitted"
+    if folder.ctime > submitted + COPY_SECONDS:
+        return f"it was changed after it was submitted at {stamp}"
+    if folder.ctime < submitted - COPY_SECONDS:
+        return f"the time in its name ({stamp}) is later than the submission was written"
+    return None
+
+
+def check_submission(folder: Path) -> str | None:
+    top = folder.lstat()
+    head = Entry(str(folder), _owner(top.st_uid), top.st_ctime, stat.S_ISLNK(top.st_mode))
+    early = submission_problem(folder.name, [head], None)
+    if early and not early.startswith("timestamp.txt"):  # a name or owner problem: do not read further
+        return early
+    try:
+        stamp = folder / "timestamp.txt"
+        text = stamp.read_text(encoding="utf-8") if stamp.is_file() and not stamp.is_symlink() else None
+        return submission_problem(folder.name, scan(folder), text)
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror}: {exc.filename})"
+
+
+def rejection_message(folder: Path, problem: str) -> str:
+    return (f"Rejected submission {folder}: {problem}. It was not collected; the learner's latest "
+            f"valid submission is used if there is one. Ask the learner to submit again from the "
+            f"Assignments tab.")
+
+
+class VerifiedCollect(ExchangeCollect):
+    """nbgrader's collect, taking only submissions the kernel's records vouch for."""
+
+    def _reject(self, message: str) -> None:
+        self.log.error(message)
+        log = Path(self.coursedir.root) / REJECTED_LOG
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{datetime.now().astimezone().isoformat(timespec='seconds')}\t{message}\n")
+
+    def init_src(self) -> None:
+        if self.coursedir.course_id == "":
+            self.fail("No course id specified. Re-run with --course flag.")
+        self.course_path = os.path.join(self.root, self.coursedir.course_id)
+        self.inbound_path = os.path.join(self.course_path, "inbound")
+        if not os.path.isdir(self.inbound_path):
+            self.fail(f"Course not found: {self.inbound_path}")
+        student_id = self.coursedir.student_id or "*"
+        pattern = os.path.join(self.inbound_path, f"{student_id}+{self.coursedir.assignment_id}+*")
+        records = []
+        for path in sorted(glob.glob(pattern)):
+            problem = check_submission(Path(path))
+            if problem:
+                self._reject(rejection_message(Path(path), problem))
+                continue
+            records.append(self._path_to_record(path))
+        usergroups = groupby(records, lambda item: item["username"])
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            try:
+                self.duedate = gb.find_assignment(self.coursedir.assignment_id).duedate
+            except MissingEntry:
+                self.duedate = None
+        self.src_records = []
+        for group in usergroups.values():
+            ordered = self._sort_by_timestamp(group)
+            on_time = [r for r in ordered if self.duedate is not None and r["timestamp"] <= self.duedate]
+            self.src_records.append(on_time[0] if (self.before_duedate and on_time) else ordered[0])

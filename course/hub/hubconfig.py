@@ -1,0 +1,199 @@
+"""JupyterHub settings for one course on one machine, and each role's Jupyter configuration.
+
+``course hub`` writes a settings file; ``deploy/jupyterhub_config.py`` reads it and calls
+:func:`configure_hub`. Learners and instructors are PAM accounts spawned as themselves by
+JupyterHub's LocalProcessSpawner. The role decides the Jupyter configuration folder the server
+gets (``JUPYTER_CONFIG_DIR``, owned by root so a learner cannot change it): a learner's lab
+keeps only nbgrader's Assignments tab; an instructor's lab has formgrader and runs in the
+course folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from course.hub.accounts import CourseGroups
+
+# nbgrader's lab plugins a learner must not see; the Assignments tab (assignment-list) stays.
+LEARNER_DISABLED_PLUGINS = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:validate-assignment",
+    "@jupyter/nbgrader:course-list",
+    "@jupyter/nbgrader:menu",
+)
+# The Assignments tab shows a Validate button beside each fetched notebook; its server side is off.
+LEARNER_CSS = "#nbgrader-assignment-list .nested_list_item .item_status button { display: none; }\n"
+LEARNER_DISABLED_SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.validate_assignment",
+    "nbgrader.server_extensions.course_list",
+)
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    root: str
+    exchange: str
+    content: str
+    state: str
+    port: int
+    course_id: str
+    instructors: list[str] = field(default_factory=list)
+    learners: list[str] = field(default_factory=list)
+    proxy: str = "configurable-http-proxy"
+    bindir: str = str(Path(sys.executable).parent)
+
+    @property
+    def groups(self) -> CourseGroups:
+        return CourseGroups(self.course_id)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def role_dir(self, role: str) -> Path:
+        return Path(self.state) / "jupyter" / role
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> HubSettings:
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def learner_nbgrader_config(settings: HubSettings) -> str:
+    return "\n".join([
+        "# Written by `course hub`: a learner's nbgrader settings (the exchange, the closed steps).",
+        "from course.nbconfig import configure_closed_exchange",
+        "c = get_config()  # noqa: F821",
+        f"c.CourseDirectory.course_id = {settings.course_id!r}",
+        f"c.Exchange.root = {settings.exchange!r}",
+        "configure_closed_exchange(c)",
+        "",
+    ])
+
+
+def instructor_nbgrader_config(settings: HubSettings) -> str:
+    return "\n".join([
+        "# Written by `course hub`: the instructors' nbgrader settings are the course folder's.",
+        "from pathlib import Path",
+        "from course.nbconfig import configure",
+        "c = get_config()  # noqa: F821",
+        f"configure(c, Path({settings.root!r}))",
+        "",
+    ])
+
+
+def role_files(settings: HubSettings, role: str) -> dict[str, str]:
+    """Relative path → text of the Jupyter configuration folder of ``role`` (learner or instructor)."""
+    if role == "learner":
+        page = {"disabledExtensions": dict.fromkeys(LEARNER_DISABLED_PLUGINS, True)}
+        server = {"ServerApp": {"jpserver_extensions": dict.fromkeys(LEARNER_DISABLED_SERVER_EXTENSIONS, False)},
+                  "LabApp": {"custom_css": True}}
+        nbgrader = learner_nbgrader_config(settings)
+        extra = {"custom/custom.css": LEARNER_CSS}
+    else:
+        page, server, nbgrader = {}, {"ServerApp": {}}, instructor_nbgrader_config(settings)
+        extra = {}
+    return {"labconfig/page_config.json": json.dumps(page, indent=2) + "\n",
+            "jupyter_server_config.json": json.dumps(server, indent=2) + "\n",
+            "nbgrader_config.py": nbgrader,
+            # jupyter_core writes this once per config folder, which is read-only here
+            "migrated": "written by course hub\n", **extra}
+
+
+def write_role_dirs(settings: HubSettings) -> None:
+    for role in ("learner", "instructor"):
+        for rel, text in role_files(settings, role).items():
+            path = settings.role_dir(role) / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            path.chmod(0o644)
+            path.parent.chmod(0o755)
+        settings.role_dir(role).chmod(0o755)
+    for folder in (Path(settings.state), Path(settings.state) / "jupyter"):
+        folder.chmod(0o755)
+
+
+# A learner's own "作业" menu holding only nbgrader's Assignments tab (nbgrader's menu is disabled).
+LEARNER_MENU_SETTINGS = {
+    "menus": [{"id": "jp-mainmenu-kam-assignments", "label": "作业", "rank": 5,
+               "items": [{"command": "nbgrader:open-assignment-list"}]}],
+}
+MENU_SETTINGS_FILE = Path("@jupyterlab/mainmenu-extension/plugin.jupyterlab-settings")
+
+
+def user_lab_dirs(home: Path) -> dict[str, str]:
+    """JupyterLab's settings and workspaces in the user's home (the config folder is root's, read-only)."""
+    return {"JUPYTERLAB_SETTINGS_DIR": str(home / ".jupyter" / "lab" / "user-settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(home / ".jupyter" / "lab" / "workspaces")}
+
+
+def write_learner_menu(name: str) -> None:
+    """Give the learner's lab the 作业 menu, unless the learner has menu settings of their own."""
+    user = pwd.getpwnam(name)
+    path = Path(user_lab_dirs(Path(user.pw_dir))["JUPYTERLAB_SETTINGS_DIR"]) / MENU_SETTINGS_FILE
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(LEARNER_MENU_SETTINGS, ensure_ascii=False, indent=2), encoding="utf-8")
+    folder = path
+    while folder != Path(user.pw_dir):
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        folder = folder.parent
+
+
+def role_of(settings: HubSettings, groups: list[str]) -> str:
+    return "instructor" if settings.groups.instructors in groups else "learner"
+
+
+def server_environment(settings: HubSettings, role: str) -> dict[str, str]:
+    env = {"JUPYTER_CONFIG_DIR": str(settings.role_dir(role)), "COURSE_EXCHANGE_MODE": "closed",
+           "PATH": f"{settings.bindir}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    if role == "instructor":
+        env.update({"COURSE_EXCHANGE": settings.exchange, "COURSE_CONTENT": settings.content})
+    return env
+
+
+def configure_hub(c: Any, settings: HubSettings) -> None:
+    """Fill the JupyterHub config object ``c`` for ``settings``."""
+    state = Path(settings.state)
+    c.JupyterHub.ip = "127.0.0.1"
+    c.JupyterHub.port = settings.port
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = settings.port + 1
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.port + 2}"
+    c.ConfigurableHTTPProxy.command = [settings.proxy]
+    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
+    c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.authenticator_class = "pam"
+    c.PAMAuthenticator.open_sessions = False
+    c.Authenticator.allowed_users = set(settings.instructors) | set(settings.learners)
+    c.JupyterHub.load_groups = {
+        settings.groups.instructors: {"users": list(settings.instructors)},
+        settings.groups.learners: {"users": list(settings.learners)},
+    }
+    c.JupyterHub.spawner_class = "localprocess"
+    c.Spawner.cmd = [str(Path(settings.bindir) / "jupyterhub-singleuser")]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.start_timeout = 120
+    c.Spawner.http_timeout = 90
+
+    def pre_spawn(spawner: Any) -> None:
+        role = role_of(settings, [g.name for g in spawner.user.groups])
+        home = Path(pwd.getpwnam(spawner.user.name).pw_dir)
+        spawner.environment = {**spawner.environment, **server_environment(settings, role), **user_lab_dirs(home)}
+        if role == "learner":
+            write_learner_menu(spawner.user.name)
+        spawner.notebook_dir = settings.root if role == "instructor" else "~"
+
+    c.Spawner.pre_spawn_hook = pre_spawn

@@ -1,0 +1,166 @@
+"""``course hub``: accounts, folders and JupyterHub for one course on one machine (run as root).
+
+Everything lives under one home folder (default ``/srv/kam-cert``)::
+
+    <home>/course     the course folder (nbgrader_config.py, source/, gradebook/), instructors only
+    <home>/content    the course content with the answer keys, instructors only
+    <home>/exchange   nbgrader's exchange, closed (see course/hub/layout.py)
+    <home>/state      the hub's database, cookie secret and each role's Jupyter settings (root)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from course.errors import WorkflowError
+from course.hub import accounts
+from course.hub.accounts import CourseGroups
+from course.hub.hubconfig import HubSettings, write_role_dirs
+from course.hub.layout import Layout, prepare
+from course.nbconfig import COURSE_ID
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+NODE_PATH = "/usr/share/nodejs"  # Debian's node-configurable-http-proxy keeps its modules here
+DEMO_INSTRUCTOR = "kam-teacher"
+DEMO_LEARNERS = ("kam-learner1", "kam-learner2")
+NBGRADER_CONFIG = '''"""nbgrader settings of this course; `nbgrader ...` and `course ...` both read them."""
+
+from pathlib import Path
+
+from course.nbconfig import configure
+
+configure(get_config(), Path(__file__).parent)  # noqa: F821 - get_config is injected by traitlets
+'''
+
+
+@dataclass(frozen=True)
+class Accounts:
+    instructors: list[str]
+    learners: list[str]
+    passwords: dict[str, str]  # only the accounts this run created or reset
+
+
+def find_proxy() -> str:
+    found = os.environ.get("COURSE_HUB_PROXY") or shutil.which("configurable-http-proxy")
+    if not found:
+        raise WorkflowError("configurable-http-proxy is not installed: `apt-get install node-configurable-http-proxy` "
+                            "(or `npm install -g configurable-http-proxy`), or set COURSE_HUB_PROXY to its path")
+    return found
+
+
+def demo_accounts() -> Accounts:
+    names = [DEMO_INSTRUCTOR, *DEMO_LEARNERS]
+    return Accounts([DEMO_INSTRUCTOR], list(DEMO_LEARNERS), {n: secrets.token_urlsafe(9) for n in names})
+
+
+def create_accounts(acc: Accounts, groups: CourseGroups) -> None:
+    accounts.ensure_group(groups.instructors)
+    accounts.ensure_group(groups.learners)
+    for name in acc.instructors:
+        accounts.ensure_user(name, [groups.instructors, groups.learners], acc.passwords.get(name))
+    for name in acc.learners:
+        accounts.ensure_user(name, [groups.learners], acc.passwords.get(name))
+
+
+def init_course_folder(root: Path, content: Path, source_content: Path | None) -> None:
+    """A course folder with nbgrader_config.py and source/ built from the content (if it has none)."""
+    from course.build import write_sources
+    from course.loader import content_root, load_course
+
+    if not content.exists():
+        shutil.copytree(source_content or content_root(), content)
+    root.mkdir(parents=True, exist_ok=True)
+    if not (root / "nbgrader_config.py").exists():
+        (root / "nbgrader_config.py").write_text(NBGRADER_CONFIG, encoding="utf-8")
+    if not (root / "source").exists():
+        write_sources(load_course(content), root / "source")
+
+
+def closed_folder(path: Path) -> Path | None:
+    """The first folder above ``path`` that other accounts cannot enter, if any."""
+    for folder in reversed(path.parents):
+        if not folder.stat().st_mode & 0o001:
+            return folder
+    return None
+
+
+def check_interpreter(bindir: Path) -> None:
+    """Spawned servers run as the users' accounts: they must reach this Python (pyenv under /root does not)."""
+    interpreter = (bindir / "python").resolve()
+    closed = closed_folder(interpreter)
+    if closed is not None:
+        raise WorkflowError(f"{interpreter} is inside {closed}, which other accounts cannot enter: users' servers "
+                            f"could not start. Install the course with a Python outside it, or `chmod o+x {closed}`")
+
+
+def settings_for(home: Path, port: int, acc: Accounts) -> HubSettings:
+    return HubSettings(root=str(home / "course"), exchange=str(home / "exchange"), content=str(home / "content"),
+                       state=str(home / "state"), port=port, course_id=COURSE_ID,
+                       instructors=acc.instructors, learners=acc.learners, proxy=find_proxy())
+
+
+def setup(home: Path, port: int, acc: Accounts, source_content: Path | None = None) -> HubSettings:
+    """Accounts, folders with their owners and modes, and the hub's settings file; returns the settings."""
+    accounts._root_only("course hub")
+    if not acc.instructors:
+        raise WorkflowError("no instructor account: pass --instructor NAME (or --demo)")
+    settings = settings_for(home, port, acc)
+    check_interpreter(Path(settings.bindir))
+    groups = settings.groups
+    create_accounts(acc, groups)
+    home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o755)
+    init_course_folder(Path(settings.root), Path(settings.content), source_content)
+    prepare(Layout(Path(settings.root), Path(settings.exchange), Path(settings.content), groups, acc.instructors[0]))
+    Path(settings.state).mkdir(parents=True, exist_ok=True)
+    write_role_dirs(settings)
+    settings.save(Path(settings.state) / "hub.json")
+    return settings
+
+
+def instructor_env(settings: HubSettings, name: str) -> dict[str, str]:
+    from course.hub.hubconfig import server_environment
+
+    return accounts.user_env(name, server_environment(settings, "instructor"))
+
+
+def as_instructor(settings: HubSettings, argv: Sequence[str]) -> str:
+    """Run a `course` command as the first instructor, in the course folder; its output."""
+    name = settings.instructors[0]
+    done = accounts.run_as(name, [str(Path(settings.bindir) / "course"), *argv, "--root", settings.root],
+                           instructor_env(settings, name), cwd=Path(settings.root))
+    if done.returncode != 0:
+        raise WorkflowError(f"`course {' '.join(argv)}` as {name} failed:\n{done.stderr.strip()}")
+    return done.stdout
+
+
+def hub_command(settings: HubSettings, config: Path = DEPLOY / "jupyterhub_config.py") -> tuple[list[str], dict]:
+    if not config.exists():
+        raise WorkflowError(f"{config} does not exist: pass --config with the path of deploy/jupyterhub_config.py")
+    env = {**os.environ, "COURSE_HUB_SETTINGS": str(Path(settings.state) / "hub.json"),
+           "NODE_PATH": os.pathsep.join(p for p in (os.environ.get("NODE_PATH"), NODE_PATH) if p)}
+    argv = [str(Path(settings.bindir) / "jupyterhub"), "-f", str(config)]
+    return argv, env
+
+
+def logins_text(settings: HubSettings, acc: Accounts) -> str:
+    lines = [f"JupyterHub: {settings.url}/hub/login"]
+    for role, names in (("instructor", acc.instructors), ("learner", acc.learners)):
+        for name in names:
+            password = acc.passwords.get(name, "(the account's own password)")
+            lines.append(f"  {role:10} {name:16} {password}")
+    return "\n".join(lines)
+
+
+def run(settings: HubSettings) -> int:
+    """Run JupyterHub in the foreground until it stops (Ctrl-C)."""
+    argv, env = hub_command(settings)
+    sys.stdout.flush()
+    return subprocess.call(argv, env=env, cwd=settings.state)

@@ -1,0 +1,192 @@
+"""Does the whole course work on the hub, in a real browser, for two learners and an instructor?
+
+A real JupyterHub (PAM login page, configurable-http-proxy, each user spawned as their own OS
+account ``kamhub-b-*``; needs root, as CI runs) and headless Debian Chromium: two learners log
+in, fetch from the Assignments tab, answer with clicks and submit; the instructor collects and
+autogrades (``course`` commands as the instructor's account), hand-grades the case question in
+formgrader, and releases feedback; each learner fetches feedback and sees their own only. The
+learner's lab has no instructor tool, and a learner cannot reach formgrader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from course.hub import serve
+from tests.hubtools import HubCourse, hub_course, needs_root
+
+needs_root()
+CHROMIUM = shutil.which("chromium")
+if CHROMIUM is None and not os.environ.get("CI"):
+    pytest.skip("needs Debian's chromium (apt-get install chromium); CI installs it and never skips",
+                allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402 - only once chromium is known to be there
+
+TEACHER, LI, WANG = "kamhub-b-teacher", "kamhub-b-li", "kamhub-b-wang"
+CASE = {LI: "李：先倾听并致歉，再承诺处理时限。", WANG: "王：立即升级投诉并回访客户。"}
+PICK = {LI: "5月17日", WANG: "6月1日"}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SLOW = 180_000  # ms: spawning a server on 2 shared cores
+
+
+@pytest.fixture(scope="module")
+def hub() -> Iterator[HubCourse]:
+    with hub_course("b", ["li", "wang"], port=18200) as hc:
+        argv, env = serve.hub_command(hc.settings)
+        log = (hc.home / "hub.log").open("w")
+        proc = subprocess.Popen(argv, env=env, cwd=hc.settings.state, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            while True:  # until the login page answers (or the hub died)
+                try:
+                    urllib.request.urlopen(f"{hc.settings.url}/hub/login", timeout=2)
+                    break
+                except OSError:
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"JupyterHub stopped: see {log.name}") from None
+                    time.sleep(0.5)
+            yield hc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+            log.close()  # the hub stops the servers it spawned (JupyterHub.cleanup_servers)
+
+
+def login(browser: Any, hc: HubCourse, name: str) -> Any:
+    page = browser.new_context(viewport={"width": 1280, "height": 1800}).new_page()
+    page.set_default_timeout(SLOW)
+    page.goto(f"{hc.settings.url}/hub/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", hc.passwords[name])
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_selector(".jp-LabShell")
+    return page
+
+
+def assignments(page: Any) -> Any:
+    page.get_by_text("作业", exact=True).click()
+    page.get_by_text("Assignment List", exact=True).click()
+    page.wait_for_selector("#nbgrader-assignment-list .list_container")
+    return page.locator("#nbgrader-assignment-list")
+
+
+def saved(path: Path, qid: str, wanted: Any) -> bool:
+    """Whether the learner's answers file holds ``wanted`` for ``qid`` yet (polled, never timed)."""
+    for _ in range(150):
+        if path.exists() and json.loads(path.read_text(encoding="utf-8"))["answers"].get(qid) == wanted:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def learner_session(browser: Any, hc: HubCourse, name: str) -> list[str]:
+    """Log in, fetch, answer with clicks, submit; return the menu bar's labels."""
+    page = login(browser, hc, name)
+    try:
+        return _learner_steps(page, hc, name)
+    except Exception:
+        page.screenshot(path=f"/tmp/{name}-failed.png")  # the hub's folder is removed after the test
+        raise
+
+
+def _learner_steps(page: Any, hc: HubCourse, name: str) -> list[str]:
+    menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    panel = assignments(page)
+    panel.get_by_role("button", name="Fetch", exact=True).click()
+    panel.locator("#fetched_assignments_list .list_item").first.wait_for()
+    page.goto(f"{hc.settings.url}/user/{name}/lab/tree/ch01/ch01.ipynb")
+    page.wait_for_selector(".jp-Notebook")
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()  # the kernel is up: Run All will run
+    page.get_by_text("Run", exact=True).click()
+    page.get_by_text("Run All Cells", exact=True).click()
+    page.wait_for_selector("textarea")  # the case question is the last widget drawn
+    page.get_by_label(PICK[name], exact=False).check()
+    page.locator("textarea").fill(CASE[name])
+    page.locator("textarea").blur()
+    answers = Path(f"/home/{name}/ch01/ch01.answers.json")
+    assert saved(answers, "ch01-007", CASE[name]), answers.read_text(encoding="utf-8")
+    panel = assignments(page)
+    panel.get_by_role("button", name="Submit", exact=True).click()
+    panel.locator("#submitted_assignments_list .list_item").first.wait_for()
+    page.context.close()
+    return menus
+
+
+def manual_score(hc: HubCourse, name: str, qid: str) -> float | None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{hc.root / 'gradebook' / 'gradebook.db'}", course_id="kam-cert") as gb:
+        return gb.find_grade(qid, "ch01", "ch01", name).manual_score
+
+
+def hand_grade(browser: Any, hc: HubCourse) -> float | None:
+    """The instructor gives li's case answer 3 points in formgrader; the score the gradebook then holds."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{hc.root / 'gradebook' / 'gradebook.db'}", course_id="kam-cert") as gb:
+        submission = gb.find_submission_notebook("ch01", "ch01", LI).id
+    page = login(browser, hc, TEACHER)
+    page.goto(f"{hc.settings.url}/user/{TEACHER}/formgrader/submissions/{submission}/?index=0")
+    score = page.locator('input.score[id="ch01-007"]')
+    score.fill("3")
+    score.press("Tab")  # formgrader saves on change
+    for _ in range(150):
+        if manual_score(hc, LI, "ch01-007") == 3:
+            break
+        time.sleep(0.2)
+    page.context.close()
+    return manual_score(hc, LI, "ch01-007")
+
+
+def feedback_of(browser: Any, hc: HubCourse, name: str) -> str:
+    page = login(browser, hc, name)
+    panel = assignments(page)
+    panel.get_by_role("button", name="Fetch Feedback", exact=True).click()
+    feedback: list[Path] = []
+    for _ in range(150):
+        feedback = sorted(Path(f"/home/{name}/ch01/feedback").glob("*/ch01.html"))
+        if feedback:
+            break
+        time.sleep(0.2)
+    assert feedback, f"no feedback fetched for {name}"
+    rel = feedback[-1].relative_to(f"/home/{name}")
+    page.goto(f"{hc.settings.url}/user/{name}/files/{rel}")
+    text = page.locator("body").inner_text()
+    page.context.close()
+    return text
+
+
+def test_two_learners_and_an_instructor_through_the_hub(hub: HubCourse) -> None:
+    hc = hub
+    assert CHROMIUM, "chromium is not installed: .ci/run installs it with apt-get"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        for name in (LI, WANG):
+            menus = learner_session(browser, hc, name)
+            assert "作业" in menus and "Nbgrader" not in menus, menus
+
+        hc.instructor("collect", "ch01")
+        hc.instructor("autograde", "ch01", "-j", "1")
+        assert hand_grade(browser, hc) == 3
+
+        page = login(browser, hc, LI)  # no formgrader for a learner: not in her lab, not the instructor's
+        assert page.goto(f"{hc.settings.url}/user/{LI}/formgrader").status == 404
+        assert page.goto(f"{hc.settings.url}/user/{TEACHER}/formgrader").status == 403  # his server runs
+        page.context.close()
+        hc.instructor("feedback", "ch01")
+
+        mine, theirs = feedback_of(browser, hc, LI), feedback_of(browser, hc, WANG)
+        browser.close()
+    assert CASE[LI] in mine and CASE[WANG] not in mine
+    assert CASE[WANG] in theirs and CASE[LI] not in theirs
