@@ -29,7 +29,15 @@ ROOT = Path(__file__).resolve().parents[1]
 # mutant name -> why it is equivalent (no input can tell it from the original)
 _STRICT = ("the ordering response has exactly len(key) entries (check_shape rejects any other length first), "
            "so zip's strictness never applies")
+_OLD_TIMESTAMP = ("the old-value dict of the submission's timestamp update is read only when the timestamps "
+                  "already differ (the branch's own condition), so its key cannot change what is written")
+_FINAL_FLAG = ("final_rows feed only the late-penalty score (_grade_score), which reads manual_score, "
+               "auto_score and extra_credit, never needs_manual_grade")
 EQUIVALENT: dict[str, str] = {
+    "course.grading.rows.x_plan__mutmut_33": _OLD_TIMESTAMP,
+    "course.grading.rows.x_plan__mutmut_34": _OLD_TIMESTAMP,
+    "course.grading.rows.x__plan_notebook__mutmut_90": _FINAL_FLAG,
+    "course.grading.rows.x__plan_notebook__mutmut_91": _FINAL_FLAG,
     "course.scoring.x_normalise_text__mutmut_2": "range(4) → range(5): the passes stop as soon as nothing changes; "
     "no text needs more than two",
     "course.scoring.x__date__mutmut_8": "if m[1] → if m[2]: groups 1 (year) and 2 (separator) are in the same "

@@ -195,3 +195,35 @@ def test_a_second_learner_gets_rows_of_their_own() -> None:
     assert set(subs) == {"s1", "s2"} and set(nbs) == set(subs.values())
     scores = {(r["notebook_id"], r["cell_id"]): r["auto_score"] for r in plan.inserts["grade"]}
     assert scores[(nbs[subs["s2"]], "c1")] == 0.0 and scores[(nbs[subs["s1"]], "c1")] == 2.0
+
+
+def test_one_second_late_is_late() -> None:
+    asked = []
+    rows.plan(LAYOUT, [graded(timestamp=DUE + dt.timedelta(seconds=1))], {},
+              lambda s, score, secs: asked.append(secs) or 0.0)
+    assert asked == [1.0]
+
+
+def test_the_penalty_sees_the_new_score_and_pending_names_the_question() -> None:
+    late = DUE + dt.timedelta(hours=1)
+    first = rows.plan(LAYOUT, [graded(timestamp=late)], {}, lambda s, score, secs: score)
+    again = rows.plan(LAYOUT, [graded(q1=1.0, timestamp=late)], existing_after(first), lambda s, score, secs: score)
+    nb_id = first.inserts["submitted_notebook"][0]["id"]
+    assert ("submitted_notebook", nb_id, {"late_submission_penalty": 1.0}) in again.updates
+    assert again.pending == [("s1", "q2")]
+
+
+def test_a_changed_time_updates_that_submission_row() -> None:
+    first = rows.plan(LAYOUT, [graded()], {})
+    later = T0 + dt.timedelta(minutes=5)
+    again = rows.plan(LAYOUT, [graded(timestamp=later)], existing_after(first))
+    assert again.updates == [("submitted_assignment", first.inserts["submitted_assignment"][0]["id"],
+                              {"timestamp": later})]
+
+
+def test_no_fingerprints_for_the_notebook_at_all_keeps_the_manual_flag() -> None:
+    first = rows.plan(LAYOUT, [graded()], {})
+    ex = existing_after(first)
+    ex["s1"].grades[("nb1", "c2")].update(manual_score=3.0, needs_manual_grade=False)
+    bare = rows.Graded("s1", "ch01", T0, graded(q2_answer="新答案").notebooks)  # no previous entry at all
+    assert rows.plan(LAYOUT, [bare], ex).updates == []
