@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def synthetic_cohort(n_answering: int = 20) -> Cohort:
     responses = pd.DataFrame([{"learner": learner, "chapter": "ch01", "question": "ch01-001", "type": "single",
                                "response": ("A" if i >= 10 else "B") if i < n_answering else None}
                               for i, learner in enumerate(LEARNERS)])
-    return Cohort(course, pd.DataFrame(rows), responses, None)
+    return Cohort(course, pd.DataFrame(rows), responses, None, dt.datetime(2026, 11, 30, 18, 0))
 
 
 def test_review_lists_the_flagged_items_with_their_stems() -> None:
