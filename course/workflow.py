@@ -74,20 +74,6 @@ def collect(root: Path, chapters: Iterable[str]) -> None:
         _check(api.collect(chapter, update=True), f"collect {chapter}")
 
 
-def submissions(root: Path, chapters: Iterable[str] | None = None,
-                students: Iterable[str] | None = None) -> list[tuple[str, str]]:
-    """(student, chapter) pairs present under ``submitted/``, sorted."""
-    wanted_ch = set(chapters) if chapters is not None else None
-    wanted_st = set(students) if students is not None else None
-    found = []
-    for folder in sorted((root / "submitted").glob("*/*")):
-        student, chapter = folder.parent.name, folder.name
-        if folder.is_dir() and (wanted_ch is None or chapter in wanted_ch) and (
-                wanted_st is None or student in wanted_st):
-            found.append((student, chapter))
-    return found
-
-
 AutogradeReport = grader.Report
 
 

@@ -21,7 +21,7 @@ from nbgrader import utils as nbutils
 from course import model as m
 from course.errors import WorkflowError
 from course.grading.answers import SubmissionScores, digest
-from course.grading.outputs import graded_outputs, score_output
+from course.grading.outputs import graded_outputs
 
 
 def template(released: NotebookNode, source_cells: dict[str, tuple[str, str]],
@@ -93,5 +93,3 @@ def score_of_cell(cell: NotebookNode) -> float | None:
     """The score nbgrader itself would read from this cell (for the differential test)."""
     return nbutils.determine_grade(cell)[0]
 
-
-__all__ = ["graded_notebook", "notebook_json", "previous_digests", "score_of_cell", "score_output", "template"]
