@@ -1,8 +1,9 @@
 """Score one response against one answer key — pure, standard library only.
 
-This module is embedded verbatim in every generated notebook (the hidden
-tests call it in the grading kernel) and imported by the trusted re-scoring
-step, so both use exactly the same rules. It must not import the package.
+This module is embedded verbatim in every generated notebook (the widgets
+check answer shapes with it, and the hidden tests score with it when nbgrader
+runs a kernel) and imported by the grader (:mod:`course.grading`), so all use
+exactly the same rules. It must not import the package.
 
 A key spec is a dict: ``{"type", "points", "answer", ...}`` (see ``key_spec``
 in :mod:`course.build`). A response is the JSON value saved by the widget:
