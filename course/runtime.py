@@ -160,6 +160,22 @@ class Quiz:
         self.answers[qid] = value
         write_answers(self.path, self.notebook, self.learner, self.answers)
         self._refresh()
+        self._touch_soon()
+
+    def _touch_soon(self, delay: float = 1.0) -> None:
+        """After an answer, change the empty output once: a widget change alone does not mark the notebook
+        changed, so without this the next autosave could keep an older progress line in the file."""
+        handle = getattr(self, "_touch_handle", None)
+        if handle is None:
+            return
+        old = getattr(self, "_touch_timer", None)
+        if old is not None:
+            old.cancel()
+        self._touches = getattr(self, "_touches", 0) + 1
+        timer = threading.Timer(delay, handle.update, args=(HTML(f"<span data-touch='a{self._touches}'></span>"),))
+        timer.daemon = True
+        timer.start()
+        self._touch_timer = timer
 
     def _status(self) -> tuple[list[str], dict[str, list[str]], list[str]]:
         """Question numbers answered, partly answered (with the missing parts) and not answered."""
@@ -330,10 +346,10 @@ class Quiz:
         box = widgets.VBox([self.progress, self.check_button, self.check_result])
         box.add_class("kam-quiz")
         display(box)
-        self._touch_after_run_all()
+        self._touch_handle = self._touch_after_run_all()
 
     @staticmethod
-    def _touch_after_run_all(delays: tuple[float, ...] = (1.5, 4.0)) -> None:
+    def _touch_after_run_all(delays: tuple[float, ...] = (1.5, 4.0)) -> Any:
         """Change one empty output a little after Run All, so JupyterLab's autosave saves every widget.
 
         JupyterLab marks a notebook saved when a save returns, even if outputs arrived while it was in
@@ -345,6 +361,7 @@ class Quiz:
             timer = threading.Timer(delay, handle.update, args=(HTML(f"<span data-touch='{i}'></span>"),))
             timer.daemon = True
             timer.start()
+        return handle
 
     def _show_check(self) -> None:
         lines = self.unanswered_message().split("\n\n")

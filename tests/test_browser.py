@@ -125,15 +125,16 @@ def _saved(home: Path, wanted: dict[str, Any], timeout: float = 15) -> dict[str,
     return answers
 
 
-def _saved_with_every_widget(home: Path, timeout: float = 60) -> bool:
-    """Once the notebook file holds a widget output in every code cell and the widget state."""
+def _saved_with_every_widget(home: Path, timeout: float = 60, holding: str = "") -> bool:
+    """Once the notebook file holds a widget output in every code cell and the widget state (with ``holding``)."""
     path = home / "ch01" / "ch01.ipynb"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         nb = json.loads(path.read_text(encoding="utf-8"))
         views = [any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in c.get("outputs", []))
                  for c in nb["cells"] if c["cell_type"] == "code"]
-        if all(views) and "widgets" in nb["metadata"]:
+        if all(views) and "widgets" in nb["metadata"] and holding in json.dumps(nb["metadata"]["widgets"],
+                                                                                 ensure_ascii=False):
             return True
         time.sleep(0.3)
     return False
@@ -187,7 +188,8 @@ def test_clicks_are_saved_survive_a_reload_and_reach_the_gradebook(lab: tuple[Co
                   "ch01-004": ["基础电信业务", "增值电信业务"], "ch01-005": ["B", "A", "C"],
                   "ch01-006": {"1": "B", "2": "A"}, "ch01-007": "先倾听并致歉，再承诺处理时限并回访。"}
         assert _saved(home, wanted) == wanted
-        assert "已作答 7 / 7 题" in page.locator(".widget-html").first.inner_text()
+        # the progress line follows the answers file over the websocket: wait for it
+        page.locator(".widget-html", has_text="已作答 7 / 7 题").first.wait_for(timeout=15_000)
         text = _notebook_text(page)
         assert [s for s in CODE_ON_SCREEN if s in text] == []
         assert "答题控件" not in text  # no collapsed first line of a hidden cell either
@@ -195,7 +197,7 @@ def test_clicks_are_saved_survive_a_reload_and_reach_the_gradebook(lab: tuple[Co
 
         # Autosave (the learner settings) leaves the notebook saved, every widget in the file: a reload
         # asks no "leave site?".
-        assert _saved_with_every_widget(home)
+        assert _saved_with_every_widget(home, holding="已作答 7 / 7 题")  # the last answer's state, autosaved
         page.wait_for_function(f"() => !{NOTEBOOK}.context.model.dirty", timeout=60_000)
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.type), d.accept()))
@@ -207,7 +209,8 @@ def test_clicks_are_saved_survive_a_reload_and_reach_the_gradebook(lab: tuple[Co
         assert page.get_by_label("5月17日", exact=False).is_checked()
         assert page.get_by_label("渠道", exact=False).is_checked()
         assert page.locator(".widget-text input").nth(1).input_value() == "增值电信业务"
-        assert "已作答 7 / 7 题" in page.locator(".widget-html").first.inner_text()
+        # the progress line follows the answers file over the websocket: wait for it
+        page.locator(".widget-html", has_text="已作答 7 / 7 题").first.wait_for(timeout=15_000)
         assert [s for s in CODE_ON_SCREEN if s in _notebook_text(page)] == []
         page.screenshot(path=str(shots / "reloaded.png"), full_page=True)
         # The kernel's language_info marks a reopened notebook changed; autosave saves it again.
