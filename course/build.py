@@ -26,6 +26,7 @@ from nbformat import NotebookNode
 
 from course import model as m
 from course.loader import Course
+from course.specs import key_spec, public_spec
 
 SETUP_ID = "setup"
 CHECK_ID = "check"
@@ -34,39 +35,6 @@ _PKG = Path(__file__).parent
 RUN_HINT = ("> **提示**：如果题目下方没有出现选项或输入框，请选择菜单 **运行 → 运行全部单元格**"
             "（Run → Run All Cells）；已保存的答案会自动恢复。")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-
-
-# ---------------------------------------------------------------- specs
-def public_spec(q: m.Question, number: int) -> dict[str, Any]:
-    """What the learner's widget needs: options and sizes, never the key."""
-    spec: dict[str, Any] = {"no": number, "type": q.type}
-    if isinstance(q, m.SingleChoice | m.MultipleChoice):
-        spec["options"] = dict(q.options)
-    elif isinstance(q, m.Ordering):
-        spec["items"], spec["width"] = dict(q.items), len(q.items)
-    elif isinstance(q, m.Matching):
-        spec["prompts"], spec["options"] = dict(q.prompts), dict(q.options)
-    elif isinstance(q, m.FillBlank):
-        spec["width"] = len(q.blanks)
-    return spec
-
-
-def key_spec(q: m.Question) -> dict[str, Any]:
-    """What scoring needs (see :mod:`course.scoring`); lives only in hidden tests and the content."""
-    spec: dict[str, Any] = {"type": q.type, "points": q.points, "explanation": q.explanation}
-    if isinstance(q, m.FillBlank):
-        spec["blanks"], spec["any_order"] = [list(b) for b in q.blanks], q.any_order
-        if q.compare != "auto":
-            spec["compare"] = q.compare
-    elif isinstance(q, m.MultipleChoice):
-        spec["answer"], spec["scoring"] = sorted(q.answer), q.scoring
-    elif isinstance(q, m.Ordering):
-        spec["answer"], spec["scoring"] = list(q.answer), q.scoring
-    elif isinstance(q, m.Matching):
-        spec["answer"] = dict(sorted(q.answer.items()))
-    elif not isinstance(q, m.CaseAnalysis):
-        spec["answer"] = q.answer
-    return dict(sorted(spec.items()))
 
 
 # ---------------------------------------------------------------- cells

@@ -505,7 +505,8 @@ def paper_report(
     content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
     """Blueprint report of every variant of a paper: target against achieved points per area."""
-    from course.certification.papers import manifest_path, read_manifest, render_report, stored_variant
+    from course.certification.manifest import manifest_path, read_manifest
+    from course.certification.papers import render_report, stored_variant
     from course.errors import WorkflowError
     from course.loader import load_course
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.certification import papers
+from course.certification import manifest, papers
 from course.certification.blueprint import Blueprint, BlueprintError, blueprint
 from course.certification.config import Certification, load_certification
 from course.errors import ContentError, WorkflowError
@@ -144,7 +144,7 @@ def test_create_paper_writes_one_notebook_per_learner_listing_its_questions(
         assert sum(c.metadata.nbgrader["points"] for c in graded) == 30
         assert [q.id for q in papers.questions_of_assignment(course, tmp_path, variant.assignment)] == list(
             variant.questions)
-    assert papers.paper_assignments(tmp_path) == {"L4-2026a-a.b", "L4-2026a-c"}
+    assert manifest.paper_assignments(tmp_path) == {"L4-2026a-a.b", "L4-2026a-c"}
     data = json.loads((tmp_path / "papers" / "L4-2026a.json").read_text(encoding="utf-8"))
     assert data["variants"]["a.b"]["assignment"] == "L4-2026a-a.b"
     assert (data["theory_max"], data["skills_max"], data["sitting"]) == (20, 10, 1)
@@ -157,7 +157,7 @@ def test_a_resit_paper_avoids_every_item_the_learner_has_seen(
     assert not set(first.variants["a"].questions) & set(resit.variants["a"].questions)
     points, _ = achieved(course, resit.variants["a"])
     assert points == {"basic.telecom": 14, "legal.law": 6}
-    assert papers.read_manifest(tmp_path / "papers" / "L4-b.json")["sitting"] == 2
+    assert manifest.read_manifest(tmp_path / "papers" / "L4-b.json")["sitting"] == 2
 
 
 def test_a_third_sitting_is_refused_when_the_unseen_bank_runs_out(
@@ -219,7 +219,7 @@ def test_a_config_error_names_the_file_line_and_fix(tmp_path: Path) -> None:
 
 def test_stored_variant_round_trips_the_blueprint(tmp_path: Path, course: Course, cert: Certification) -> None:
     made = papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["a"])
-    plan, variant = papers.stored_variant(papers.read_manifest(tmp_path / "papers" / "L4-a.json"), "a")
+    plan, variant = papers.stored_variant(manifest.read_manifest(tmp_path / "papers" / "L4-a.json"), "a")
     assert isinstance(plan, Blueprint) and plan == made.plans["a"] and variant == made.variants["a"]
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from course.certification import demo_round, outputs, papers
+from course.certification import demo_round, manifest, outputs
 from course.cli import app
 from tests.conftest import CourseDir, make_course_dir
 
@@ -42,7 +42,7 @@ def test_paper_scores_reach_the_results_through_the_gradebook(demo: tuple[Course
     scored = rnd.results.dropna(subset=["理论"])
     assert len(scored) >= 2
     assert scored["理论"].between(0, 100).all() and scored["技能"].between(0, 100).all()
-    manifests = papers.manifests(cd.root)
+    manifests = manifest.manifests(cd.root)
     assert [m["paper"] for m in manifests] == ["L1-demo", "L4-demo"]
 
 
@@ -131,6 +131,9 @@ def test_the_manager_notebook_renders_the_results(demo: tuple[CourseDir, object]
     html = render(ANALYTICS / "05_certification.ipynb", tmp_path, params).read_text(encoding="utf-8")
     assert "认证结果" in html and "张三" in html and "按各自目标级别" in html
     assert "Traceback" not in html
+    # the full list goes to a CSV beside the page (the page shows at most PAGE_ROWS learners)
+    listed = pd.read_csv(tmp_path / "认证结果.csv", dtype={"学员编号": str}, encoding="utf-8-sig")
+    assert "张三" in set(listed["姓名"]) and len(listed) == len(pd.read_csv(cd.root / "roster.csv"))
 
 
 def test_the_manager_notebook_says_why_there_is_nothing_to_show(tmp_path: Path) -> None:

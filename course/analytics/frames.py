@@ -416,7 +416,6 @@ def load_cohort(root: Path | str = ".", *, content: Path | str | None = None, ro
     from course.analytics import snapshot as snap
     from course.analytics.roster import read_roster
     from course.loader import load_course
-    from course.nbconfig import course_config, db_url
 
     root = Path(root).resolve()
     course = load_course(Path(content) if content else None)
@@ -425,16 +424,19 @@ def load_cohort(root: Path | str = ".", *, content: Path | str | None = None, ro
         as_of = snap.open_snapshot(snapshot).as_of
         grades = snap.read_grades(snapshot, columns=snap.PAGE_COLUMNS)
     else:
+        from course.nbconfig import course_config, db_url  # imports nbgrader (seconds): only for the gradebook
+
         as_of = dt.datetime.now(dt.UTC).replace(microsecond=0)
         grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
     scores = scores_frame(grades, course, roster)
     del grades
     scores = filter_scores(scores, region=region, since=since, until=until, chapters=chapters)
+    if not responses:
+        return Cohort(course, scores, pd.DataFrame(columns=["learner", "chapter", "question", "type", "response"]),
+                      roster, as_of)
     submitted = scores[["learner", "chapter"]].drop_duplicates()
     pairs = sorted(zip(submitted["learner"].astype(str), submitted["chapter"].astype(str), strict=True))
-    if not responses:
-        answers = pd.DataFrame(columns=["learner", "chapter", "question", "type", "response"])
-    elif snapshot:
+    if snapshot:
         answers = snap.read_responses(snapshot)
         wanted = {f"{learner}\0{chapter}" for learner, chapter in pairs}
         answers = answers[(answers["learner"] + "\0" + answers["chapter"]).isin(wanted).to_numpy()]

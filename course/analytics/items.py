@@ -371,8 +371,8 @@ def random_guess_score(q: Question) -> float:
     A fill-in blank scores 0 (Moodle's shortanswer without a ``*`` answer); a case question, or a
     question with more than :data:`MAX_GUESS_RESPONSES` possible answers, is NaN.
     """
-    from course.build import key_spec
     from course.scoring import score
+    from course.specs import key_spec
 
     responses = _possible_responses(q)
     if responses is None:

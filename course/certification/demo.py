@@ -22,7 +22,7 @@ from tqdm import tqdm
 from course import learners, workflow
 from course import model as m
 from course.analytics.roster import read_roster
-from course.certification import eligibility, outputs, papers, ratings
+from course.certification import eligibility, manifest, outputs, papers, ratings
 from course.certification.config import load_certification
 from course.loader import Course
 from course.nbconfig import course_config, db_url
@@ -110,11 +110,11 @@ def demo_round(root: Path, course: Course, *, paper_suffix: str = "demo", seed: 
     for level in [lv.id for lv in course.levels.levels]:
         group = [str(x) for x in roster.index[roster["target_level"] == level]]
         paper_id = f"{level}-{paper_suffix}"
-        if group and not papers.manifest_path(root, paper_id).exists():
+        if group and not manifest.manifest_path(root, paper_id).exists():
             papers.create_paper(course, cert, root, paper_id, level, f"{seed}", group)
         if group:
             made.append(paper_id)
-    manifests = [papers.read_manifest(papers.manifest_path(root, p)) for p in made]
+    manifests = [manifest.read_manifest(manifest.manifest_path(root, p)) for p in made]
     assignments = [v["assignment"] for d in manifests for v in d["variants"].values()]
     workflow.generate(root, assignments)
     workflow.release(root, assignments)

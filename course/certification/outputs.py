@@ -16,11 +16,10 @@ import pandas as pd
 
 from course.analytics.frames import read_grades
 from course.analytics.roster import read_roster
-from course.certification import certificates, decisions, eligibility, papers, ratings
+from course.certification import certificates, decisions, eligibility, manifest, ratings
 from course.certification.config import Certification, load_certification
 from course.errors import WorkflowError
 from course.loader import Course
-from course.nbconfig import course_config, db_url
 
 SHEETS = {"results": "认证结果", "region": "按地区通过率", "department": "按部门通过率", "missing": "缺交缺考"}
 
@@ -84,10 +83,13 @@ def load_round(root: Path, course: Course, roster_csv: Path | None = None,
 
         grades = snapshot_grades(snapshot)
     else:
+        from course.nbconfig import course_config, db_url  # imports nbgrader: only when reading the gradebook
+
         grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
-    manifests = papers.manifests(root)
+    manifests = manifest.manifests(root)
     # the chapters released to this cohort: those anyone submitted
-    chapters = [c for c in course.chapters if c in set(grades["chapter"])]
+    submitted = set(grades["chapter"].unique())
+    chapters = [c for c in course.chapters if c in submitted]
     return round_frames(course, cert, roster, training, applicants, rated, grades, manifests, chapters)
 
 
@@ -135,7 +137,7 @@ def write_outputs(root: Path, course: Course, rnd: Round, date: str | None = Non
     root = root.resolve()
     date = date or dt.date.today().isoformat()
     excel = write_excel(rnd, root / "certification" / "results.xlsx")
-    records = certificate_records(course, rnd, papers.manifests(root), date)
+    records = certificate_records(course, rnd, manifest.manifests(root), date)
     issued = certificates.issue(root, records, course.settings.title)
     return Outputs(excel, certificates.cert_dir(root), issued)
 

@@ -32,7 +32,8 @@ from course import build
 from course import model as m
 from course.certification.blueprint import Blueprint, BlueprintError, blueprint, eligible, title
 from course.certification.config import Certification
-from course.errors import CourseError, WorkflowError
+from course.certification.manifest import manifest_path, manifests, seen_items
+from course.errors import WorkflowError
 from course.loader import Course
 
 PAPER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*$")
@@ -149,46 +150,6 @@ def render_report(course: Course, plan: Blueprint, variant: Variant) -> str:
 
 
 # ---------------------------------------------------------------- manifests and notebooks
-def manifest_path(root: Path, paper_id: str) -> Path:
-    return root / "papers" / f"{paper_id}.json"
-
-
-def read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CourseError(f"{path}: cannot be read as a paper manifest ({exc}): "
-                          "regenerate it with `course paper create`") from None
-    return data
-
-
-def manifests(root: Path) -> list[dict[str, Any]]:
-    """Every paper manifest under ``papers/``, oldest first (by the order they were created)."""
-    found = [read_manifest(p) for p in sorted((root / "papers").glob("*.json"))]
-    return sorted(found, key=lambda d: (d.get("sitting", 1), d["paper"]))
-
-
-def paper_assignments(root: Path) -> set[str]:
-    """Every nbgrader assignment id that is a paper variant (not a chapter), from the manifests.
-
-    Chapter analytics should leave these out of the gradebook frame: a paper
-    repeats bank items a learner may also have answered in chapter practice.
-    """
-    return {v["assignment"] for d in manifests(root) for v in d["variants"].values()}
-
-
-def seen_items(root: Path, learner: str, before: str | None = None) -> set[str]:
-    """Question ids of every earlier paper the learner was given."""
-    seen: set[str] = set()
-    for data in manifests(root):
-        if data["paper"] == before:
-            continue
-        variant = data["variants"].get(learner)
-        if variant:
-            seen.update(variant["theory"] + variant["skills"])
-    return seen
-
-
 def paper_header(course: Course, level: str, paper_id: str, learner: str, plan: Blueprint) -> str:
     lv = {x.id: x for x in course.levels.levels}[level]
     return "\n".join([
