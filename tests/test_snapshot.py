@@ -41,6 +41,11 @@ def test_snapshot_and_live_gradebook_give_identical_frames(graded: CourseDir) ->
     kwargs["responses"] = True
     pd.testing.assert_frame_equal(frames.load_cohort(cd.root, snapshot=folder, **kwargs).responses,
                                   frames.load_cohort(cd.root, **kwargs).responses, check_dtype=False)
+    # a filtered cohort keeps exactly the filtered learners' responses on both paths
+    kwargs["region"] = "华南"
+    from_snap_region = frames.load_cohort(cd.root, snapshot=folder, **kwargs).responses
+    pd.testing.assert_frame_equal(from_snap_region, frames.load_cohort(cd.root, **kwargs).responses, check_dtype=False)
+    assert set(from_snap_region["learner"]) == {"cai"} and len(from_snap_region) > 0
 
 
 def test_duckdb_and_standard_library_readers_agree(graded: CourseDir) -> None:

@@ -435,12 +435,9 @@ def load_cohort(root: Path | str = ".", *, content: Path | str | None = None, ro
         return Cohort(course, scores, pd.DataFrame(columns=["learner", "chapter", "question", "type", "response"]),
                       roster, as_of)
     submitted = scores[["learner", "chapter"]].drop_duplicates()
-    pairs = sorted(zip(submitted["learner"].astype(str), submitted["chapter"].astype(str), strict=True))
     if snapshot:
-        answers = snap.read_responses(snapshot)
-        wanted = {f"{learner}\0{chapter}" for learner, chapter in pairs}
-        answers = answers[(answers["learner"] + "\0" + answers["chapter"]).isin(wanted).to_numpy()]
-        answers = answers.reset_index(drop=True)
+        answers = snap.read_responses(snapshot, submitted)
     else:
+        pairs = sorted(zip(submitted["learner"].astype(str), submitted["chapter"].astype(str), strict=True))
         answers = responses_frame(root, course, pairs)
     return Cohort(course, scores, answers, roster, as_of)

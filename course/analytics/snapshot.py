@@ -159,8 +159,17 @@ def read_grades(folder: Path | str, columns: list[str] | None = None) -> pd.Data
     return pd.read_parquet(Path(folder) / GRADES, columns=columns)
 
 
-def read_responses(folder: Path | str) -> pd.DataFrame:
+def read_responses(folder: Path | str, submissions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The responses frame of the snapshot, as ``frames.responses_frame`` returns it.
+
+    ``submissions``: only the (learner, chapter) pairs in its two columns of those names (a filtered cohort).
+    """
     frame = pd.read_parquet(Path(folder) / RESPONSES)
+    if submissions is not None:
+        # matched on the categorical codes (milliseconds), before any text is built or decoded
+        pairs = pd.MultiIndex.from_frame(frame[["learner", "chapter"]])
+        wanted = pd.MultiIndex.from_frame(submissions[["learner", "chapter"]].astype(str))
+        frame = frame[pairs.isin(wanted)].reset_index(drop=True)
     answers = pd.Categorical(frame["response"])
     decoded = np.empty(len(answers.categories) + 1, dtype=object)  # filled one by one: values may be lists
     for i, text in enumerate(answers.categories, start=1):

@@ -26,7 +26,7 @@ NO_DATA = "无数据"
 
 def chapters_covered(scores: pd.DataFrame, course: Course) -> list[str]:
     """Chapter ids with at least one submission, in syllabus order."""
-    present = set(scores.loc[:, "chapter"].astype(str).unique())
+    present = {str(c) for c in scores["chapter"].unique()}  # unique first: millions of rows, 22 chapters
     return [c for c in course.chapters if c in present]
 
 

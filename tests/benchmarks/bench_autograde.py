@@ -24,35 +24,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from course import workflow
 from course.loader import load_course
-from course.runtime import write_answers
-from course.simulate import Settings, abilities, answers_for, item_parameters, make_roster
+from course.simulate import Settings
+from tests.benchmarks.gradebook import place_submissions
 from tests.conftest import make_course_dir
-from tests.grading_helpers import TIMESTAMP
 
 
 def place_cohort(root: Path, chapters: list[str], learners: int, seed: int = 2026) -> int:
     """Collected submissions of a simulated 2PL cohort (hard links to the released notebook)."""
-    course = load_course()
-    settings = Settings(learners=learners, seed=seed)
-    roster = make_roster(course, settings)
-    theta, params = abilities(roster, seed), item_parameters(course, seed)
-    rng = np.random.default_rng(seed + 3)
-    n = 0
-    for chapter in chapters:
-        released = root / "release" / chapter / f"{chapter}.ipynb"
-        for student in roster.index:
-            folder = root / "submitted" / student / chapter
-            folder.mkdir(parents=True, exist_ok=True)
-            os.link(released, folder / f"{chapter}.ipynb")
-            write_answers(folder / f"{chapter}.answers.json", chapter, student,
-                          answers_for(course, chapter, theta[student], params, settings, rng))
-            (folder / "timestamp.txt").write_text(TIMESTAMP, encoding="utf-8")
-            n += 1
-    return n
+    return place_submissions(root, load_course(), chapters, Settings(learners=learners, seed=seed, skip_chapter=0.0))
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:

@@ -2,12 +2,12 @@
 
 Run: python -m tests.benchmarks.bench_frames [--learners 10000] [--cut 1000] [--cache DIR]
 
-The gradebooks are built by ``tests.benchmarks.gradebook.build_gradebook``: nbgrader's
-``generate_assignment`` creates the assignments and cells, then simulated answers scored with
-``course.scoring`` are written as nbgrader's own rows (SQLAlchemy Core bulk inserts into the
-``nbgrader.api`` tables; the kernel-free bulk grader can replace that writer). Building takes
-minutes, so each gradebook is cached under ``--cache`` (default ``~/.cache/kam-course/bench``)
-and reused while the content and the builder are unchanged.
+The gradebooks are built by ``tests.benchmarks.gradebook.build_gradebook`` from real graded
+submissions: nbgrader's ``generate_assignment`` creates the assignments, a simulated cohort's
+answers are placed as ``nbgrader collect`` leaves them, ``course autograde`` grades them and a
+grader's rubric scores are given to most case answers. Building takes a quarter of an hour at
+10,000 learners, so each gradebook is cached under ``--cache`` (default
+``~/.cache/kam-course/bench``) and reused while the content and the builder are unchanged.
 
 Printed in one run, side by side:
 
@@ -41,7 +41,7 @@ from sqlalchemy.exc import SAWarning
 from course.loader import load_course
 from course.nbconfig import db_url
 
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"  # real graded submissions
 
 
 def _content_hash() -> str:
