@@ -88,8 +88,16 @@ class Course:
     def by_id(self) -> dict[str, m.Question]:
         return {q.id: q for q in self.questions}
 
+    @cached_property
+    def _by_chapter(self) -> dict[str, list[m.Question]]:
+        grouped: dict[str, list[m.Question]] = {}
+        for q in self.questions:
+            grouped.setdefault(q.chapter, []).append(q)
+        return grouped
+
     def questions_of(self, chapter_id: str) -> list[m.Question]:
-        return [q for q in self.questions if q.chapter == chapter_id]
+        """The chapter's questions in bank order (a new list: callers may change it)."""
+        return list(self._by_chapter.get(chapter_id, ()))
 
     def display(self, name: str) -> str:
         """How errors name the content file ``name`` (e.g. ``questions/jc01.yaml``)."""

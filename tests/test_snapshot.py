@@ -95,3 +95,13 @@ def test_a_missing_gradebook_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(CourseError, match="run `course autograde` first"):
         snapshot.ensure(tmp_path, url, "kam-cert", tmp_path / "snap")
     assert not (tmp_path / "gradebook").exists()
+
+
+def test_answers_are_encoded_as_json_once_per_distinct_value_without_mixing_types() -> None:
+    """Is every answer's text exactly json.dumps of it, with True and 1 (and [True] and [1]) kept apart?"""
+    import json
+
+    values = [None, True, 1, 1.0, "A", ["A", "B"], [True], [1], {"a": 1}, [["x"]], "A", ["A", "B"], True, "是"]
+    assert snapshot._json_texts(values) == [None, "true", "1", "1.0", '"A"', '["A", "B"]', "[true]", "[1]",
+                                            '{"a": 1}', '[["x"]]', '"A"', '["A", "B"]', "true", '"是"']
+    assert snapshot._json_texts(values) == [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]

@@ -353,16 +353,17 @@ def responses_frame(root: Path, course: Course, learners_chapters: list[tuple[st
     Used for distractor analysis. A damaged file is left out of this frame
     only; its learner already scored 0 and was reported at autograde.
     """
-    rows = []
+    choice: dict[str, list[tuple[str, str]]] = {}  # per chapter: (id, type) of its choice questions
+    rows: list[tuple[str, str, str, str, Any]] = []
     for learner, chapter in learners_chapters:
         try:
             answers = read_answers_file(answers_path(root / "submitted" / learner / chapter, chapter), chapter)
         except SubmissionError:
             continue
-        for q in course.questions_of(chapter):
-            if isinstance(q, m.SingleChoice | m.MultipleChoice | m.TrueFalse):
-                rows.append({"learner": learner, "chapter": chapter, "question": q.id, "type": q.type,
-                             "response": answers.get(q.id)})
+        if chapter not in choice:
+            choice[chapter] = [(q.id, q.type) for q in course.questions_of(chapter)
+                               if isinstance(q, m.SingleChoice | m.MultipleChoice | m.TrueFalse)]
+        rows.extend((learner, chapter, qid, kind, answers.get(qid)) for qid, kind in choice[chapter])
     return pd.DataFrame(rows, columns=["learner", "chapter", "question", "type", "response"])
 
 

@@ -17,8 +17,10 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,6 +102,29 @@ def _write_parquet(frame: pd.DataFrame, target: Path) -> None:
     os.replace(partial, target)
 
 
+def _json_texts(values: Iterable[Any]) -> list[str | None]:
+    """Each answer as JSON text (None stays None), every distinct answer encoded once.
+
+    A national cohort gives millions of answers but a few hundred distinct ones. The memo key
+    carries each value's type (and its items' types), so True and 1, or [True] and [1], stay apart.
+    """
+    memo: dict[Any, str] = {}
+    out: list[str | None] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        key = (list, tuple((type(x), x) for x in value)) if isinstance(value, list) else (type(value), value)
+        try:
+            text = memo.get(key)
+            if text is None:
+                text = memo[key] = json.dumps(value, ensure_ascii=False)
+        except TypeError:  # unhashable (a malformed answer holding a dict or list): encoded on its own
+            text = json.dumps(value, ensure_ascii=False)
+        out.append(text)
+    return out
+
+
 def _responses(root: Path, course_content: Path | None, grades: pd.DataFrame) -> pd.DataFrame:
     from course.loader import load_course
 
@@ -110,7 +135,7 @@ def _responses(root: Path, course_content: Path | None, grades: pd.DataFrame) ->
     responses = frames.responses_frame(root, course, pairs)
     # answers are JSON values (a list for multiple choice): kept as JSON text, one dictionary entry per
     # distinct answer, so reading decodes a few hundred texts rather than one per learner and question
-    text = [None if r is None else json.dumps(r, ensure_ascii=False) for r in responses["response"]]
+    text = _json_texts(responses["response"])
     coded = {c: pd.Categorical(responses[c]) for c in ("learner", "chapter", "question", "type")}
     return responses.assign(response=pd.Categorical(text), **coded)
 

@@ -30,7 +30,8 @@ MAX_WEIGHTED_SCORE = 100.0
 
 def area_mastery(scores: pd.DataFrame, level: str) -> pd.DataFrame:
     """Per learner × area: earned, possible, mastery for questions serving ``level``."""
-    served = scores[scores["levels"].map(lambda lv: level in lv) & scores["score"].notna()]
+    keep = scores["levels"].map(lambda lv: level in lv) & scores["score"].notna()
+    served = scores.loc[keep, ["learner", "area", "score", "points"]]  # only these columns: 4 of 18, millions of rows
     grouped = served.groupby(["learner", "area"], as_index=False).agg(
         earned=("score", "sum"), possible=("points", "sum"))
     grouped["mastery"] = grouped["earned"] / grouped["possible"]
