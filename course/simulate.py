@@ -145,6 +145,24 @@ def simulate(root: Path, course: Course, chapters: list[str], settings: Settings
     return roster
 
 
+def grade_by_rubric(gb: Gradebook, q: m.CaseAnalysis, assignment: str, learner: str,
+                    rng: np.random.Generator, met: float) -> bool:
+    """Play a grader on one case answer: each rubric criterion met with chance ``met``.
+
+    Only an answer waiting for a person is scored; a grade someone gave is never replaced.
+    Returns whether a score was given.
+    """
+    try:
+        grade = gb.find_grade(q.id, assignment, assignment, learner)
+    except MissingEntry:
+        return False
+    if not grade.needs_manual_grade or grade.manual_score is not None:
+        return False
+    grade.manual_score = float(sum(r.points for r in q.rubric if rng.random() < met))
+    grade.needs_manual_grade = False
+    return True
+
+
 def hand_grade(root: Path, course: Course, chapters: Iterable[str], seed: int = 2026) -> int:
     """Play the instructor in formgrader: give every case answer no one has graded yet a rubric score.
 
@@ -157,14 +175,6 @@ def hand_grade(root: Path, course: Course, chapters: Iterable[str], seed: int = 
     with Gradebook(db_url(root), course_id=config.CourseDirectory.course_id) as gb:
         for q in cases:
             for student in gb.students:
-                try:
-                    grade = gb.find_grade(q.id, q.chapter, q.chapter, student.id)
-                except MissingEntry:
-                    continue
-                if grade.needs_manual_grade and grade.manual_score is None:
-                    # Only what no one has graded yet; each rubric criterion met or not, as a grader would tick it.
-                    grade.manual_score = float(sum(r.points for r in q.rubric if rng.random() < 0.6))
-                    grade.needs_manual_grade = False
-                    graded += 1
+                graded += grade_by_rubric(gb, q, q.chapter, student.id, rng, met=0.6)
         gb.db.commit()
     return graded

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 from tqdm import tqdm
 
 from course import learners, workflow
@@ -26,7 +26,7 @@ from course.certification import eligibility, manifest, outputs, papers, ratings
 from course.certification.config import load_certification
 from course.loader import Course
 from course.nbconfig import course_config, db_url
-from course.simulate import abilities, item_parameters, p_correct, respond
+from course.simulate import abilities, grade_by_rubric, item_parameters, p_correct, respond
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,7 @@ def hand_grade_papers(root: Path, course: Course, manifests: list[dict], seed: i
                 for qid in variant["skills"]:
                     q = course.by_id[qid]
                     assert isinstance(q, m.CaseAnalysis)
-                    try:
-                        grade = gb.find_grade(qid, variant["assignment"], variant["assignment"], learner)
-                    except MissingEntry:
-                        continue
-                    # only answers waiting for a person; a grade someone gave is never replaced
-                    if grade.needs_manual_grade and grade.manual_score is None:
-                        grade.manual_score = float(sum(r.points for r in q.rubric if rng.random() < 0.75))
-                        grade.needs_manual_grade = False
-                        graded += 1
+                    graded += grade_by_rubric(gb, q, variant["assignment"], learner, rng, met=0.75)
         gb.db.commit()
     return graded
 
