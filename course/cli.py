@@ -329,11 +329,11 @@ def hand_grade(
     """Simulation only: play the instructor and give every ungraded case answer a rubric score."""
     from course.errors import WorkflowError
     from course.simulate import hand_grade as run
-    from course.status import graded_count
+    from course.status import has_grades
 
     root = _course_root(root)
     course, selected = _chapters(content, chapters)
-    if graded_count(root) == 0:
+    if not has_grades(root):
         raise WorkflowError(f"no grades yet in the gradebook of {root}: nothing to hand-grade; "
                             "run `course autograde` first")
     typer.echo(f"hand-graded {run(root, course, selected, seed)} case answer(s).")
@@ -358,7 +358,7 @@ def report(
     from course.loader import load_course
     from course.report import parameters
     from course.report import report as run
-    from course.status import graded_count
+    from course.status import has_grades
 
     root = _course_root(root)
     course = load_course(content)
@@ -367,7 +367,7 @@ def report(
     if roster is not None and not roster.is_file():
         raise WorkflowError(f"roster file {roster} does not exist: give --roster the path of the roster CSV "
                             "(columns learner_id,name,region,department,target_level), or leave --roster out")
-    if graded_count(root) == 0:
+    if not has_grades(root):
         raise WorkflowError(f"no grades yet in the gradebook of {root}: nothing to report; "
                             "run `course autograde` first, then `course report`")
     roster = roster or (root / "roster.csv" if (root / "roster.csv").exists() else None)

@@ -24,12 +24,13 @@ JOIN assignment a            ON a.id = sa.assignment_id
 JOIN student st              ON st.id = sa.student_id
 WHERE a.course_id = :course_id AND g.needs_manual_grade AND g.manual_score IS NULL
 """)
+# EXISTS, not COUNT: the answer is known at the first scored cell (a national gradebook has millions)
 GRADED_SQL = sa.text("""
-SELECT COUNT(*) FROM grade g
+SELECT EXISTS (SELECT 1 FROM grade g
 JOIN submitted_notebook sn   ON sn.id = g.notebook_id
 JOIN submitted_assignment sa ON sa.id = sn.assignment_id
 JOIN assignment a            ON a.id = sa.assignment_id
-WHERE a.course_id = :course_id AND (g.auto_score IS NOT NULL OR g.manual_score IS NOT NULL)
+WHERE a.course_id = :course_id AND (g.auto_score IS NOT NULL OR g.manual_score IS NOT NULL))
 """)
 
 
@@ -66,16 +67,16 @@ def _engine(root: Path) -> sa.Engine | None:
     return sa.create_engine(url)
 
 
-def graded_count(root: Path, course_id: str = COURSE_ID) -> int:
-    """How many grades (scored cells) the gradebook holds; 0 without a gradebook or its tables."""
+def has_grades(root: Path, course_id: str = COURSE_ID) -> bool:
+    """Whether the gradebook holds any grade (a scored cell); False without a gradebook or its tables."""
     engine = _engine(root)
     if engine is None:
-        return 0
+        return False
     try:
         if not sa.inspect(engine).has_table("grade"):
-            return 0
+            return False
         with engine.connect() as conn:
-            return int(conn.execute(GRADED_SQL, {"course_id": course_id}).scalar() or 0)
+            return bool(conn.execute(GRADED_SQL, {"course_id": course_id}).scalar())
     finally:
         engine.dispose()
 

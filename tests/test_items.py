@@ -283,6 +283,22 @@ def test_distractor_shares(responses: pd.DataFrame) -> None:
     assert q4["n"].tolist() == [0, 0] and q4["share"].isna().all()
 
 
+def test_distractor_shares_do_not_depend_on_shared_answer_objects(responses: pd.DataFrame) -> None:
+    """Do answers decoded once and shared (as the snapshot gives them) count exactly as separate copies do?"""
+    import copy
+
+    separate = responses.assign(response=[copy.deepcopy(r) for r in responses["response"]])
+    canonical: dict[str, object] = {}
+    shared = responses.assign(response=[canonical.setdefault(repr(r), r) for r in responses["response"]])
+    expected = distractors(separate, OPTIONS, KEYS)
+    pd.testing.assert_frame_equal(distractors(shared, OPTIONS, KEYS), expected)
+    # one shared answer object repeated 1,000 times is 1,000 respondents
+    many = pd.concat([shared] * 1000, ignore_index=True)
+    counted = distractors(many, OPTIONS, KEYS)
+    assert counted["n"].tolist() == [n * 1000 for n in expected["n"]]
+    pd.testing.assert_series_equal(counted["share"], expected["share"])
+
+
 def test_nonfunctional_distractors(responses: pd.DataFrame) -> None:
     """Are only wrong options chosen by fewer than 5 % (or the given share) flagged, given enough respondents?"""
     frame = distractors(responses, OPTIONS, KEYS)

@@ -105,3 +105,54 @@ def test_answers_are_encoded_as_json_once_per_distinct_value_without_mixing_type
     assert snapshot._json_texts(values) == [None, "true", "1", "1.0", '"A"', '["A", "B"]', "[true]", "[1]",
                                             '{"a": 1}', '[["x"]]', '"A"', '["A", "B"]', "true", '"是"']
     assert snapshot._json_texts(values) == [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+
+
+def test_a_new_snapshot_reads_only_the_answers_files_that_changed(graded: CourseDir,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """After one learner's answers are collected again, is only their file read, and the frame still the live one?"""
+    from course.runtime import write_answers
+
+    cd = graded
+    single = next(q for q in cd.course.questions_of("ch01") if q.type == "single")
+
+    def place(learner: str, answer: str) -> None:
+        folder = cd.root / "submitted" / learner / "ch01"
+        folder.mkdir(parents=True, exist_ok=True)
+        write_answers(folder / "ch01.answers.json", "ch01", learner, {single.id: answer})
+
+    for learner in ("amy", "bo", "cai"):
+        place(learner, "A")
+    folder = cd.root / "snap"
+    snapshot.take(cd.root, db_url(cd.root), "kam-cert", folder, content=cd.course.root)
+    read: list[str] = []
+    real = frames.read_answers_file
+
+    def counting(path: Path, assignment: str) -> dict[str, object]:
+        read.append(Path(path).parent.parent.name)
+        return real(path, assignment)
+
+    monkeypatch.setattr(frames, "read_answers_file", counting)
+    kwargs = {"content": str(cd.course.root), "roster_csv": cd.root / "roster.csv", "responses": True}
+
+    def same_as_live() -> pd.DataFrame:
+        from_snap = frames.load_cohort(cd.root, snapshot=folder, **kwargs).responses
+        live = frames.load_cohort(cd.root, **kwargs).responses
+        read.clear()  # the live read reads every file, by design
+        pd.testing.assert_frame_equal(from_snap, live, check_dtype=False)
+        return from_snap
+
+    snapshot.take(cd.root, db_url(cd.root), "kam-cert", folder, content=cd.course.root)
+    # nothing changed: every row comes from the last snapshot, but dan, who saved no answers file, is looked
+    # for again (a file may have been collected since)
+    assert read == ["dan"]
+    same_as_live()
+    place("bo", "B")  # collected again: a new file
+    snapshot.take(cd.root, db_url(cd.root), "kam-cert", folder, content=cd.course.root)
+    assert sorted(read) == ["bo", "dan"]
+    got = same_as_live()
+    answered = got[(got["question"] == single.id) & got["response"].notna()]
+    assert answered[["learner", "response"]].values.tolist() == [["amy", "A"], ["bo", "B"], ["cai", "A"]]
+    # stamps from another question bank are not trusted: every file is read again
+    (folder / snapshot.ANSWER_FILES_META).write_text('{"version": 1, "content": "another bank"}', encoding="utf-8")
+    snapshot.take(cd.root, db_url(cd.root), "kam-cert", folder, content=cd.course.root)
+    assert sorted(read) == ["amy", "bo", "cai", "dan"]

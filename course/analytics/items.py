@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -586,14 +587,21 @@ def distractors(responses: pd.DataFrame, options: Mapping[str, Mapping[str, str]
         if question not in options or question not in keys:
             raise KeyError(f"no options or key for {question}: pass the content version of these responses")
         kind = answers["type"].iloc[0]
-        picks = [c for c in (_chosen(kind, r) for r in answers["response"]) if c is not None]
+        values = answers["response"].tolist()
+        # Each answer object is read once: the snapshot decodes every distinct answer once and shares
+        # the object, so millions of answers are a few hundred objects. Unshared objects count alone.
+        objects = dict(zip(map(id, values), values, strict=True))
+        n, chose = 0, Counter[str]()
+        for obj, count in Counter(map(id, values)).items():
+            chosen = _chosen(kind, objects[obj])
+            if chosen is not None:
+                n += count
+                chose.update(dict.fromkeys(chosen, count))
         key = keys[question]
         key_set = {key} if isinstance(key, str) else set(key)
-        n = len(picks)
         for option, text in options[question].items():
-            count = sum(option in chosen for chosen in picks)
             rows.append({"question": question, "option": option, "text": text,
-                         "share": count / n if n else math.nan, "is_key": option in key_set, "n": n})
+                         "share": chose[option] / n if n else math.nan, "is_key": option in key_set, "n": n})
     return pd.DataFrame(rows, columns=["question", "option", "text", "share", "is_key", "n"])
 
 

@@ -25,14 +25,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from pandas.api.types import union_categoricals
 
+from course import model as m
 from course.analytics import frames
 from course.errors import CourseError
+from course.grading.answers import answers_path
+from course.loader import Course, load_course
 
 VERSION = 1
 GRADES = "grades.parquet"
 RESPONSES = "responses.parquet"
 META = "snapshot.json"
+ANSWER_FILES = "answer-files.parquet"  # the stamp of every answers file the responses were read from
+ANSWER_FILES_META = "answer-files.json"
+RESPONSE_COLUMNS = ("learner", "chapter", "question", "type")
 # what the pages read of the grades (the raw nbgrader columns stay in the file for audits)
 PAGE_COLUMNS = ["learner", "chapter", "question", "score", "needs_manual_grade", "submitted_at"]
 
@@ -125,19 +132,91 @@ def _json_texts(values: Iterable[Any]) -> list[str | None]:
     return out
 
 
-def _responses(root: Path, course_content: Path | None, grades: pd.DataFrame) -> pd.DataFrame:
-    from course.loader import load_course
+def _content_key(course: Course) -> str:
+    """Changes when the choice questions (the only ones with responses here) or their chapters change."""
+    choice = [(q.id, q.type) for q in course.questions
+              if isinstance(q, m.SingleChoice | m.MultipleChoice | m.TrueFalse)]
+    return hashlib.sha256(json.dumps(choice).encode()).hexdigest()[:16]
 
-    course = load_course(course_content)
+
+def _stamp(path: str) -> tuple[int, int, int, int] | None:
+    """Identity and version of an answers file: inode, size, modification and change time (ns).
+
+    A re-collected submission is a new file (new inode and change time, which no copy can keep);
+    a link is not followed here, and reading refuses it anyway.
+    """
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _previous(folder: Path, key: str) -> tuple[pd.DataFrame, dict[tuple[str, str], tuple[int, ...]]] | None:
+    """The responses and answers-file stamps of the last snapshot in ``folder``, if taken with the same content."""
+    try:
+        index_meta = json.loads((folder / ANSWER_FILES_META).read_text(encoding="utf-8"))
+        if index_meta != {"version": VERSION, "content": key}:
+            return None
+        index = pd.read_parquet(folder / ANSWER_FILES)
+        frame = pd.read_parquet(folder / RESPONSES)
+    except (OSError, ValueError):
+        return None
+    stamps = zip(index["ino"], index["size"], index["mtime_ns"], index["ctime_ns"], strict=True)
+    return frame, dict(zip(zip(index["learner"], index["chapter"], strict=True), stamps, strict=True))
+
+
+def _text_categorical(values: pd.Series) -> pd.Categorical:
+    """Categorical with text categories even when every value is missing (those would be untyped)."""
+    cat = pd.Categorical(values)
+    return cat.set_categories(cat.categories.astype("str"))
+
+
+def _responses(root: Path, course: Course, grades: pd.DataFrame, folder: Path,
+               key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The responses frame (answers as JSON text) and the stamps of the answers files it was read from.
+
+    An answers file whose stamp is the one recorded by the last snapshot (taken with the same
+    questions, ``key``) is not read again: its rows are taken from that snapshot. So after the
+    first report on a national cohort, a new snapshot reads only the submissions collected since.
+    """
     pairs = grades[["learner", "chapter"]].drop_duplicates()
     known = pairs["chapter"].astype(str).isin(list(course.chapters)).to_numpy()
     pairs = sorted(zip(pairs["learner"].astype(str)[known], pairs["chapter"].astype(str)[known], strict=True))
-    responses = frames.responses_frame(root, course, pairs)
+    # paths joined as text: 215,000 pathlib joins cost seconds; the file name is still answers_path's
+    names = {chapter: answers_path(Path(), chapter).name for chapter in course.chapters}
+    submitted = str(root / "submitted")
+    stamps = [_stamp(os.path.join(submitted, learner, chapter, names[chapter])) for learner, chapter in pairs]
+    old_frame, old_stamps = _previous(folder, key) or (None, {})
+    kept = {p for p, st in zip(pairs, stamps, strict=True) if st is not None and old_stamps.get(p) == st}
+    fresh = frames.responses_frame(root, course, [p for p in pairs if p not in kept])
     # answers are JSON values (a list for multiple choice): kept as JSON text, one dictionary entry per
     # distinct answer, so reading decodes a few hundred texts rather than one per learner and question
-    text = _json_texts(responses["response"])
-    coded = {c: pd.Categorical(responses[c]) for c in ("learner", "chapter", "question", "type")}
-    return responses.assign(response=pd.Categorical(text), **coded)
+    parts = [fresh.assign(response=_json_texts(fresh["response"]))]
+    if old_frame is not None and kept:
+        wanted = pd.MultiIndex.from_tuples(sorted(kept), names=["learner", "chapter"])
+        parts.append(old_frame[pd.MultiIndex.from_frame(old_frame[["learner", "chapter"]]).isin(wanted)])
+    # one categorical per column over both parts, categories sorted, so sorting codes sorts text
+    columns = [*RESPONSE_COLUMNS, "response"]
+    coded = {c: union_categoricals([_text_categorical(part[c]) for part in parts], sort_categories=True)
+             for c in columns}
+    # the order responses_frame gives: learner, chapter, then bank order (lexsort is stable)
+    order = np.lexsort((coded["chapter"].codes, coded["learner"].codes))
+    responses = pd.DataFrame({c: coded[c].take(order) for c in columns})
+    recorded = [(p, st) for p, st in zip(pairs, stamps, strict=True) if st is not None]
+    index = pd.DataFrame({"learner": pd.Categorical([p[0] for p, _ in recorded]),
+                          "chapter": pd.Categorical([p[1] for p, _ in recorded]),
+                          **{name: np.array([st[i] for _, st in recorded], dtype=np.int64)
+                             for i, name in enumerate(("ino", "size", "mtime_ns", "ctime_ns"))}})
+    return responses, index
+
+
+def _write_responses(folder: Path, responses: pd.DataFrame, index: pd.DataFrame, key: str) -> None:
+    """Responses, then the stamps of the files they came from; a crash in between leaves no stamps (full read)."""
+    (folder / ANSWER_FILES_META).unlink(missing_ok=True)
+    _write_parquet(responses, folder / RESPONSES)
+    _write_parquet(index, folder / ANSWER_FILES)
+    (folder / ANSWER_FILES_META).write_text(json.dumps({"version": VERSION, "content": key}), encoding="utf-8")
 
 
 def take(root: Path, db_url: str, course_id: str, folder: Path, content: Path | None = None) -> Snapshot:
@@ -154,7 +233,9 @@ def take(root: Path, db_url: str, course_id: str, folder: Path, content: Path | 
         raise CourseError(f"the gradebook at {db_url} kept changing while it was read (autograde or formgrader "
                           "running?): run `course report` again when grading is done")
     _write_parquet(grades, folder / GRADES)
-    _write_parquet(_responses(root, content, grades), folder / RESPONSES)
+    course = load_course(content)
+    key = _content_key(course)
+    _write_responses(folder, *_responses(root, course, grades, folder, key), key)
     chapters = tuple(str(c) for c in grades["chapter"].cat.categories[grades["chapter"].value_counts(sort=False) > 0])
     snap = Snapshot(folder, as_of, before, course_id, len(grades), chapters)
     meta = {"version": VERSION, "as_of": as_of.isoformat(), "fingerprint": before, "course_id": course_id,
