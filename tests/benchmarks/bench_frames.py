@@ -14,7 +14,8 @@ Printed in one run, side by side:
 * grade rows, seconds and peak resident memory of ``read_grades`` + ``scores_frame`` on the
   full cohort (measured in a fresh process, so the peak is that of the read alone);
 * seconds of ``course report`` (all pages) on the full cohort: a first run that takes the
-  snapshot and a second that reuses it;
+  snapshot, a second that reuses it, and a third after a write to the gradebook (a new
+  snapshot that reads only answers files changed since the last one);
 * on the cut: the SQLite read against the generic SQLAlchemy join (the path a PostgreSQL
   gradebook takes) and against ``nbgrader export``, with the ratios. ``nbgrader export`` writes
   about two submissions a second here (hours for the cut), so it is stopped after
@@ -110,6 +111,18 @@ def time_report(root: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def touch_gradebook(root: Path) -> None:
+    """Two writes to the gradebook that cancel out: as far as a report can tell, grades changed."""
+    import sqlite3
+
+    con = sqlite3.connect(db_url(root).removeprefix("sqlite:///"))
+    (gid, extra) = con.execute("SELECT id, extra_credit FROM grade ORDER BY id LIMIT 1").fetchone()
+    for value in ((extra or 0) + 1, extra):  # SQLite skips a write that changes nothing, so change and restore
+        with con:
+            con.execute("UPDATE grade SET extra_credit = ? WHERE id = ?", (value, gid))
+    con.close()
+
+
 def _export(root: Path) -> None:
     from nbgrader.api import Gradebook
     from nbgrader.plugins.export import CsvExportPlugin
@@ -191,8 +204,12 @@ def national(args: argparse.Namespace) -> None:
           f"(interpreter and imports {f['base_mb']:,.0f} MB); scores frame {f['frame_mb']:,.0f} MB")
     shutil.rmtree(full / "reports", ignore_errors=True)
     (cold, cold_cpu), (warm, warm_cpu) = time_report(full), time_report(full)
-    print(f"  course report (all pages): {cold:.1f} s with a new snapshot (CPU {cold_cpu:.0f} s), "
-          f"{warm:.1f} s reusing it (CPU {warm_cpu:.0f} s)")
+    touch_gradebook(full)
+    changed, changed_cpu = time_report(full)
+    print(f"  course report (all pages): {cold:.1f} s for the first report (a new snapshot reading every answers "
+          f"file; CPU {cold_cpu:.0f} s), {warm:.1f} s reusing the snapshot (CPU {warm_cpu:.0f} s), "
+          f"{changed:.1f} s after the gradebook changed (a new snapshot, unchanged answers files not read again; "
+          f"CPU {changed_cpu:.0f} s)")
 
 
 def cut_comparison(args: argparse.Namespace) -> None:
