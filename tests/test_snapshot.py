@@ -156,3 +156,24 @@ def test_a_new_snapshot_reads_only_the_answers_files_that_changed(graded: Course
     (folder / snapshot.ANSWER_FILES_META).write_text('{"version": 1, "content": "another bank"}', encoding="utf-8")
     snapshot.take(cd.root, db_url(cd.root), "kam-cert", folder, content=cd.course.root)
     assert sorted(read) == ["amy", "bo", "cai", "dan"]
+
+
+def test_answers_read_by_several_processes_give_the_same_frame(graded: CourseDir,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the files are read in worker processes (as for a national cohort), is the frame the live one?"""
+    from course.runtime import write_answers
+
+    cd = graded
+    single = next(q for q in cd.course.questions_of("ch01") if q.type == "single")
+    for learner, answer in (("amy", "A"), ("bo", "B"), ("cai", "C")):
+        folder = cd.root / "submitted" / learner / "ch01"
+        folder.mkdir(parents=True, exist_ok=True)
+        write_answers(folder / "ch01.answers.json", "ch01", learner, {single.id: answer})
+    monkeypatch.setattr(snapshot, "PARALLEL_FROM", 1)
+    folder = cd.root / "snap"
+    snapshot.take(cd.root, db_url(cd.root), "kam-cert", folder, content=cd.course.root)
+    kwargs = {"content": str(cd.course.root), "roster_csv": cd.root / "roster.csv", "responses": True}
+    from_snap = frames.load_cohort(cd.root, snapshot=folder, **kwargs).responses
+    pd.testing.assert_frame_equal(from_snap, frames.load_cohort(cd.root, **kwargs).responses, check_dtype=False)
+    answered = from_snap[from_snap["response"].notna()]
+    assert answered[["learner", "response"]].values.tolist() == [["amy", "A"], ["bo", "B"], ["cai", "C"]]
