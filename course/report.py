@@ -86,6 +86,10 @@ def print_friendly(html: str) -> str:
     return html.replace("</head>", PRINT_CSS + "</head>", 1)
 
 
+def _warm_up() -> None:
+    """Run in a fresh worker: this module (papermill, nbconvert) is imported by the time it runs."""
+
+
 def take_snapshot(root: Path, content: str | None = None) -> Path:
     """Read the gradebook once into ``reports/snapshot/`` (kept while the gradebook is unchanged)."""
     from course.analytics import snapshot
@@ -106,13 +110,16 @@ def report(root: Path, parameters: dict[str, Any], out_dir: Path | None = None,
     root = root.resolve()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = out_dir or root / "reports" / stamp
-    snapshot = parameters.get("snapshot") or str(take_snapshot(root, parameters.get("content")))
-    params = {"course_root": str(root), **parameters, "snapshot": snapshot}
     names = list(notebooks or NOTEBOOKS)
     # pages are independent once the snapshot exists: rendered in processes, because papermill changes
     # the working directory of the whole process for each page; the longest page starts first
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(WORKERS, len(names)) or 1, mp_context=context) as pool:
+    workers = min(WORKERS, len(names)) or 1
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for _ in range(workers):
+            pool.submit(_warm_up)  # workers start and import while the snapshot is checked or taken
+        snapshot = parameters.get("snapshot") or str(take_snapshot(root, parameters.get("content")))
+        params = {"course_root": str(root), **parameters, "snapshot": snapshot}
         jobs = {name: pool.submit(render, source / f"{name}.ipynb", out_dir, params)
                 for name in sorted(names, key=lambda n: n not in LONGEST)}
         for _ in tqdm(as_completed(jobs.values()), total=len(jobs), desc="report", unit="nb",
