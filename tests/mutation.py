@@ -33,7 +33,24 @@ _OLD_TIMESTAMP = ("the old-value dict of the submission's timestamp update is re
                   "already differ (the branch's own condition), so its key cannot change what is written")
 _FINAL_FLAG = ("final_rows feed only the late-penalty score (_grade_score), which reads manual_score, "
                "auto_score and extra_credit, never needs_manual_grade")
+_LEARNER_INDEX_NAME = ("the name of the learners index only names the index of the intermediate wide, "
+                       "measured and score frames (reindex aligns by label, not by name); all three are "
+                       "turned into arrays with to_numpy(), and the result's learner column is named by "
+                       "its dict key")
 EQUIVALENT: dict[str, str] = {
+    "course.analytics.weighting.x_area_mastery__mutmut_16": "groupby(as_index=False) → as_index=None: pandas "
+    "reads as_index only for its truth value (`if self.as_index` / `if not self.as_index`), so None is False",
+    "course.analytics.weighting.x_weighted_scores__mutmut_13": f"Index name='learner' → name=None: "
+    f"{_LEARNER_INDEX_NAME}",
+    "course.analytics.weighting.x_weighted_scores__mutmut_15": f"Index name='learner' → no name: "
+    f"{_LEARNER_INDEX_NAME}",
+    "course.analytics.weighting.x_weighted_scores__mutmut_19": f"Index name='learner' → 'XXlearnerXX': "
+    f"{_LEARNER_INDEX_NAME}",
+    "course.analytics.weighting.x_weighted_scores__mutmut_20": f"Index name='learner' → 'LEARNER': "
+    f"{_LEARNER_INDEX_NAME}",
+    "course.analytics.weighting.x_weighted_scores__mutmut_56": "wide.fillna(0) → fillna(None) (a no-op): "
+    "the row sum that follows skips NaN and sums an all-NaN row to 0 (skipna, min_count=0), so an "
+    "unmeasured area adds 0 either way; completeness is read from wide before the fill",
     "course.grading.rows.x_plan__mutmut_33": _OLD_TIMESTAMP,
     "course.grading.rows.x_plan__mutmut_34": _OLD_TIMESTAMP,
     "course.grading.rows.x__plan_notebook__mutmut_90": _FINAL_FLAG,

@@ -273,9 +273,10 @@ def test_training_priority_at_exactly_full_mastery_is_zero(mini: Course) -> None
 def test_pass_rates_per_group_with_n_best_first() -> None:
     """Is the pass rate the share passed per roster group, with n learners (not rows), best first?"""
     passed = pd.DataFrame({"learner": ["a", "b", "c", "d", "e"], "passed": [True, False, True, True, False]})
-    # roster columns repeat on every score row: a learner counts once.
+    # The roster columns repeat on every score row (one per question): a learner counts once.
     roster = pd.DataFrame({
         "learner": ["a", "a", "b", "b", "b", "c", "d", "d", "e"],
+        "question": ["q1", "q2", "q1", "q2", "q3", "q1", "q1", "q2", "q1"],
         "region": ["east", "east", "east", "east", "east", "north", "north", "north", "west"],
         "department": ["x", "x", "y", "y", "y", "y", "y", "y", "y"],
     })
