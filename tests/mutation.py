@@ -37,6 +37,12 @@ _LEARNER_INDEX_NAME = ("the name of the learners index only names the index of t
                        "measured and score frames (reindex aligns by label, not by name); all three are "
                        "turned into arrays with to_numpy(), and the result's learner column is named by "
                        "its dict key")
+_STUDENT_NULL = ("a misspelt key in a new student row names no column, and SQLAlchemy's INSERT takes only the "
+                 "keys that name columns, so that column is left out and gets NULL: nbgrader's student table "
+                 "has no default for first_name, last_name, email or lms_user_id, and NULL is the value the "
+                 "row gives it anyway")
+_JOIN_ON = ("join(..., None) / join() without ON: SQLAlchemy infers the ON clause from the only foreign key "
+            "between the two tables ({table}.id → base_cell.id), which is exactly the condition written")
 EQUIVALENT: dict[str, str] = {
     "course.analytics.weighting.x_area_mastery__mutmut_16": "groupby(as_index=False) → as_index=None: pandas "
     "reads as_index only for its truth value (`if self.as_index` / `if not self.as_index`), so None is False",
@@ -53,6 +59,10 @@ EQUIVALENT: dict[str, str] = {
     "unmeasured area adds 0 either way; completeness is read from wide before the fill",
     "course.grading.rows.x_plan__mutmut_33": _OLD_TIMESTAMP,
     "course.grading.rows.x_plan__mutmut_34": _OLD_TIMESTAMP,
+    **{f"course.grading.rows.x_ensure_students__mutmut_{n}": _STUDENT_NULL for n in range(18, 26)},
+    **{f"course.grading.rows.x_read_layout__mutmut_{n}": _JOIN_ON.format(table=table)
+       for n, table in ((34, "grade_cells"), (36, "grade_cells"), (41, "solution_cells"), (43, "solution_cells"),
+                        (49, "task_cells"), (51, "task_cells"))},
     "course.grading.rows.x__plan_notebook__mutmut_90": _FINAL_FLAG,
     "course.grading.rows.x__plan_notebook__mutmut_91": _FINAL_FLAG,
     "course.scoring.x_normalise_text__mutmut_2": "range(4) → range(5): the passes stop as soon as nothing changes; "
