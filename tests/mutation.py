@@ -90,6 +90,9 @@ ITEMS_EQUIVALENT: dict[str, str] = {
     f"{_I}discriminative_efficiency__mutmut_21": _ROUNDING.format("cov with x + mean(x)"),
     f"{_I}discriminative_efficiency__mutmut_22": _ROUNDING.format("cov with rest + mean(rest)"),
     f"{_I}distractors__mutmut_9": _DEFAULT.format("groupby(sort=True)", "groupby sorts by default"),
+    **{f"{_I}distractors__mutmut_{n}": (f"zip(strict=True) → {strict}: the ids and the answers zipped are "
+                                         "map(id, values) and values, one list, so they have the same length")
+       for n, strict in ((28, "strict=None"), (31, "no strict"), (36, "strict=False"))},
     f"{_I}effective_weight__mutmut_4": f"Series(None, ...) for n < 2: {_NAN_FROM_NONE}",
     f"{_I}effective_weight__mutmut_8": f"Series(index=...) without data for n < 2: {_NAN_FROM_NONE}",
     f"{_I}effective_weight__mutmut_53": f"np.full(len, None) for no positive covariance: {_NAN_FROM_NONE}",
@@ -142,7 +145,7 @@ ITEMS_EQUIVALENT: dict[str, str] = {
     f"{_I}upper_lower_index__mutmut_53": _FLOAT_INFERRED.format("a float numpy array (float weights @ float marks)"),
 }
 EQUIVALENT: dict[str, str] = {
-    "course.analytics.weighting.x_area_mastery__mutmut_16": "groupby(as_index=False) → as_index=None: pandas "
+    "course.analytics.weighting.x_area_mastery__mutmut_25": "groupby(as_index=False) → as_index=None: pandas "
     "reads as_index only for its truth value (`if self.as_index` / `if not self.as_index`), so None is False",
     "course.analytics.weighting.x_weighted_scores__mutmut_13": f"Index name='learner' → name=None: "
     f"{_LEARNER_INDEX_NAME}",
