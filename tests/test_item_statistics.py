@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import warnings
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,15 +14,18 @@ import pytest
 from scipy import stats
 
 from course import model as m
-from course.analytics import frames, weighting
+from course.analytics import frames, items, weighting
 from course.analytics.items import (
     ITEM_STATISTICS_COLUMNS,
     QUIZ_STATISTICS_FIELDS,
+    MoodleThresholds,
+    Thresholds,
     alpha_if_deleted,
     corrected_item_total,
     cronbach_alpha,
     discriminative_efficiency,
     effective_weight,
+    facility,
     group_size,
     group_weights,
     intended_weight,
@@ -327,3 +333,281 @@ def test_double_extra_credit_does_not_give_200() -> None:
     # x: 70 · 2 + 30 · 2 = 200 → 100.  y: 70 · 1.2 + 30 · .5 = 99 (extra credit in one area counts).
     assert weighted.to_dict() == pytest.approx({"x": 100.0, "y": 99.0})
     assert (weighting.training_priority(scores, course, "L4")["priority"] >= 0).all()
+
+
+# ---------------------------------------------------------------- matrices: clipping, 0-point items, names
+def test_matrices_clip_to_the_item_range_and_leave_out_zero_point_items() -> None:
+    """Is a negative score clipped to 0, extra credit to the points, and a 0-point question left out?"""
+    rows = [("u1", "ch", "q1", "single", 1.0, -0.5), ("u1", "ch", "q2", "multiple", 2.0, 1.0),
+            ("u1", "ch", "q0", "single", 0.0, 0.0),  # a 0-point question has no proportion
+            ("u2", "ch", "q1", "single", 1.0, 1.0), ("u2", "ch", "q2", "multiple", 2.0, 2.5),
+            ("u2", "ch", "q0", "single", 0.0, 0.0)]
+    scores = pd.DataFrame(rows, columns=["learner", "chapter", "question", "type", "points", "score"])
+    # marks: u1 q1 −0.5 → 0, q2 1; u2 q1 1, q2 2.5 → 2.  proportions: u1 0, ½; u2 1, 1.
+    assert mark_matrix(scores, "ch").to_dict("index") == {"u1": {"q1": 0.0, "q2": 1.0}, "u2": {"q1": 1.0, "q2": 2.0}}
+    assert score_matrix(scores, "ch").to_dict("index") == {"u1": {"q1": 0.0, "q2": 0.5}, "u2": {"q1": 1.0, "q2": 1.0}}
+    points = item_points(scores, "ch")
+    assert points.to_dict() == {"q1": 1.0, "q2": 2.0}
+    assert (points.name, points.index.name) == ("points", "question")
+
+
+def test_facility_of_a_mark_matrix_divides_by_each_items_points() -> None:
+    """Is the facility of marks mean ÷ the item's own points, whatever the order or extra items of ``points``?"""
+    marks = pd.DataFrame({"q1": [0.0, 1.0], "q2": [1.0, 2.0]}, index=["u1", "u2"])
+    # q1: mean ½ ÷ 1 = ½; q2: mean 1.5 ÷ 2 = ¾; q9 is not in the matrix.
+    result = facility(marks, pd.Series({"q2": 2.0, "q9": 5.0, "q1": 1.0}))
+    assert result.to_dict() == {"q1": 0.5, "q2": 0.75}
+    assert result.name == "facility"
+
+
+# ---------------------------------------------------------------- two and three learners
+@pytest.fixture
+def pair() -> pd.DataFrame:
+    # Two learners, marks on 1-point items: a 0.5 and 0.25, b nothing. Totals a 0.75, b 0.
+    return pd.DataFrame({"q1": [0.5, 0.0], "q2": [0.25, 0.0]}, index=pd.Index(["a", "b"], name="learner"))
+
+
+def test_two_learners_are_enough_for_every_statistic(pair: pd.DataFrame) -> None:
+    """With two learners, are r, DE, α, the weights and the SD defined (not NaN) and the hand values?"""
+    # r: each item against the other (two points, both varying) → 1.
+    assert corrected_item_total(pair).tolist() == [1.0, 1.0]
+    # DE q1: x ½, 0 and rest ¼, 0 are already in the same order: cov = cov_max = 2 · ¼ · ⅛ = 1/16 → 1.
+    assert discriminative_efficiency(pair).tolist() == [1.0, 1.0]
+    # α: item variances (ddof=1) ⅛ and 1/32 → Σ 5/32; totals ¾, 0 → var 9/32; α = 2 (1 − 5/9) = 8/9.
+    assert cronbach_alpha(pair) == pytest.approx(8 / 9, abs=1e-15)
+    # cov(item, total): q1 (¼ · ⅜ + ¼ · ⅜) / 1 = 3/16, q2 3/32: the roots are in the ratio √2 : 1,
+    # so the weights are √2/(1 + √2) = 2 − √2 and 1/(1 + √2) = √2 − 1 (the roots add up to 0.74, below 1).
+    assert effective_weight(pair).tolist() == pytest.approx([2 - math.sqrt(2), math.sqrt(2) - 1], abs=1e-15)
+    # g = round(0.54) = 1: upper a, lower b → ½ and ¼.
+    assert upper_lower_index(pair).tolist() == [0.5, 0.25]
+    table = item_statistics(scores_from_marks(pair, {"q1": 1.0, "q2": 1.0}), "ch")
+    # sd (ddof=1) of ½, 0 = √⅛; of ¼, 0 = √(1/32).
+    assert table["sd"].tolist() == pytest.approx([math.sqrt(1 / 8), math.sqrt(1 / 32)], abs=1e-15)
+    result = quiz_statistics(pair)
+    # totals ¾, 0: mean = median = ⅜, sd = √(2 · (⅜)²) = √(9/32); α 8/9 → error ratio ⅓, SE sd/3.
+    assert result[["n", "mean", "median", "sd", "alpha", "error_ratio", "standard_error"]].tolist() == pytest.approx(
+        [2, 0.375, 0.375, math.sqrt(9 / 32), 8 / 9, 1 / 3, math.sqrt(9 / 32) / 3], abs=1e-15)
+    assert math.isnan(result["skewness"]) and math.isnan(result["kurtosis"])  # need 3 and 4 learners
+
+
+def test_three_learners_have_a_skewness_but_no_kurtosis() -> None:
+    """With three learners, is the skewness defined (√3 for totals 0, 0, ¾) and the kurtosis NaN?"""
+    marks = pd.DataFrame({"q1": [0.0, 0.0, 0.5], "q2": [0.0, 0.0, 0.25]})
+    # totals 0, 0, ¾: mean ¼, deviations −¼, −¼, ½: m2 = ⅜/3 = ⅛, m3 = (−2/64 + 8/64)/3 = 1/32.
+    # k2 = 3 · ⅛ / 2 = 3/16; skewness = 9 · (1/32) / (2 · 1) / (3/16)^1.5 = (9/64) / ((3/16) · √3/4) = √3.
+    result = quiz_statistics(marks)
+    assert result["skewness"] == pytest.approx(math.sqrt(3), abs=1e-14)
+    assert math.isnan(result["kurtosis"])
+    # every total equal: no skewness (k2 = 0), not a division by zero
+    tied = quiz_statistics(pd.DataFrame({"q1": [1.0, 0.0, 1.0], "q2": [0.0, 1.0, 0.0]}))
+    assert tied["sd"] == 0.0 and math.isnan(tied["skewness"]) and math.isnan(tied["kurtosis"])
+
+
+def test_quiz_statistics_of_no_learners_and_quiz_table_of_no_chapters() -> None:
+    """Are all fields there with no learners (n 0, items, Σ points, the rest NaN), and the columns with no chapter?"""
+    empty = pd.DataFrame({"q1": [], "q2": []}, dtype=float)
+    result = quiz_statistics(empty, pd.Series({"q1": 1.0, "q2": 2.0}))
+    assert tuple(result.index) == QUIZ_STATISTICS_FIELDS and result.dtype == float
+    assert result[["n", "items", "max_total"]].tolist() == [0.0, 2.0, 3.0]
+    assert result.drop(["n", "items", "max_total"]).isna().all()
+    table = quiz_table(pd.DataFrame(columns=["learner", "chapter", "question", "type", "points", "score"]), [])
+    assert list(table.columns) == ["chapter", *QUIZ_STATISTICS_FIELDS] and table.empty
+
+
+def test_quiz_table_carries_the_points_total(unequal: pd.DataFrame) -> None:
+    """Is the chapter's max_total Σ points on marks (6) and the item count on proportions (3 × 1)?"""
+    scores = scores_from_marks(unequal, POINTS, "ch1")
+    assert quiz_table(scores)["max_total"].tolist() == [6.0]
+    assert quiz_table(scores, basis="proportions")["max_total"].tolist() == [3.0]
+
+
+# ---------------------------------------------------------------- undefined values: NaN, no warnings, names
+def quiet(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)`` with every warning an error (an undefined value is NaN, not a numpy warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return call(*args, **kwargs)
+
+
+def test_constant_items_and_rests_give_nan_without_warnings() -> None:
+    """Is r NaN (not 0/0 with a warning) for a constant item or a constant rest?"""
+    item_constant = pd.DataFrame({"same": [1.0, 1.0, 1.0], "q2": [1.0, 0.0, 1.0], "q3": [0.0, 0.0, 1.0]})
+    r = quiet(corrected_item_total, item_constant)
+    assert math.isnan(r["same"]) and not math.isnan(r["q2"])
+    rest_constant = pd.DataFrame({"q1": [1.0, 0.0, 1.0], "q2": [1.0, 1.0, 1.0]})  # q1's rest is q2
+    assert math.isnan(quiet(corrected_item_total, rest_constant)["q1"])
+
+
+def test_effective_weights_of_zero_and_negative_covariances() -> None:
+    """Does a constant item get weight 0, a negative covariance NaN, and no positive covariance all NaN, quietly?"""
+    # q1 = 1, 0, 1, 0 and a constant q2: totals 2, 1, 2, 1; cov(q1, T) = 4 · ¼ / 3 = ⅓, cov(q2, T) = 0.
+    constant = pd.DataFrame({"q1": [1.0, 0.0, 1.0, 0.0], "q2": [1.0, 1.0, 1.0, 1.0]})
+    assert quiet(effective_weight, constant).tolist() == [1.0, 0.0]
+    # The same with a mean total of 4/3 (no exact binary fraction): the constant item's weight is exactly 0.
+    thirds = pd.DataFrame({"q1": [0.0, 0.0, 1.0], "q2": [1.0, 1.0, 1.0]})
+    assert quiet(effective_weight, thirds).tolist() == [1.0, 0.0]
+    # q1 = 2, 2, 0, 0 and q2 = 0, 0, 1, 0: totals 2, 2, 1, 0 (mean 1.25).
+    # cov(q1, T) = (.75 + .75 + .25 + 1.25) / 3 = 1; cov(q2, T) = (−.1875 · 3 + .3125) / 3 = −1/12 < 0.
+    negative = pd.DataFrame({"q1": [2.0, 2.0, 0.0, 0.0], "q2": [0.0, 0.0, 1.0, 0.0]})
+    result = quiet(effective_weight, negative)
+    assert result["q1"] == 1.0 and math.isnan(result["q2"])
+    # q1 = 1, 0 and q2 = 0, 1: both totals 1, every covariance 0 → no weights at all.
+    none = pd.DataFrame({"q1": [1.0, 0.0], "q2": [0.0, 1.0]})
+    assert quiet(effective_weight, none).isna().all()
+    # Totals all ½ with item means ⅙ and ⅓ (no exact binary fractions): still no weights.
+    assert quiet(effective_weight, pd.DataFrame({"q1": [0.0, 0.5, 0.0], "q2": [0.5, 0.0, 0.5]})).isna().all()
+
+
+def test_discriminative_efficiency_is_nan_for_a_constant_item_or_rest() -> None:
+    """Is DE NaN both for a constant item and for the item whose rest is that constant item?"""
+    # q1 = 0, ½, 1, ½, 1 (mean 0.6, no exact binary fraction); its rest is the constant q2.
+    matrix = pd.DataFrame({"q1": [0.0, 0.5, 1.0, 0.5, 1.0], "q2": [1.0] * 5})
+    assert quiet(discriminative_efficiency, matrix).isna().all()
+
+
+def test_a_missing_mark_gives_nan_not_an_error() -> None:
+    """Does a missing mark (pd.NA in a nullable frame) make r and DE of the items NaN rather than fail?"""
+    matrix = pd.DataFrame({"q1": [1, 0, 1, None], "q2": [1, 1, 0, 0]}).astype("Float64")
+    assert corrected_item_total(matrix).isna().all()
+    assert discriminative_efficiency(matrix).isna().all()
+
+
+def test_the_statistics_are_named_and_float_even_without_items(unequal: pd.DataFrame) -> None:
+    """Does every per-item statistic carry its name and float dtype, for items, one learner and no items?"""
+    one = unequal.iloc[:1]
+    no_items = unequal[[]]
+    for matrix in (unequal, one, no_items):
+        for function, name in ((corrected_item_total, "discrimination"),
+                               (discriminative_efficiency, "discriminative_efficiency"),
+                               (alpha_if_deleted, "alpha_if_deleted"), (effective_weight, "effective_weight"),
+                               (upper_lower_index, "ul_index")):
+            result = function(matrix)
+            assert (result.name, result.dtype, list(result.index)) == (name, float, list(matrix.columns)), name
+    assert intended_weight(pd.Series(POINTS)).name == "intended_weight"
+
+
+def test_intended_weights_of_small_and_zero_totals() -> None:
+    """Are intended weights points ÷ total for a total below 1, and NaN (never ±inf) for a total of 0?"""
+    assert intended_weight(pd.Series({"a": 0.25, "b": 0.5})).tolist() == [1 / 3, 2 / 3]
+    assert intended_weight(pd.Series({"a": 1.0, "b": -1.0})).isna().all()
+    assert intended_weight(pd.Series({"a": 0.0, "b": 0.0})).isna().all()
+
+
+# ---------------------------------------------------------------- 27 % groups: fraction, rounding, points
+def test_no_group_gives_no_weights() -> None:
+    """Is a fraction whose group rounds to 0 learners (10 % of 3) a group of nobody, and an empty roll too?"""
+    lower, upper = group_weights([1.0, 2.0, 3.0], fraction=0.1)
+    assert lower.tolist() == [0.0, 0.0, 0.0] and upper.tolist() == [0.0, 0.0, 0.0]
+    assert [w.tolist() for w in group_weights([])] == [[], []]
+
+
+def test_totals_closer_than_nine_decimals_are_tied() -> None:
+    """Do totals 3e-10 apart tie at the cut (compared at 9 decimals), for the groups and the index?"""
+    # n = 3 → g = 1: 2 and 2 + 3e-10 share the lowest place.
+    lower, upper = group_weights([2.0, 2.0 + 3e-10, 5.0])
+    assert lower.tolist() == [0.5, 0.5, 0.0] and upper.tolist() == [0.0, 0.0, 1.0]
+    near = pd.DataFrame({"q1": [1.0, 1.0 + 3e-10]})
+    assert upper_lower_index(near).isna().all()  # every total the same: no upper or lower group
+
+
+def test_totals_below_one_apart_still_rank() -> None:
+    """Are totals ¼ and ½ (both below 1) two ranks, not one (index ½ − ¼)?"""
+    assert upper_lower_index(pd.DataFrame({"q1": [0.25, 0.5]})).tolist() == [0.25]
+
+
+def test_the_fraction_sets_the_group_size() -> None:
+    """Is fraction 0.5 allowed (5 learners → groups of 3) and 0 refused?"""
+    marks = pd.DataFrame({"q1": [0.0, 0.25, 0.5, 0.75, 1.0]})
+    # g = round(2.5) = 3: upper c, d, e (0.5 + 0.75 + 1 = 2.25), lower a, b, c (0 + 0.25 + 0.5 = 0.75) → 1.5 / 3.
+    assert upper_lower_index(marks, fraction=0.5).tolist() == [0.5]
+    with pytest.raises(ValueError, match=r"fraction must be in \(0, 0.5\], got 0"):
+        upper_lower_index(marks, fraction=0)
+
+
+def test_upper_lower_index_takes_each_items_points(unequal: pd.DataFrame) -> None:
+    """Does ``points`` divide each item's index by that item's points, whatever the order of ``points``?"""
+    # g = 1: upper w (1, 3, 2), lower z (0, 0, 0) → marks 1, 3, 2 → ÷ points 1, 3, 2 = 1 each.
+    points = pd.Series({"qC": 2.0, "qA": 1.0, "qB": 3.0})
+    assert upper_lower_index(unequal, points=points).tolist() == [1.0, 1.0, 1.0]
+
+
+# ---------------------------------------------------------------- item_statistics options
+def test_item_statistics_on_proportions(unequal: pd.DataFrame) -> None:
+    """On proportions, is every item worth 1 point, with facility ½, intended weight ⅓ and a full index?"""
+    table = item_statistics(scores_from_marks(unequal, POINTS), "ch", basis="proportions")
+    assert table["points"].tolist() == [1.0, 1.0, 1.0]
+    assert table["facility"].tolist() == [0.5, 0.5, 0.5]
+    assert table["intended_weight"].tolist() == pytest.approx([1 / 3] * 3, abs=1e-15)
+    assert table["ul_index"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_item_statistics_uses_the_given_thresholds(unequal: pd.DataFrame) -> None:
+    """Do stricter Ebel and Moodle thresholds flag qA (r = 2/√13 ≈ .555, DE ⅔)?"""
+    table = item_statistics(scores_from_marks(unequal, POINTS), "ch", Thresholds(poor_discrimination=0.6),
+                            moodle=MoodleThresholds(dubious_efficiency=0.7, check_very_likely=0.6))
+    assert table["flags"].iloc[0] == ("区分度差", "区分效率低", "需复核（很可能）")
+
+
+def test_an_unknown_basis_is_refused(unequal: pd.DataFrame) -> None:
+    """Is a basis other than marks or proportions an error naming both?"""
+    with pytest.raises(ValueError, match=r"^basis must be 'marks' or 'proportions', got 'raw'$"):
+        item_statistics(scores_from_marks(unequal, POINTS), "ch", basis="raw")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- random guess: the enumeration limit
+@pytest.mark.parametrize(("limit", "multiple", "ordering", "matching"), [
+    (5, None, None, None),
+    (6, None, 1 / 3, None),  # 3! = 6 orders
+    (7, 2 / 7, 1 / 3, None),  # 2³ − 1 = 7 non-empty sets
+    (8, 2 / 7, 1 / 3, None),
+    (9, 2 / 7, 1 / 3, 1 / 3),  # 3² = 9 matchings
+])
+def test_random_guess_is_enumerated_up_to_the_limit(monkeypatch: pytest.MonkeyPatch, limit: int,
+                                                    multiple: float | None, ordering: float | None,
+                                                    matching: float | None) -> None:
+    """Is every answer enumerated when there are at most MAX_GUESS_RESPONSES of them, and NaN beyond?"""
+    monkeypatch.setattr(items, "MAX_GUESS_RESPONSES", limit)
+    questions = [
+        _q("multiple", options={"A": "甲", "B": "乙", "C": "丙"}, answer=["A", "C"], points=2.0),
+        _q("ordering", items={"A": "一", "B": "二", "C": "三"}, answer=["B", "A", "C"], points=3.0),
+        _q("matching", prompts={"1": "一", "2": "二"}, options={"A": "甲", "B": "乙", "C": "丙"},
+           answer={"1": "A", "2": "B"}, points=2.0),
+    ]
+    for q, expected in zip(questions, (multiple, ordering, matching), strict=True):
+        got = random_guess_score(q)
+        if expected is None:
+            assert math.isnan(got), q.type
+        else:
+            assert got == pytest.approx(expected, abs=1e-15), q.type
+
+
+# ---------------------------------------------------------------- marks that are not float64
+@pytest.mark.parametrize("kind", ["int64", "Int64", "Float64", "decimal", "bool"])
+def test_marks_of_any_numeric_dtype_give_the_hand_values(kind: str) -> None:
+    """Are whole-number marks as int64, nullable Int64/Float64, Decimal objects or booleans read as the floats?"""
+    # Right (1) / wrong (0) on three items; totals a 3, b 1, c 2, d 0 (mean 1.5).
+    marks = pd.DataFrame({"q1": [1, 0, 1, 0], "q2": [1, 0, 0, 0], "q3": [1, 1, 1, 0]},
+                         index=pd.Index(list("abcd"), name="learner"))
+    marks = marks.map(Decimal) if kind == "decimal" else marks.astype(kind)
+    # q1 = 1,0,1,0, rest q2 + q3 = 2,1,1,0 (mean 1): Σdxdy = ½(1 + 0 − 0 + 1) = 1 (dx ±½, dy 1,0,0,−1);
+    #   SSx 1, SSy 2 → r = 1/√2.  Sorted rest 0,1,1,2 against sorted q1 0,0,1,1: −½·−1 − ½·0 + ½·0 + ½·1 = 1 → DE 1.
+    # q2 = 1,0,0,0 (mean ¼), rest 2,1,2,0 (mean 5/4): Σdxdy = ¾ · ¾ − ¼ (−¼ + ¾ − 5/4) = 9/16 + 3/16 = ¾;
+    #   SSx ¾, SSy 11/4 → r = ¾ / √(33/16) = 3/√33.  Sorted rest 0,1,2,2 vs 0,0,0,1: ¾·¾ + ¼(5/4 + ¼ − ¾) = ¾ → DE 1.
+    # q3 = 1,1,1,0 (mean ¾), rest 2,0,1,0 (mean ¾): Σdxdy = ¼(5/4 − ¾ + ¼) + (−¾)(−¾) = 3/16 + 9/16 = ¾;
+    #   SSx ¾, SSy 11/4 → r = 3/√33.  Sorted rest 0,0,1,2 vs 0,1,1,1: (−¾)(−¾) + ¼(−¾ + ¼ + 5/4) = ¾ → DE 1.
+    assert corrected_item_total(marks).tolist() == pytest.approx([1 / math.sqrt(2), 3 / math.sqrt(33),
+                                                                  3 / math.sqrt(33)], abs=1e-15)
+    assert discriminative_efficiency(marks).tolist() == pytest.approx([1.0, 1.0, 1.0], abs=1e-15)
+    # cov(item, total) · 3 = Σ dx (T − 1.5): q1 ½(1.5 + 0.5 + 0.5 + 1.5) = 2; q2 ¾ · 1.5 + ¼ (0.5 − 0.5 + 1.5) = 1.5;
+    # q3 ¼ (1.5 − 0.5 + 0.5) + ¾ · 1.5 = 1.5 → roots √2 : √1.5 : √1.5 (the 3 cancels).
+    root = np.sqrt([2.0, 1.5, 1.5])
+    assert effective_weight(marks).tolist() == pytest.approx((root / root.sum()).tolist(), abs=1e-15)
+    # g = 1: upper a (1, 1, 1), lower d (0, 0, 0); ÷ points 1 each (points of the same kind as the marks).
+    points = marks.iloc[0].rename("points")
+    index = upper_lower_index(marks, points=points)
+    assert (index.tolist(), index.dtype) == ([1.0, 1.0, 1.0], float)
+    totals = marks.sum(axis=1).tolist()
+    assert [w.tolist() for w in group_weights(totals)] == [[0, 0, 0, 1], [1, 0, 0, 0]]
+    # totals 3, 1, 2, 0: mean 1.5, median 1.5, sd √(5/3).
+    result = quiz_statistics(marks)
+    assert result[["mean", "median", "sd"]].tolist() == pytest.approx([1.5, 1.5, math.sqrt(5 / 3)], abs=1e-15)

@@ -323,3 +323,53 @@ def test_distractors_need_options_and_keys(responses: pd.DataFrame) -> None:
     """Is a choice question without options or key reported rather than silently skipped?"""
     with pytest.raises(KeyError, match="q2"):
         distractors(responses, OPTIONS, {"q1": "B", "q4": "A"})
+
+
+def test_distractors_list_questions_by_id_and_name_the_missing_one() -> None:
+    """Are questions listed by id whatever the order of the responses, and a missing key or option named?"""
+    rows = [("u1", "q2", "single", "A"), ("u1", "q1", "single", "B"), ("u2", "q2", "single", "B")]
+    responses = pd.DataFrame(rows, columns=["learner", "question", "type", "response"])
+    options = {"q1": {"A": "甲", "B": "乙"}, "q2": {"A": "甲", "B": "乙"}}
+    frame = distractors(responses, options, {"q1": "B", "q2": "A"})
+    assert frame["question"].tolist() == ["q1", "q1", "q2", "q2"]
+    assert frame["share"].tolist() == [0.0, 1.0, 0.5, 0.5]
+    message = "no options or key for q2: pass the content version of these responses"
+    with pytest.raises(KeyError, match=message):
+        distractors(responses, options, {"q1": "B"})
+    with pytest.raises(KeyError, match=message):
+        distractors(responses, {"q1": options["q1"]}, {"q1": "B", "q2": "A"})
+
+
+def test_a_single_key_is_one_option_however_long_its_name() -> None:
+    """Is a single-choice key named by several letters ("opt1") that one option, not its letters?"""
+    responses = pd.DataFrame([("u1", "q1", "single", "opt1")], columns=["learner", "question", "type", "response"])
+    frame = distractors(responses, {"q1": {"opt1": "甲", "opt2": "乙"}}, {"q1": "opt1"})
+    assert frame["is_key"].tolist() == [True, False]
+
+
+def test_malformed_multiple_answers_are_not_respondents() -> None:
+    """Are a text, a missing answer, blank option names and non-text entries no multiple-choice answer?"""
+    rows = [("u1", "q1", "multiple", "AC"),  # a string, not a selection
+            ("u2", "q1", "multiple", None),
+            ("u3", "q1", "multiple", ["", " "]),  # only blank names
+            ("u4", "q1", "multiple", [1, 2]),  # not option keys
+            ("u5", "q1", "multiple", ["A", 3, ""])]  # one real key: counts, as A
+    responses = pd.DataFrame(rows, columns=["learner", "question", "type", "response"])
+    frame = distractors(responses, {"q1": {"A": "甲", "C": "丙"}}, {"q1": ["A", "C"]})
+    assert frame["n"].tolist() == [1, 1] and frame["share"].tolist() == [1.0, 0.0]
+
+
+def test_no_choice_questions_give_an_empty_frame_with_the_columns() -> None:
+    """Without a single- or multiple-choice question, is the distractor frame empty but with its columns?"""
+    responses = pd.DataFrame([("u1", "q3", "truefalse", True)], columns=["learner", "question", "type", "response"])
+    frame = distractors(responses, {}, {})
+    assert frame.empty and list(frame.columns) == ["question", "option", "text", "share", "is_key", "n"]
+
+
+def test_a_share_of_exactly_five_percent_is_functional() -> None:
+    """Is a wrong option chosen by exactly 5 % (1 of 20) functional, and one chosen by nobody not?"""
+    frame = pd.DataFrame({"question": ["q1"] * 3, "option": ["A", "B", "C"], "text": ["甲", "乙", "丙"],
+                          "share": [0.95, 0.05, 0.0], "is_key": [True, False, False], "n": [20, 20, 20]})
+    marked = nonfunctional_distractors(frame)
+    assert marked["nonfunctional"].tolist() == [False, False, True]
+    assert marked["small_sample"].tolist() == [False, False, False]
