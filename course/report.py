@@ -14,6 +14,8 @@ import papermill
 from nbconvert import HTMLExporter
 from tqdm import tqdm
 
+from course.analytics import snapshot as snapshots
+from course.analytics.snapshot import Snapshot
 from course.errors import CourseError
 
 ANALYTICS = Path(__file__).resolve().parents[1] / "analytics"
@@ -22,7 +24,9 @@ NOTEBOOKS: list[str] = ["01_cohort_overview", "02_knowledge_gaps", "03_item_anal
                         "05_certification"]
 SNAPSHOT_DIR = Path("reports") / "snapshot"
 WORKERS = 2  # notebooks rendered at the same time (the 2-core reference machine)
-LONGEST = {"03_item_analysis"}  # started first, so the shorter pages fill the other workers around it
+# pages reading the learners' answers (the item analysis, also the longest page): started first when
+# the snapshot has the answers, else as soon as they are read, while the other pages render
+NEEDS_ANSWERS = {"03_item_analysis"}
 
 PRINT_CSS = """
 <style>
@@ -90,14 +94,13 @@ def _warm_up() -> None:
     """Run in a fresh worker: this module (papermill, nbconvert) is imported by the time it runs."""
 
 
-def take_snapshot(root: Path, content: str | None = None) -> Path:
+def take_snapshot(root: Path, content: str | None = None, *, responses: bool = True) -> Snapshot:
     """Read the gradebook once into ``reports/snapshot/`` (kept while the gradebook is unchanged)."""
-    from course.analytics import snapshot
     from course.nbconfig import course_config, db_url
 
     course_id = course_config(root).CourseDirectory.course_id
-    snap = snapshot.ensure(root, db_url(root), course_id, root / SNAPSHOT_DIR, Path(content) if content else None)
-    return snap.folder
+    return snapshots.ensure(root, db_url(root), course_id, root / SNAPSHOT_DIR, Path(content) if content else None,
+                            responses=responses)
 
 
 def report(root: Path, parameters: dict[str, Any], out_dir: Path | None = None,
@@ -118,10 +121,19 @@ def report(root: Path, parameters: dict[str, Any], out_dir: Path | None = None,
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         for _ in range(workers):
             pool.submit(_warm_up)  # workers start and import while the snapshot is checked or taken
-        snapshot = parameters.get("snapshot") or str(take_snapshot(root, parameters.get("content")))
-        params = {"course_root": str(root), **parameters, "snapshot": snapshot}
+        content = Path(parameters["content"]) if parameters.get("content") else None
+        given = parameters.get("snapshot")
+        snap = None if given else take_snapshot(root, parameters.get("content"), responses=False)
+        params = {"course_root": str(root), **parameters, "snapshot": given or str(snap.folder if snap else "")}
+        order = sorted(names, key=lambda n: n not in NEEDS_ANSWERS)
+        answers_ready = snap is None or snapshots.has_responses(snap, content)
         jobs = {name: pool.submit(render, source / f"{name}.ipynb", out_dir, params)
-                for name in sorted(names, key=lambda n: n not in LONGEST)}
+                for name in order if answers_ready or name not in NEEDS_ANSWERS}
+        if not answers_ready:
+            assert snap is not None
+            snapshots.add_responses(root, snap, content)  # while the pages above render
+            jobs |= {name: pool.submit(render, source / f"{name}.ipynb", out_dir, params)
+                     for name in order if name in NEEDS_ANSWERS}
         for _ in tqdm(as_completed(jobs.values()), total=len(jobs), desc="report", unit="nb",
                       disable=not progress):
             pass

@@ -34,10 +34,10 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[CourseDir, list[
         READS.append(url)
         return read(url, course_id)
 
-    def then_away(root: Path, content: str | None = None) -> Path:
-        folder = take(root, content)
-        gradebook.rename(cd.root / "gradebook.away")  # any later read, in any kernel, would fail
-        return folder
+    def then_away(root: Path, content: str | None = None, *, responses: bool = True) -> object:
+        snap = take(root, content, responses=responses)
+        gradebook.rename(cd.root / "gradebook.away")  # any later read, in any kernel or step, would fail
+        return snap
 
     frames.read_grades, report_module.take_snapshot = counted, then_away  # type: ignore[assignment]
     try:

@@ -177,3 +177,27 @@ def test_answers_read_by_several_processes_give_the_same_frame(graded: CourseDir
     pd.testing.assert_frame_equal(from_snap, frames.load_cohort(cd.root, **kwargs).responses, check_dtype=False)
     answered = from_snap[from_snap["response"].notna()]
     assert answered[["learner", "response"]].values.tolist() == [["amy", "A"], ["bo", "B"], ["cai", "C"]]
+
+
+def test_answers_can_be_read_after_the_grades_and_are_never_taken_from_another_snapshot(graded: CourseDir) -> None:
+    """Does a grades-only snapshot refuse to give answers, until they are read for exactly its grades?"""
+    cd = graded
+    folder = cd.root / "snap"
+    url = db_url(cd.root)
+    snap = snapshot.take(cd.root, url, "kam-cert", folder, content=cd.course.root, responses=False)
+    with pytest.raises(CourseError, match="run `course report` again"):
+        snapshot.read_responses(folder)
+    assert not snapshot.has_responses(snap, cd.course.root)
+    assert snapshot.ensure(cd.root, url, "kam-cert", folder, content=cd.course.root) == snap  # grades reused
+    assert snapshot.has_responses(snap, cd.course.root)
+    assert len(snapshot.read_responses(folder)) > 0
+    # a new grades-only snapshot (the gradebook changed): the old answers are not served for it
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url, course_id="kam-cert") as gb:
+        gb.find_grade("ch01-007", "ch01", "ch01", "bo").manual_score = 1.0
+        gb.db.commit()
+    newer = snapshot.ensure(cd.root, url, "kam-cert", folder, content=cd.course.root, responses=False)
+    assert newer.fingerprint != snap.fingerprint and not snapshot.has_responses(newer, cd.course.root)
+    with pytest.raises(CourseError, match="were not read"):
+        snapshot.read_responses(folder)

@@ -159,8 +159,8 @@ def _stamp(path: str) -> tuple[int, int, int, int] | None:
 def _previous(folder: Path, key: str) -> tuple[pd.DataFrame, dict[tuple[str, str], tuple[int, ...]]] | None:
     """The responses and answers-file stamps of the last snapshot in ``folder``, if taken with the same content."""
     try:
-        index_meta = json.loads((folder / ANSWER_FILES_META).read_text(encoding="utf-8"))
-        if index_meta != {"version": VERSION, "content": key}:
+        index_meta = _answer_files_meta(folder)
+        if index_meta.get("version") != VERSION or index_meta.get("content") != key:
             return None
         index = pd.read_parquet(folder / ANSWER_FILES)
         frame = pd.read_parquet(folder / RESPONSES)
@@ -242,16 +242,47 @@ def _responses(root: Path, course: Course, grades: pd.DataFrame, folder: Path,
     return responses, index
 
 
-def _write_responses(folder: Path, responses: pd.DataFrame, index: pd.DataFrame, key: str) -> None:
-    """Responses, then the stamps of the files they came from; a crash in between leaves no stamps (full read)."""
+def _answer_files_meta(folder: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / ANSWER_FILES_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_responses(folder: Path, responses: pd.DataFrame, index: pd.DataFrame, key: str, of: str) -> None:
+    """Responses, then the stamps of the files they came from; a crash in between leaves no stamps (full read).
+
+    ``of``: the fingerprint of the snapshot these responses belong to.
+    """
     (folder / ANSWER_FILES_META).unlink(missing_ok=True)
     _write_parquet(responses, folder / RESPONSES)
     _write_parquet(index, folder / ANSWER_FILES)
-    (folder / ANSWER_FILES_META).write_text(json.dumps({"version": VERSION, "content": key}), encoding="utf-8")
+    meta = {"version": VERSION, "content": key, "fingerprint": of}
+    (folder / ANSWER_FILES_META).write_text(json.dumps(meta), encoding="utf-8")
 
 
-def take(root: Path, db_url: str, course_id: str, folder: Path, content: Path | None = None) -> Snapshot:
-    """Read the gradebook once and write the snapshot into ``folder``."""
+def has_responses(snap: Snapshot, content: Path | None = None) -> bool:
+    """Whether the snapshot's responses were read for its grades and the questions of ``content``."""
+    meta = _answer_files_meta(snap.folder)
+    return meta.get("fingerprint") == snap.fingerprint and meta.get("content") == _content_key(load_course(content))
+
+
+def add_responses(root: Path, snap: Snapshot, content: Path | None = None) -> None:
+    """Read the learners' answers for the snapshot's submissions (only files changed since the last time)."""
+    course = load_course(content)
+    key = _content_key(course)
+    grades = read_grades(snap.folder, columns=["learner", "chapter"])
+    _write_responses(snap.folder, *_responses(root, course, grades, snap.folder, key), key, snap.fingerprint)
+
+
+def take(root: Path, db_url: str, course_id: str, folder: Path, content: Path | None = None, *,
+         responses: bool = True) -> Snapshot:
+    """Read the gradebook once and write the snapshot into ``folder``.
+
+    ``responses`` False leaves the learners' answers for :func:`add_responses` (``course report`` reads
+    them while the pages that need only grades render).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / META).unlink(missing_ok=True)
     for _attempt in range(3):
@@ -264,24 +295,26 @@ def take(root: Path, db_url: str, course_id: str, folder: Path, content: Path | 
         raise CourseError(f"the gradebook at {db_url} kept changing while it was read (autograde or formgrader "
                           "running?): run `course report` again when grading is done")
     _write_parquet(grades, folder / GRADES)
-    course = load_course(content)
-    key = _content_key(course)
-    _write_responses(folder, *_responses(root, course, grades, folder, key), key)
     chapters = tuple(str(c) for c in grades["chapter"].cat.categories[grades["chapter"].value_counts(sort=False) > 0])
     snap = Snapshot(folder, as_of, before, course_id, len(grades), chapters)
     meta = {"version": VERSION, "as_of": as_of.isoformat(), "fingerprint": before, "course_id": course_id,
             "grade_rows": len(grades), "chapters": list(chapters),
             "gradebook": sa.engine.make_url(db_url).render_as_string(hide_password=True)}
     (folder / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    if responses:
+        add_responses(root, snap, content)
     return snap
 
 
-def ensure(root: Path, db_url: str, course_id: str, folder: Path, content: Path | None = None) -> Snapshot:
-    """The snapshot in ``folder`` if it still matches the gradebook, else a new one."""
+def ensure(root: Path, db_url: str, course_id: str, folder: Path, content: Path | None = None, *,
+           responses: bool = True) -> Snapshot:
+    """The snapshot in ``folder`` if it still matches the gradebook, else a new one (see :func:`take`)."""
     current = _meta(folder)
-    if current is not None and current.course_id == course_id and current.fingerprint == fingerprint(db_url):
-        return current
-    return take(root, db_url, course_id, folder, content)
+    if current is None or current.course_id != course_id or current.fingerprint != fingerprint(db_url):
+        return take(root, db_url, course_id, folder, content, responses=responses)
+    if responses and not has_responses(current, content):
+        add_responses(root, current, content)
+    return current
 
 
 def open_snapshot(folder: Path | str) -> Snapshot:
@@ -301,6 +334,10 @@ def read_responses(folder: Path | str, submissions: pd.DataFrame | None = None) 
 
     ``submissions``: only the (learner, chapter) pairs in its two columns of those names (a filtered cohort).
     """
+    snap = open_snapshot(folder)
+    if _answer_files_meta(snap.folder).get("fingerprint") != snap.fingerprint:
+        raise CourseError(f"{folder}: the learners' answers of this snapshot were not read (an interrupted "
+                          "report): run `course report` again")
     frame = pd.read_parquet(Path(folder) / RESPONSES)
     if submissions is not None:
         # matched on the categorical codes (milliseconds), before any text is built or decoded
