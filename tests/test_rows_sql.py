@@ -416,6 +416,30 @@ def test_large_batches_are_read_in_chunks_of_500(url: str, eng: sa.Engine) -> No
     assert write(eng, "ch02", [ch02(s) for s in students]).rows_written == 0
 
 
+def test_notebook_ids_are_chunked_when_submissions_hold_several_notebooks(url: str, eng: sa.Engine) -> None:
+    """With two notebooks a submission, are 300 submissions' 600 notebooks read in lists of at most 500?"""
+    students = [f"v{n:03d}" for n in range(300)]
+    assert write(eng, "ch01", [ch01(s) for s in students]).rows_written > 0
+    seen: list[tuple[str, int]] = []
+
+    def count(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            table = re.search(r"\bFROM\s+(\w+)", statement)
+            seen.append((table[1] if table else "", len(parameters)))
+
+    with eng.connect() as conn:
+        layout = rows.read_layout(conn, COURSE, "ch01")
+        sa.event.listen(eng, "before_cursor_execute", count)
+        existing = rows.read_existing(conn, layout, students)
+    assert sorted(existing) == students
+    # grades: setup, q1, q2 (ch01) and q3 (ch01x); comments: the three solution cells
+    assert all(len(e.notebooks) == 2 and len(e.grades) == 4 and len(e.comments) == 3 for e in existing.values())
+    assert [n for t, n in seen if t == "submitted_notebook"] == [300]
+    assert [(t, n) for t, n in seen if t in ("grade", "comment")] == [
+        ("grade", 500), ("grade", 100), ("comment", 500), ("comment", 100)]
+    assert write(eng, "ch01", [ch01(s) for s in students]).rows_written == 0
+
+
 def test_chunks_cover_every_item_once_in_order() -> None:
     """Does _chunks cut a list into consecutive pieces of the size, the last one shorter?"""
     assert list(rows._chunks(list(range(7)), 3)) == [[0, 1, 2], [3, 4, 5], [6]]

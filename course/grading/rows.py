@@ -118,9 +118,11 @@ def read_existing(conn: sa.Connection, layout: Layout, students: Iterable[str]) 
             by_sub[r.assignment_id].notebooks[r.notebook_id] = (r.id, r.late_submission_penalty)
             owner[r.id] = (by_sub[r.assignment_id], r.notebook_id)
         for table, target in ((GRADE, "grades"), (COMMENT, "comments")):
-            for r in conn.execute(sa.select(table).where(table.c.notebook_id.in_(list(owner)))):
-                existing, nb_id = owner[r.notebook_id]
-                getattr(existing, target)[(nb_id, r.cell_id)] = dict(r._mapping)
+            # 500 submissions may hold more notebooks than that: the notebook ids are chunked too
+            for nb_chunk in _chunks(list(owner), 500):
+                for r in conn.execute(sa.select(table).where(table.c.notebook_id.in_(nb_chunk))):
+                    existing, nb_id = owner[r.notebook_id]
+                    getattr(existing, target)[(nb_id, r.cell_id)] = dict(r._mapping)
     return out
 
 
