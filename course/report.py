@@ -122,15 +122,15 @@ def report(root: Path, parameters: dict[str, Any], out_dir: Path | None = None,
         for _ in range(workers):
             pool.submit(_warm_up)  # workers start and import while the snapshot is checked or taken
         content = Path(parameters["content"]) if parameters.get("content") else None
-        given = parameters.get("snapshot")
-        snap = None if given else take_snapshot(root, parameters.get("content"), responses=False)
-        params = {"course_root": str(root), **parameters, "snapshot": given or str(snap.folder if snap else "")}
+        snap = None if parameters.get("snapshot") else take_snapshot(root, parameters.get("content"),
+                                                                     responses=False)
+        folder = str(snap.folder) if snap is not None else parameters["snapshot"]
+        params = {"course_root": str(root), **parameters, "snapshot": folder}
         order = sorted(names, key=lambda n: n not in NEEDS_ANSWERS)
-        answers_ready = snap is None or snapshots.has_responses(snap, content)
+        answers_later = snap is not None and not snapshots.has_responses(snap, content)
         jobs = {name: pool.submit(render, source / f"{name}.ipynb", out_dir, params)
-                for name in order if answers_ready or name not in NEEDS_ANSWERS}
-        if not answers_ready:
-            assert snap is not None
+                for name in order if not (answers_later and name in NEEDS_ANSWERS)}
+        if snap is not None and answers_later:
             snapshots.add_responses(root, snap, content)  # while the pages above render
             jobs |= {name: pool.submit(render, source / f"{name}.ipynb", out_dir, params)
                      for name in order if name in NEEDS_ANSWERS}
