@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -66,13 +67,47 @@ def analytics_dir() -> Path:
     return ANALYTICS
 
 
+# In a report's page workers: the lock a page holds while its kernel starts (see _kernel_start).
+_KERNEL_START: Any = None
+
+
+def _init_worker(lock: Any) -> None:
+    global _KERNEL_START
+    _KERNEL_START = lock
+
+
+@contextlib.contextmanager
+def _kernel_start() -> Iterator[Callable[..., None]]:
+    """One kernel starting at a time among a report's workers; yields the hook that ends the turn.
+
+    jupyter_client picks free TCP ports in the launching process and the kernel binds them a moment
+    later, so two pages starting at once can pick the same port; the kernel then fails to bind and
+    hangs for the 60 s start-up timeout (seen in CI: "Address already in use"). The turn ends when
+    the first cell starts (the kernel is up) or when the page ends.
+    """
+    lock = _KERNEL_START
+    held = lock is not None and lock.acquire()
+
+    def done(**_hook: Any) -> None:
+        nonlocal held
+        if held:
+            held = False
+            lock.release()
+
+    try:
+        yield done
+    finally:
+        done()
+
+
 def render(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> Path:
     """Execute one notebook with ``parameters``; write the executed .ipynb and an HTML without code."""
     out_dir.mkdir(parents=True, exist_ok=True)
     executed = out_dir / notebook.name
     try:
-        papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name="python3",
-                                   progress_bar=False, cwd=str(out_dir))
+        with _kernel_start() as started:
+            papermill.execute_notebook(str(notebook), str(executed), parameters=parameters, kernel_name="python3",
+                                       progress_bar=False, cwd=str(out_dir), on_cell_start=started)
     except papermill.PapermillExecutionError as exc:
         raise CourseError(f"{notebook.name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}; "
                           f"the executed notebook with the traceback is {executed}") from None
@@ -118,7 +153,8 @@ def report(root: Path, parameters: dict[str, Any], out_dir: Path | None = None,
     # the working directory of the whole process for each page; the longest page starts first
     context = multiprocessing.get_context("spawn")
     workers = min(WORKERS, len(names)) or 1
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                             initargs=(context.Lock(),)) as pool:
         for _ in range(workers):
             pool.submit(_warm_up)  # workers start and import while the snapshot is checked or taken
         content = Path(parameters["content"]) if parameters.get("content") else None
