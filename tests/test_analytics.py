@@ -106,8 +106,12 @@ def test_a_pending_manual_grade_counts_in_neither_earned_nor_possible(tmp_path: 
         ("learner_id,name,region,department,target_level\nx,甲,华东,部,L4\nx,乙,华南,部,L4\n",
          ["row 3: learner 'x' is listed again (first on row 2): keep one row"]),
         ("id,name\n", ["row 1: the header must be learner_id,name,region,department,target_level"]),
+        ("learner_id,name,region,department,target_level\n,甲,华东,部,L4\ny,乙,华南\nz,丙,华南,部,九级\n",
+         ["row 2: learner_id is empty: fill it in",
+          "row 3: has 3 column(s), expected 5 (learner_id,name,region,department,target_level)",
+          "row 4: target_level '九级' of 'z' is not a level: use one of L4, L1, 四级, 一级（资深）"]),
     ],
-    ids=["empty-department-and-bad-level", "duplicate-learner", "bad-header"],
+    ids=["empty-department-and-bad-level", "duplicate-learner", "bad-header", "short-row-among-bad-rows"],
 )
 def test_a_malformed_roster_names_every_bad_row(tmp_path: Path, text: str, problems: list[str]) -> None:
     from course.loader import load_course

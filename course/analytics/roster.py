@@ -11,11 +11,11 @@ Every bad row is reported with its row number; nothing is dropped.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
 
+from course.csvrows import parse_rows
 from course.errors import InputFileError
 from course.loader import Course
 
@@ -26,43 +26,30 @@ UNREGISTERED = "（未登记）"
 def read_roster(path: Path, course: Course) -> pd.DataFrame:
     """Roster frame indexed by learner id; InputFileError lists every bad row."""
     levels = {lv.id: lv.id for lv in course.levels.levels} | {lv.title: lv.id for lv in course.levels.levels}
-    try:
-        with Path(path).open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputFileError(path, [f"cannot be read as a UTF-8 CSV file ({exc}): save it as CSV UTF-8"]) from None
-    if not rows or tuple(c.strip() for c in rows[0]) != COLUMNS:
-        raise InputFileError(path, [f"row 1: the header must be {','.join(COLUMNS)}"])
-    problems: list[str] = []
+    rows, problems = parse_rows(path, COLUMNS)  # (row, message): listed in row order at the end
     records: list[dict[str, str]] = []
     first_row: dict[str, int] = {}
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) != len(COLUMNS):
-            problems.append(f"row {number}: has {len(row)} column(s), expected {len(COLUMNS)} ({','.join(COLUMNS)})")
-            continue
-        record = dict(zip(COLUMNS, (c.strip() for c in row), strict=True))
+    for number, record in rows:
         learner = record["learner_id"]
         if not learner:
-            problems.append(f"row {number}: learner_id is empty: fill it in")
+            problems.append((number, f"row {number}: learner_id is empty: fill it in"))
             continue
         if learner in first_row:
-            problems.append(f"row {number}: learner '{learner}' is listed again (first on row {first_row[learner]}): "
-                            "keep one row")
+            problems.append((number, f"row {number}: learner '{learner}' is listed again (first on row "
+                                     f"{first_row[learner]}): keep one row"))
             continue
         first_row[learner] = number
         for column in ("region", "department"):
             if not record[column]:
-                problems.append(f"row {number}: {column} of '{learner}' is empty: fill it in")
+                problems.append((number, f"row {number}: {column} of '{learner}' is empty: fill it in"))
         if record["target_level"] not in levels:
-            problems.append(f"row {number}: target_level '{record['target_level']}' of '{learner}' is not a level: "
-                            f"use one of {', '.join(levels)}")
+            problems.append((number, f"row {number}: target_level '{record['target_level']}' of '{learner}' is not "
+                                     f"a level: use one of {', '.join(levels)}"))
             continue
         record["target_level"] = levels[record["target_level"]]
         records.append(record)
     if problems:
-        raise InputFileError(path, problems)
+        raise InputFileError(path, [message for _, message in sorted(problems, key=lambda p: p[0])])
     return pd.DataFrame.from_records(records, columns=list(COLUMNS)).set_index("learner_id")
 
 

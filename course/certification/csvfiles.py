@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from collections.abc import Callable
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from course.csvrows import parse_rows
 from course.errors import InputFileError
 
 # a row checker gets (row number, record) and returns problems; it may normalise the record in place
@@ -18,24 +18,10 @@ RowCheck = Callable[[int, dict[str, str]], list[str]]
 
 def read_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     """(row number, record) of every non-empty row; InputFileError on a bad header or wrong column count."""
-    try:
-        with Path(path).open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputFileError(path, [f"cannot be read as a UTF-8 CSV file ({exc}): save it as CSV UTF-8"]) from None
-    if not rows or tuple(c.strip() for c in rows[0]) != columns:
-        raise InputFileError(path, [f"row 1: the header must be {','.join(columns)}"])
-    out, problems = [], []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) != len(columns):
-            problems.append(f"row {number}: has {len(row)} column(s), expected {len(columns)} ({','.join(columns)})")
-            continue
-        out.append((number, dict(zip(columns, (c.strip() for c in row), strict=True))))
+    rows, problems = parse_rows(path, columns)
     if problems:
-        raise InputFileError(path, problems)
-    return out
+        raise InputFileError(path, [message for _, message in problems])
+    return rows
 
 
 def read_checked(path: Path, columns: tuple[str, ...], check: RowCheck) -> pd.DataFrame:
