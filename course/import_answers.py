@@ -44,11 +44,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from course_runtime.scoring import check_shape
+
 from course import learners, workflow
 from course import model as m
 from course.errors import InputFileError
 from course.loader import Course
-from course.scoring import check_shape
 
 COLUMNS = ("student_id", "question_id", "answer")
 _TRUE = {"对", "正确", "t", "true", "√", "✓", "✔", "是", "y"}

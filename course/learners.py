@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from course_runtime.quiz import write_answers
 from nbgrader.auth import Authenticator
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
 
 from course.errors import WorkflowError
 from course.nbconfig import course_config
-from course.runtime import write_answers
 
 
 def _run(cls: type, root: Path, chapter: str, student: str, home: Path) -> None:

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import nbgrader
+from course_runtime.exchange import configure_learner_exchange
 from traitlets.config import Config
 
 COURSE_ID = "kam-cert"
@@ -63,11 +64,8 @@ def exchange_closed() -> bool:
 
 def configure_closed_exchange(c: Config) -> Config:
     """nbgrader's exchange with the hub's identity and a verified collect (see :mod:`course.hub.exchange`)."""
-    # groupshared: nbgrader must not chmod the exchange root to 0777 (#1225); the admin sets modes.
-    c.CourseDirectory.groupshared = True
-    c.ExchangeFactory.submit = "course.hub.exchange.HubSubmit"
+    configure_learner_exchange(c)
     c.ExchangeFactory.collect = "course.hub.exchange.VerifiedCollect"
-    c.ExchangeFactory.fetch_feedback = "course.hub.exchange.HubFetchFeedback"
     return c
 
 

@@ -26,7 +26,7 @@ def public_spec(q: m.Question, number: int) -> dict[str, Any]:
 
 
 def key_spec(q: m.Question) -> dict[str, Any]:
-    """What scoring needs (see :mod:`course.scoring`); lives only in hidden tests and the content."""
+    """What scoring needs (see :mod:`course_runtime.scoring`); lives only in hidden tests and the content."""
     spec: dict[str, Any] = {"type": q.type, "points": q.points, "explanation": q.explanation}
     if isinstance(q, m.FillBlank):
         spec["blanks"], spec["any_order"] = [list(b) for b in q.blanks], q.any_order

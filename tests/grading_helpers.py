@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from course_runtime.quiz import write_answers
 
 from course.grading import rows
 from course.nbconfig import db_url
-from course.runtime import write_answers
 from tests.conftest import MINI, CourseDir, make_course_dir
 
 TIMESTAMP = "2026-11-20 09:30:00.000000 UTC"

@@ -1,4 +1,4 @@
-"""Mutation run: ``python -m tests.mutation [--report-only] [course/scoring.py ...]`` (not part of CI).
+"""Mutation run: ``python -m tests.mutation [--report-only] [course/grading/rows.py ...]`` (not part of CI).
 
 Runs mutmut over the modules listed in ``[tool.mutmut] only_mutate`` of ``pyproject.toml``
 (or the ones given), against the fast unit tests listed there in
@@ -167,13 +167,13 @@ EQUIVALENT: dict[str, str] = {
     "course.grading.rows.x__plan_notebook__mutmut_90": _FINAL_FLAG,
     "course.grading.rows.x__plan_notebook__mutmut_91": _FINAL_FLAG,
     **ITEMS_EQUIVALENT,
-    "course.scoring.x_normalise_text__mutmut_2": "range(4) → range(5): the passes stop as soon as nothing changes; "
-    "no text needs more than two",
-    "course.scoring.x__date__mutmut_8": "if m[1] → if m[2]: groups 1 (year) and 2 (separator) are in the same "
-    "alternative of the regex, so both are set or both are None",
-    "course.scoring.x_score__mutmut_71": f"zip(strict=True) → strict=None: {_STRICT}",
-    "course.scoring.x_score__mutmut_74": f"zip(strict=True) → no strict: {_STRICT}",
-    "course.scoring.x_score__mutmut_75": f"zip(strict=True) → strict=False: {_STRICT}",
+    "course.runtime.course_runtime.scoring.x_normalise_text__mutmut_2": "range(4) → range(5): the passes stop "
+    "as soon as nothing changes; no text needs more than two",
+    "course.runtime.course_runtime.scoring.x__date__mutmut_8": "if m[1] → if m[2]: groups 1 (year) and 2 "
+    "(separator) are in the same alternative of the regex, so both are set or both are None",
+    "course.runtime.course_runtime.scoring.x_score__mutmut_71": f"zip(strict=True) → strict=None: {_STRICT}",
+    "course.runtime.course_runtime.scoring.x_score__mutmut_74": f"zip(strict=True) → no strict: {_STRICT}",
+    "course.runtime.course_runtime.scoring.x_score__mutmut_75": f"zip(strict=True) → strict=False: {_STRICT}",
 }
 
 
@@ -188,7 +188,7 @@ def dotted(path: str) -> str:
 
 
 def module_of(mutant: str, names: list[str]) -> str:
-    """course.scoring.x_score__mutmut_3 -> course.scoring (the longest listed module prefix)."""
+    """course.grading.rows.x_plan__mutmut_3 -> course.grading.rows (the longest listed module prefix)."""
     return max((n for n in names if mutant.startswith(n + ".")), key=len, default=mutant.rsplit(".", 1)[0])
 
 

@@ -8,11 +8,11 @@ from itertools import pairwise
 from pathlib import Path
 
 import nbformat
+from course_runtime.scoring import score
 from nbgrader.nbgraderformat import MetadataValidator
 
-from course.build import chapter_notebook, embedded_runtime, key_spec, stale_sources, write_sources
+from course.build import chapter_notebook, key_spec, stale_sources, write_sources
 from course.loader import load_course
-from course.scoring import score
 from tests.conftest import MINI, ROOT
 
 
@@ -61,16 +61,18 @@ def test_learner_notebook_holds_no_key() -> None:
     setup = chapter_notebook(course, "ch01").cells[1].source
     for q in course.questions:
         assert q.explanation not in setup
-    call = ast.parse(setup.split("\n\n\nquiz = ", 1)[1]).body[0].value  # Quiz('ch01', json.loads('...'))
+    call = ast.parse(setup.split("\n\nquiz = ", 1)[1]).body[0].value  # Quiz('ch01', json.loads('...'))
     specs = json.loads(ast.literal_eval(call.args[1].args[0]))
     assert set(specs) == {q.id for q in course.questions}
     assert all(not {"answer", "blanks", "explanation", "rubric"} & set(spec) for spec in specs.values())
 
 
-def test_embedded_runtime_is_self_contained() -> None:
-    source = embedded_runtime()
-    assert "from course" not in source and "import course" not in source
-    compile(source, "setup", "exec")
+def test_setup_cell_imports_the_keyless_runtime_and_nothing_of_the_course() -> None:
+    """Does a learner's kernel need only course_runtime (no copy of the scorer, no import of course)?"""
+    setup = chapter_notebook(load_course(MINI), "ch01").cells[1].source
+    imported = {node.module for node in ast.walk(ast.parse(setup)) if isinstance(node, ast.ImportFrom)}
+    assert imported == {"IPython.display", "course_runtime.quiz"}
+    assert "def score" not in setup and len(setup) < 4000
 
 
 def test_stems_render_blanks_and_instructions_in_chinese() -> None:

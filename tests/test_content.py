@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from course_runtime.scoring import score
 
 import course as course_pkg
 from course import model as m
 from course.build import key_spec
 from course.loader import Course, load_course
 from course.rules import KANGXI, normalise_quote
-from course.scoring import score
 
 SEED_ITEMS = yaml.safe_load((Path(__file__).parent / "fixtures" / "seed_items.yaml").read_text(encoding="utf-8"))
 

@@ -26,7 +26,7 @@ def test_a_learners_lab_keeps_only_the_assignments_tab() -> None:
     server = json.loads(files["jupyter_server_config.json"])["ServerApp"]["jpserver_extensions"]
     assert server["nbgrader.server_extensions.formgrader"] is False
     assert "nbgrader.server_extensions.assignment_list" not in server
-    assert "configure_closed_exchange(c)" in files["nbgrader_config.py"]
+    assert "configure_learner_exchange(c)" in files["nbgrader_config.py"]
 
 
 def test_an_instructors_lab_has_formgrader_and_the_course_folder() -> None:

@@ -15,15 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from course_runtime.exchange import impersonation_message
 
-from course.hub.exchange import (
-    COPY_SECONDS,
-    REJECTED_LOG,
-    Entry,
-    impersonation_message,
-    rejection_message,
-    submission_problem,
-)
+from course.hub.exchange import COPY_SECONDS, REJECTED_LOG, Entry, rejection_message, submission_problem
 from tests.hubtools import HubCourse, hub_course, needs_root
 
 needs_root()
@@ -44,7 +38,7 @@ def last_line(done: object) -> str:
 def answer_and_submit(hc: HubCourse, name: str) -> None:
     fetched = hc.nbgrader_as(name, "fetch_assignment", "ch01")
     assert fetched.returncode == 0 or "You already have a copy" in fetched.stderr, fetched.stderr
-    code = ("from pathlib import Path; from course.runtime import write_answers; "
+    code = ("from pathlib import Path; from course_runtime.quiz import write_answers; "
             f"write_answers(Path('ch01/ch01.answers.json'), 'ch01', {name!r}, {ANSWERS[name]!r})")
     assert hc.python_as(name, code).returncode == 0
     done = hc.nbgrader_as(name, "submit", "ch01")

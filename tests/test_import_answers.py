@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from course_runtime.scoring import check_shape
 from nbgrader.api import Gradebook
 
 from course import model as m
@@ -13,7 +14,6 @@ from course.errors import InputFileError
 from course.import_answers import import_answers, parse_answer, read_csv
 from course.loader import load_course
 from course.nbconfig import db_url
-from course.scoring import check_shape
 from tests.conftest import MINI, make_course_dir
 
 GOOD = """student_id,question_id,answer

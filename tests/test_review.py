@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from course_runtime.quiz import ANSWERS_FORMAT
 from typer.testing import CliRunner
 from wcwidth import wcswidth
 
@@ -14,7 +15,6 @@ from course.analytics.frames import Cohort
 from course.analytics.review import REVIEW_COLUMNS, render_review, render_table, review_items, stem_start
 from course.cli import app
 from course.loader import load_course
-from course.runtime import ANSWERS_FORMAT
 from tests.conftest import MINI, make_course_dir, make_gradebook
 
 LEARNERS = [f"L{i:02d}" for i in range(20)]

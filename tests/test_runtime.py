@@ -12,10 +12,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from course_runtime.quiz import ANSWERS_FORMAT, missing_parts, shuffled
 from nbclient import NotebookClient
 
 from course import workflow
-from course.runtime import ANSWERS_FORMAT, missing_parts, shuffled
 from tests.conftest import CourseDir, make_course_dir
 
 

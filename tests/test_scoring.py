@@ -1,7 +1,7 @@
-"""Does every answer form earn exactly the points it should? (course/scoring.py, no nbgrader involved)
+"""Does every answer form earn exactly the points it should? (course_runtime.scoring, no nbgrader involved)
 
 One table per question type: ``(id, spec, response, expected points)``. Expected values are
-worked out by hand from the rules in the docstring of :mod:`course.scoring`; a few rows are
+worked out by hand from the rules in the docstring of :mod:`course_runtime.scoring`; a few rows are
 generated (every permutation, every subset) with the rule written out next to them.
 """
 
@@ -12,8 +12,7 @@ from itertools import permutations, product
 from typing import Any
 
 import pytest
-
-from course.scoring import blank_matches, check_shape, classify, is_answered, normalise_text, read_as, score
+from course_runtime.scoring import blank_matches, check_shape, classify, is_answered, normalise_text, read_as, score
 
 Row = Any  # a pytest.param
 

@@ -6,10 +6,9 @@ import os
 import string
 from typing import Any
 
+from course_runtime.scoring import blank_matches, check_shape, classify, normalise_text, read_as, score
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-from course.scoring import blank_matches, check_shape, classify, normalise_text, read_as, score
 
 settings.register_profile("scoring", max_examples=150, deadline=None, derandomize=True)
 settings.register_profile("mutation", max_examples=15, deadline=None, derandomize=True)  # python -m tests.mutation

@@ -110,7 +110,7 @@ def test_answers_are_encoded_as_json_once_per_distinct_value_without_mixing_type
 def test_a_new_snapshot_reads_only_the_answers_files_that_changed(graded: CourseDir,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """After one learner's answers are collected again, is only their file read, and the frame still the live one?"""
-    from course.runtime import write_answers
+    from course_runtime.quiz import write_answers
 
     cd = graded
     single = next(q for q in cd.course.questions_of("ch01") if q.type == "single")
@@ -161,7 +161,7 @@ def test_a_new_snapshot_reads_only_the_answers_files_that_changed(graded: Course
 def test_answers_read_by_several_processes_give_the_same_frame(graded: CourseDir,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """When the files are read in worker processes (as for a national cohort), is the frame the live one?"""
-    from course.runtime import write_answers
+    from course_runtime.quiz import write_answers
 
     cd = graded
     single = next(q for q in cd.course.questions_of("ch01") if q.type == "single")

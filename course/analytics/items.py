@@ -366,13 +366,14 @@ def random_guess_score(q: Question) -> float:
     """The mean fraction of the points a uniformly random answer earns (Moodle's random guess score).
 
     Every well-formed answer is equally likely and scored by the project's own rule
-    (:func:`course.scoring.score`): one option of a single choice (1/k for one key, as Moodle's
+    (:func:`course_runtime.scoring.score`): one option of a single choice (1/k for one key, as Moodle's
     multichoice), 对 or 错 (0.5, as Moodle's truefalse), any non-empty set of options of a multiple
     choice, any permutation of an ordering, any option for each matching prompt independently.
     A fill-in blank scores 0 (Moodle's shortanswer without a ``*`` answer); a case question, or a
     question with more than :data:`MAX_GUESS_RESPONSES` possible answers, is NaN.
     """
-    from course.scoring import score
+    from course_runtime.scoring import score
+
     from course.specs import key_spec
 
     responses = _possible_responses(q)

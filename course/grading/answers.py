@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from course_runtime.quiz import ANSWERS_FORMAT
+from course_runtime.scoring import check_shape, is_answered, score
+
 from course import model as m
 from course.errors import SubmissionError
-from course.runtime import ANSWERS_FORMAT
-from course.scoring import check_shape, is_answered, score
 from course.specs import key_spec, public_spec
 
 MAX_BYTES = 1_000_000  # a full chapter of long case answers is ~100 kB

@@ -5,15 +5,16 @@ as the learner's own account (JupyterHub's LocalProcessSpawner), the folders hav
 modes :mod:`course.hub.layout` gives them, and the kernel records who wrote a file (``st_uid``)
 and when its inode last changed (``st_ctime``), which no unprivileged account can set.
 
-- :class:`HubSubmit` runs in the learner's server. It takes the learner's id from the hub
-  (``JUPYTERHUB_USER``) and refuses ``--student``; it leaves the submission readable by the
-  instructors' group only and read-only. A learner can bypass it (their server is theirs), so
-  nothing relies on it for safety: it gives honest learners the right modes and a clear message.
+- :class:`~course_runtime.exchange.HubSubmit` runs in the learner's server (the keyless runtime
+  package). It takes the learner's id from the hub (``JUPYTERHUB_USER``) and refuses
+  ``--student``; it leaves the submission readable by the instructors' group only and read-only.
+  A learner can bypass it (their server is theirs), so nothing relies on it for safety: it gives
+  honest learners the right modes and a clear message.
 - :class:`VerifiedCollect` runs as the instructor and is the check that counts: a submission is
   collected only if its folder was written by the account it names, and nothing in it changed
   after the time in its name. Rejected submissions are logged with the reason and skipped; the
   learner's latest valid submission, if any, is collected instead.
-- :class:`HubFetchFeedback` takes the learner's id from the hub too.
+- :class:`~course_runtime.exchange.HubFetchFeedback` takes the learner's id from the hub too.
 """
 
 from __future__ import annotations
@@ -28,64 +29,11 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect, groupby
-from nbgrader.exchange.default.fetch_feedback import ExchangeFetchFeedback
-from nbgrader.exchange.default.submit import ExchangeSubmit
 from nbgrader.utils import parse_utc
 
 # Seconds between the time nbgrader writes in a submission's name and the last write of its copy.
 COPY_SECONDS = 60.0
-SUBMITTED_DIR_MODE = 0o550    # owner r-x, instructors' group r-x, others nothing
-SUBMITTED_FILE_MODE = 0o444   # the folder is the gate: its group is the instructors' (setgid inbound)
 REJECTED_LOG = "collect-rejected.log"  # in the course folder, one line per rejected submission
-
-
-def hub_user() -> str:
-    """The learner's id, as the hub asserted it when it started this server."""
-    user = os.environ.get("JUPYTERHUB_USER", "")
-    if not user:
-        raise RuntimeError("JUPYTERHUB_USER is not set: this server was not started by JupyterHub "
-                           "(the closed exchange needs the hub's identity; see README, 'For administrators')")
-    return user
-
-
-def impersonation_message(me: str, claimed: str) -> str:
-    return f"不能以他人身份操作：你登录的账号是 {me}，不能使用 --student {claimed}。请去掉 --student 后重试。"
-
-
-def _own_id(claimed: str) -> str:
-    me = hub_user()
-    if claimed not in ("*", "", me):
-        raise ValueError(impersonation_message(me, claimed))
-    return me
-
-
-class HubSubmit(ExchangeSubmit):
-    """nbgrader's submit with the hub's identity and a submission closed to peers."""
-
-    def init_dest(self) -> None:
-        try:
-            self.coursedir.student_id = _own_id(self.coursedir.student_id)
-        except ValueError as exc:
-            self.fail(str(exc))
-        super().init_dest()
-
-    def copy_files(self) -> None:
-        super().copy_files()
-        dest = Path(self.inbound_path) / self.assignment_filename
-        # nbgrader leaves the folder 0777 "so the instructor can delete later"; the sticky,
-        # setgid inbound makes that unnecessary and 0777 would let anyone who learns the name write.
-        self.set_perms(str(dest), fileperms=SUBMITTED_FILE_MODE, dirperms=SUBMITTED_DIR_MODE)
-
-
-class HubFetchFeedback(ExchangeFetchFeedback):
-    """nbgrader's fetch_feedback with the hub's identity."""
-
-    def init_src(self) -> None:
-        try:
-            self.coursedir.student_id = _own_id(self.coursedir.student_id)
-        except ValueError as exc:
-            self.fail(str(exc))
-        super().init_src()
 
 
 @dataclass(frozen=True)

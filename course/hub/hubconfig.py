@@ -72,11 +72,11 @@ class HubSettings:
 def learner_nbgrader_config(settings: HubSettings) -> str:
     return "\n".join([
         "# Written by `course hub`: a learner's nbgrader settings (the exchange, the closed steps).",
-        "from course.nbconfig import configure_closed_exchange",
+        "from course_runtime.exchange import configure_learner_exchange",
         "c = get_config()  # noqa: F821",
         f"c.CourseDirectory.course_id = {settings.course_id!r}",
         f"c.Exchange.root = {settings.exchange!r}",
-        "configure_closed_exchange(c)",
+        "configure_learner_exchange(c)",
         "",
     ])
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
+from course_runtime.quiz import write_answers
 from nbgrader.api import BaseCell, Grade
 
 from course import model as m
@@ -29,7 +30,6 @@ from course import workflow
 from course.analytics.roster import write_roster
 from course.loader import Course
 from course.nbconfig import db_url
-from course.runtime import write_answers
 from course.simulate import Settings, abilities, answers_for, item_parameters, make_roster
 
 GRADED_SHARE = 0.9  # share of answered case questions a grader has already scored

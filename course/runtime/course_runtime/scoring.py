@@ -31,8 +31,8 @@ Blanks: each accepted alternative decides how a response is compared
 ======== ============================ ==========================================
 kind     alternative looks like       a response matches when
 ======== ============================ ==========================================
-date     ``2000-09-25``, ``2000.9.25``, it is a date of the same year, month, day
-         ``2000年9月25日``, ``5月17日``   (any of these forms; 号 for 日)
+date     ``2031-03-08``, ``2031.3.8``,   it is a date of the same year, month, day
+         ``2031年3月8日``, ``3月8日``     (any of these forms; 号 for 日)
 dotted   ``192.168.1.10`` (3+ groups)  its digit groups are exactly these
 percent  ``98%``                       it is a percent of the same value
                                        (``98 %``, ``98％``; not ``9.8%``, ``98‰``)
@@ -82,7 +82,7 @@ def normalise_text(text: str) -> str:
 
 
 def _date(text: str) -> tuple[int | None, int, int | None] | None:
-    """(year, month, day) of a date written as 2000-09-25, 2000/9/25, 2000.9.25, 2000年9月25日, 5月17日, 2000年9月."""
+    """(year, month, day) of a date written as 2031-03-08, 2031/3/8, 2031.3.8, 2031年3月8日, 3月8日, 2031年3月."""
     if m := _YMD_RE.fullmatch(text):
         year, month, day = (m[1], m[3], m[4]) if m[1] else (m[5], m[6], m[7])
         value: tuple[int | None, int, int | None] = (int(year), int(month), int(day))

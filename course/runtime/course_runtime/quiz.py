@@ -1,9 +1,10 @@
 """The learner-side code of a generated notebook: draw widgets, save answers.
 
-:mod:`course.build` pastes this module (after :mod:`course.scoring`) into the
-hidden, locked setup cell of every notebook, so learners need nothing but
-ipywidgets installed, and no answer key ever reaches them: the question specs
-given to :class:`Quiz` hold stems' options but no keys.
+The hidden, locked setup cell of every notebook imports :class:`Quiz` from here and
+passes it the questions' public specs (stems' options, never keys), so no answer key
+ever reaches a learner: this package holds none, and learners' servers run an
+environment with this package and without the course content (README, "What a
+learner's environment holds").
 
 Every change is written at once, atomically, to ``<notebook>.answers.json``
 beside the notebook (the kernel's working directory); re-running the cells
@@ -27,7 +28,7 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import HTML, Markdown, display
 
-from course.scoring import check_shape, score  # notebook: drop
+from course_runtime.scoring import check_shape, score
 
 ANSWERS_FORMAT = "kam-answers/1"
 NOT_CHOSEN = ""  # a dropdown's （请选择） entry; saved as None
