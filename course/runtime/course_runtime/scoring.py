@@ -31,14 +31,14 @@ Blanks: each accepted alternative decides how a response is compared
 ======== ============================ ==========================================
 kind     alternative looks like       a response matches when
 ======== ============================ ==========================================
-date     ``2031-03-08``, ``2031.3.8``,   it is a date of the same year, month, day
-         ``2031年3月8日``, ``3月8日``     (any of these forms; 号 for 日)
-dotted   ``192.168.1.10`` (3+ groups)  its digit groups are exactly these
-percent  ``98%``                       it is a percent of the same value
-                                       (``98 %``, ``98％``; not ``9.8%``, ``98‰``)
-number   ``0.98``, ``1,580``, ``1mm``   it is a number of the same value and the
-                                       same unit (``0.980``, ``0。98``, ``1 mm``;
-                                       not ``098``, ``09.8``, ``98%``)
+date     ``2031-03-08``, ``2031.3.8``, it is a date of the same year, month, day
+         ``2031年3月8日``, ``3月8日``   (any of these forms; 号 for 日)
+dotted   ``10.20.30.40`` (3+ groups)   its digit groups are exactly these
+percent  ``37%``                       it is a percent of the same value
+                                       (``37 %``, ``37％``; not ``3.7%``, ``37‰``)
+number   ``0.37``, ``4,250``, ``7mm``  it is a number of the same value and the
+                                       same unit (``0.370``, ``0。37``, ``7 mm``;
+                                       not ``037``, ``03.7``, ``37%``)
 text     anything else                 equal ignoring width, case, spaces and
                                        punctuation (:func:`normalise_text`)
 ======== ============================ ==========================================
