@@ -430,12 +430,18 @@ def hub(
     chapters: Annotated[list[str] | None, typer.Option("--release", help="Chapter to generate and release.")] = None,
     content: ContentOpt = None,
     setup_only: Annotated[bool, typer.Option("--setup-only", help="Prepare everything, do not start the hub.")] = False,
+    learner_env: Annotated[Path | None, typer.Option(
+        "--learner-env", help="The learners' environment (built if missing; default <home>/envs/learner).")] = None,
 ) -> None:
-    """Run a multi-user JupyterHub for the course: one OS account per user, a closed exchange (as root)."""
+    """Run a multi-user JupyterHub for the course: one OS account per user, a closed exchange (as root).
+
+    Learners' servers run an environment without the course or its keys; the hub starts only after a
+    probe run as a learner finds no key it could read.
+    """
     from course.hub import serve
 
     acc = serve.demo_accounts() if demo else serve.Accounts(list(instructor or []), list(learner or []), {})
-    settings = serve.setup(home.resolve(), port, acc, content)
+    settings = serve.setup(home.resolve(), port, acc, content, learner_env.resolve() if learner_env else None)
     wanted = list(chapters or [])
     if demo and not wanted:
         from course.loader import load_course
@@ -447,7 +453,7 @@ def hub(
         typer.echo(f"released {chapter}")
     typer.echo(serve.logins_text(settings, acc))
     if not setup_only:
-        raise typer.Exit(serve.run(settings))
+        serve.run(settings)
 
 
 # ---------------------------------------------------------------- certification (course.certification)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import grp
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,11 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from course.hub import accounts, serve
+from course.hub import accounts, keys, serve
 from course.hub.hubconfig import HubSettings, server_environment
 from tests.conftest import MINI
 
 PREFIX = "kamhub-"
+# One learners' environment for every hub test (and run): building it takes about a minute, and its stamp
+# tells `course hub` when the runtime changed and must be reinstalled.
+LEARNER_ENV = Path("/var/tmp/kamhub-learner-env")
 
 
 def needs_root() -> None:
@@ -51,13 +55,26 @@ class HubCourse:
         return accounts.run_as(name, argv, env)
 
     def python_as(self, name: str, code: str) -> subprocess.CompletedProcess[str]:
-        return self.learner(name, str(Path(self.settings.bindir) / "python"), "-c", code)
+        """``code`` run as the learner ``name`` by the learners' interpreter (no course package, no keys)."""
+        return self.learner(name, str(Path(self.settings.learner_bindir) / "python"), "-c", code)
 
     def nbgrader_as(self, name: str, *argv: str) -> subprocess.CompletedProcess[str]:
-        return self.learner(name, str(Path(self.settings.bindir) / "nbgrader"), *argv, "--course", "kam-cert")
+        return self.learner(name, str(Path(self.settings.learner_bindir) / "nbgrader"), *argv, "--course", "kam-cert")
 
     def instructor(self, *argv: str) -> str:
         return serve.as_instructor(self.settings, list(argv))
+
+
+@contextmanager
+def install_restored() -> Iterator[Path]:
+    """``course hub`` closes the course's own install to the instructors' group; give it back its group and mode."""
+    install = keys.install_root()
+    before = install.stat()
+    try:
+        yield install
+    finally:
+        os.chown(install, -1, before.st_gid)
+        os.chmod(install, stat.S_IMODE(before.st_mode))
 
 
 @contextmanager
@@ -70,15 +87,17 @@ def hub_course(tag: str, learners: list[str], port: int) -> Iterator[HubCourse]:
     names = [f"{PREFIX}{tag}-{n}" for n in learners]
     passwords = {n: f"pw-{n}" for n in [teacher, *names]}
     home = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-"))
-    try:
-        settings = serve.setup(home, port, serve.Accounts([teacher], names, passwords), source_content=MINI)
-        serve.as_instructor(settings, ["generate", "ch01"])
-        serve.as_instructor(settings, ["release", "ch01"])
-        yield HubCourse(settings, home, passwords)
-    finally:
-        for name in [teacher, *names]:
-            accounts.remove_user(name)
-        for group in (groups.instructors, groups.learners):
-            if group not in existing_groups:
-                accounts.remove_group(group)
-        shutil.rmtree(home, ignore_errors=True)
+    with install_restored():
+        try:
+            settings = serve.setup(home, port, serve.Accounts([teacher], names, passwords), source_content=MINI,
+                                   learner_env=LEARNER_ENV)
+            serve.as_instructor(settings, ["generate", "ch01"])
+            serve.as_instructor(settings, ["release", "ch01"])
+            yield HubCourse(settings, home, passwords)
+        finally:
+            for name in [teacher, *names]:
+                accounts.remove_user(name)
+            for group in (groups.instructors, groups.learners):
+                if group not in existing_groups:
+                    accounts.remove_group(group)
+            shutil.rmtree(home, ignore_errors=True)

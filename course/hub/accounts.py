@@ -96,6 +96,7 @@ def run_as(name: str, argv: Sequence[str], env: Mapping[str, str],
     """Run ``argv`` as the OS account ``name`` with its groups (as the LocalProcessSpawner does)."""
     user = pwd.getpwnam(name)
     groups = os.getgrouplist(name, user.pw_gid)
-    return subprocess.run(list(argv), env=dict(env), cwd=str(cwd or user.pw_dir), user=user.pw_uid,
+    home = user.pw_dir if os.path.isdir(user.pw_dir) else "/"  # nobody's home does not exist
+    return subprocess.run(list(argv), env=dict(env), cwd=str(cwd or home), user=user.pw_uid,
                           group=user.pw_gid, extra_groups=groups, text=True, capture_output=True,
                           check=False, umask=0o077)

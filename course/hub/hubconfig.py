@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from course.hub.accounts import CourseGroups
+from course.lab import learner_settings
+
+LOCALE_PLUGIN = "@jupyterlab/translation-extension:plugin"
 
 # nbgrader's lab plugins a learner must not see; the Assignments tab (assignment-list) stays.
 LEARNER_DISABLED_PLUGINS = (
@@ -48,7 +51,12 @@ class HubSettings:
     instructors: list[str] = field(default_factory=list)
     learners: list[str] = field(default_factory=list)
     proxy: str = "configurable-http-proxy"
-    bindir: str = str(Path(sys.executable).parent)
+    bindir: str = str(Path(sys.executable).parent)  # the instructors' environment (the course's own install)
+    learner_env: str = ""  # the learners' environment (course.hub.learnerenv): no course, no keys
+
+    @property
+    def learner_bindir(self) -> str:
+        return str(Path(self.learner_env) / "bin")
 
     @property
     def groups(self) -> CourseGroups:
@@ -92,6 +100,14 @@ def instructor_nbgrader_config(settings: HubSettings) -> str:
     ])
 
 
+def lab_defaults(role: str) -> dict[str, Any]:
+    """JupyterLab setting defaults of a role: the course's (course/labconfig), and Chinese menus for learners."""
+    defaults = learner_settings()
+    if role == "learner":
+        defaults[LOCALE_PLUGIN] = {"locale": "zh_CN"}
+    return defaults
+
+
 def role_files(settings: HubSettings, role: str) -> dict[str, str]:
     """Relative path → text of the Jupyter configuration folder of ``role`` (learner or instructor)."""
     if role == "learner":
@@ -104,6 +120,9 @@ def role_files(settings: HubSettings, role: str) -> dict[str, str]:
         page, server, nbgrader = {}, {"ServerApp": {}}, instructor_nbgrader_config(settings)
         extra = {}
     return {"labconfig/page_config.json": json.dumps(page, indent=2) + "\n",
+            # Read from every Jupyter config folder whatever the install mode (jupyterlab_server's
+            # default_setting_overrides): saved widget state, a short autosave, the language.
+            "labconfig/default_setting_overrides.d/kam-course.json": json.dumps(lab_defaults(role), indent=2) + "\n",
             "jupyter_server_config.json": json.dumps(server, indent=2) + "\n",
             "nbgrader_config.py": nbgrader,
             # jupyter_core writes this once per config folder, which is read-only here
@@ -156,8 +175,9 @@ def role_of(settings: HubSettings, groups: list[str]) -> str:
 
 
 def server_environment(settings: HubSettings, role: str) -> dict[str, str]:
+    bindir = settings.bindir if role == "instructor" else settings.learner_bindir
     env = {"JUPYTER_CONFIG_DIR": str(settings.role_dir(role)), "COURSE_EXCHANGE_MODE": "closed",
-           "PATH": f"{settings.bindir}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+           "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
     if role == "instructor":
         env.update({"COURSE_EXCHANGE": settings.exchange, "COURSE_CONTENT": settings.content})
     return env
@@ -194,6 +214,7 @@ def configure_hub(c: Any, settings: HubSettings) -> None:
         spawner.environment = {**spawner.environment, **server_environment(settings, role), **user_lab_dirs(home)}
         if role == "learner":
             write_learner_menu(spawner.user.name)
+            spawner.cmd = [str(Path(settings.learner_bindir) / "jupyterhub-singleuser")]  # no course, no keys
         spawner.notebook_dir = settings.root if role == "instructor" else "~"
 
     c.Spawner.pre_spawn_hook = pre_spawn

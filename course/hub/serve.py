@@ -5,22 +5,27 @@ Everything lives under one home folder (default ``/srv/kam-cert``)::
     <home>/course     the course folder (nbgrader_config.py, source/, gradebook/), instructors only
     <home>/content    the course content with the answer keys, instructors only
     <home>/exchange   nbgrader's exchange, closed (see course/hub/layout.py)
-    <home>/state      the hub's database, cookie secret and each role's Jupyter settings (root)
+    <home>/state      the hub's database (0600), cookie secret and each role's Jupyter settings (root)
+    <home>/envs/learner  the learners' environment: JupyterLab, nbgrader, the keyless runtime; no course
+
+Instructors' servers run from the course's own install, which ``course hub`` closes to everyone but
+the instructors' group; before the hub starts, a probe run as a learner proves that no place holding
+keys can be read (:mod:`course.hub.keys`).
 """
 
 from __future__ import annotations
 
+import grp
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from course.errors import WorkflowError
-from course.hub import accounts
+from course.hub import accounts, keys, learnerenv
 from course.hub.accounts import CourseGroups
 from course.hub.hubconfig import HubSettings, write_role_dirs
 from course.hub.layout import Layout, prepare
@@ -100,28 +105,47 @@ def check_interpreter(bindir: Path) -> None:
                             f"could not start. Install the course with a Python outside it, or `chmod o+x {closed}`")
 
 
-def settings_for(home: Path, port: int, acc: Accounts) -> HubSettings:
+def settings_for(home: Path, port: int, acc: Accounts, learner_env: Path | None = None) -> HubSettings:
     return HubSettings(root=str(home / "course"), exchange=str(home / "exchange"), content=str(home / "content"),
                        state=str(home / "state"), port=port, course_id=COURSE_ID,
-                       instructors=acc.instructors, learners=acc.learners, proxy=find_proxy())
+                       instructors=acc.instructors, learners=acc.learners, proxy=find_proxy(),
+                       learner_env=str(learner_env or home / "envs" / "learner"))
 
 
-def setup(home: Path, port: int, acc: Accounts, source_content: Path | None = None) -> HubSettings:
-    """Accounts, folders with their owners and modes, and the hub's settings file; returns the settings."""
+def setup(home: Path, port: int, acc: Accounts, source_content: Path | None = None,
+          learner_env: Path | None = None) -> HubSettings:
+    """Accounts, folders with their owners and modes, the learners' environment and the hub's settings file.
+
+    Ends by proving, as a learner, that no answer key or hub secret can be read (else WorkflowError).
+    """
     accounts._root_only("course hub")
     if not acc.instructors:
         raise WorkflowError("no instructor account: pass --instructor NAME (or --demo)")
-    settings = settings_for(home, port, acc)
-    check_interpreter(Path(settings.bindir))
+    settings = settings_for(home, port, acc, learner_env)
+    install = keys.install_root()
+    if (closed := closed_folder(install)) is not None:
+        raise WorkflowError(f"the course is installed in {install}, inside {closed}, which other accounts cannot "
+                            f"enter: instructors' servers could not start. `chmod o+x {closed}` (enter only), or "
+                            "install the course elsewhere")
     groups = settings.groups
     create_accounts(acc, groups)
     home.mkdir(parents=True, exist_ok=True)
     home.chmod(0o755)
     init_course_folder(Path(settings.root), Path(settings.content), source_content)
     prepare(Layout(Path(settings.root), Path(settings.exchange), Path(settings.content), groups, acc.instructors[0]))
-    Path(settings.state).mkdir(parents=True, exist_ok=True)
+    learnerenv.ensure(Path(settings.learner_env))
+    check_interpreter(Path(settings.learner_bindir))
+    keys.close_install(install, grp.getgrnam(groups.instructors).gr_gid)
+    state = Path(settings.state)
+    state.mkdir(parents=True, exist_ok=True)
+    state.chmod(0o755)  # the role folders below are read by every server
+    keys.create_private(state / "jupyterhub.sqlite")
     write_role_dirs(settings)
-    settings.save(Path(settings.state) / "hub.json")
+    settings.save(state / "hub.json")
+    extra = [p for p in (source_content,) if p is not None]
+    found = keys.places(Path(settings.root), Path(settings.content), state, install, extra)
+    keys.check_learner_reach(acc.learners[0] if acc.learners else "nobody", Path(settings.learner_bindir) / "python",
+                             found)
     return settings
 
 
@@ -159,8 +183,9 @@ def logins_text(settings: HubSettings, acc: Accounts) -> str:
     return "\n".join(lines)
 
 
-def run(settings: HubSettings) -> int:
-    """Run JupyterHub in the foreground until it stops (Ctrl-C)."""
+def run(settings: HubSettings) -> None:
+    """Become JupyterHub (exec): Ctrl-C and SIGTERM reach it directly, and it stops its servers and proxy."""
     argv, env = hub_command(settings)
     sys.stdout.flush()
-    return subprocess.call(argv, env=env, cwd=settings.state)
+    os.chdir(settings.state)
+    os.execve(argv[0], argv, env)

@@ -1,0 +1,82 @@
+"""The learners' environment: a virtualenv with JupyterLab, nbgrader and the keyless runtime, and no course.
+
+A learner's server and kernels run as the learner's own account, so everything their interpreter
+can import is readable to them. The instructors' environment holds the course content (answer
+keys, 解析, rubrics); the learners' must not. ``course hub`` builds this one from
+``course/runtime/`` (the ``kam-course-runtime`` distribution: widgets, answer saving, scoring
+rules, the learner's exchange steps) plus the Jupyter parts at the versions the instructors run,
+and spawns every learner with it.
+
+Building takes about a minute (pip, from its cache); a stamp of what was installed lets the next
+``course hub`` reuse the environment, reinstalling only the runtime when its files changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from course.errors import WorkflowError
+
+RUNTIME_DIR = Path(__file__).resolve().parents[1] / "runtime"  # course/runtime: its own pyproject.toml
+# Pinned to the versions the instructors' environment runs, so both sides speak the same protocols.
+PINNED = ("jupyterlab", "jupyterhub", "nbgrader", "ipywidgets", "ipykernel", "jupyter_server")
+LANGUAGE_PACK = "jupyterlab-language-pack-zh-cn==4.5.post3"  # JupyterLab's menus in Simplified Chinese
+STAMP = "kam-learner-env.json"
+
+
+def requirements() -> list[str]:
+    """What the learners' environment installs besides the runtime."""
+    return [f"{name}=={metadata.version(name)}" for name in PINNED] + [LANGUAGE_PACK]
+
+
+def runtime_files(runtime_dir: Path = RUNTIME_DIR) -> list[Path]:
+    """The runtime distribution: its pyproject.toml and its package's modules."""
+    return [runtime_dir / "pyproject.toml", *sorted((runtime_dir / "course_runtime").rglob("*.py"))]
+
+
+def runtime_digest(runtime_dir: Path = RUNTIME_DIR) -> str:
+    """A fingerprint of the runtime's files: when its code changes, the runtime is reinstalled."""
+    h = hashlib.sha256()
+    for path in runtime_files(runtime_dir):
+        h.update(str(path.relative_to(runtime_dir)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _pip(env: Path, args: list[str]) -> None:
+    # umask 022: every account reads and runs the environment; only root writes it.
+    done = subprocess.run([str(env / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                           *args], capture_output=True, text=True, check=False, umask=0o022)
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+        raise WorkflowError(f"installing the learners' environment in {env} failed (pip needs PyPI or its cache):\n"
+                            f"{tail}\nFix the cause and run `course hub` again; or delete {env} to start afresh")
+
+
+def ensure(env: Path, runtime_dir: Path = RUNTIME_DIR) -> bool:
+    """Build or update the learners' environment at ``env``; True if anything was installed."""
+    wanted = {"requirements": requirements(), "runtime": runtime_digest(runtime_dir)}
+    stamp = env / STAMP
+    have = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else {}
+    if have == wanted:
+        return False
+    if have.get("requirements") != wanted["requirements"]:
+        base = getattr(sys, "_base_executable", sys.executable)  # the interpreter under this virtualenv
+        subprocess.run([base, "-m", "venv", "--clear", str(env)], check=True, umask=0o022)
+        _pip(env, requirements())
+    # Not editable, and built from a copy: the environment gets its own files (learners may read them), and
+    # the clone, closed to learners, is neither read by them nor written by the build.
+    with tempfile.TemporaryDirectory(prefix="kam-runtime-") as tmp:
+        for path in runtime_files(runtime_dir):
+            target = Path(tmp) / path.relative_to(runtime_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        _pip(env, ["--force-reinstall", "--no-deps", str(tmp)])
+    stamp.write_text(json.dumps(wanted, indent=1) + "\n", encoding="utf-8")
+    return True

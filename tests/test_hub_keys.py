@@ -1,0 +1,184 @@
+"""Can a learner on the hub read an answer key, 解析, rubric, hidden test or source notebook anywhere?
+
+Real accounts (root, as CI runs): `course hub --demo` sets up the README's hub from this clone and
+starts JupyterHub; then, as each learner account, every file on the machine the kernel lets that
+account read is listed (`find -readable` run as the learner), and all of them are searched for
+strings only the keys hold: the hidden tests' calls, the explanations and the rubric criteria
+(those not quoted from the seed, which is public). The hub's own state must be private too.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from course import model as m
+from course.errors import WorkflowError
+from course.hub import accounts, keys
+from course.hub.serve import DEMO_INSTRUCTOR, DEMO_LEARNERS
+from course.loader import content_root, load_course
+from tests.hubtools import LEARNER_ENV, install_restored, needs_root
+
+needs_root()
+PORT = 18400
+SKIP_DIRS = ("/proc", "/sys", "/dev", "/run")
+
+
+def key_markers() -> list[str]:
+    """Strings that appear only where keys are: hidden-test calls, explanations, rubric criteria."""
+    course = load_course()
+    seed = (content_root() / "seed.txt").read_text(encoding="utf-8")
+    found = set()
+    for q in course.questions:
+        found.add(f"quiz.grade({q.id!r}")
+        texts = [q.explanation] + ([r.criterion for r in q.rubric] if isinstance(q, m.CaseAnalysis) else [])
+        found |= {t[:24] for t in texts if len(t) >= 10 and t[:24] not in seed}
+    return sorted(found)
+
+
+def readable_files(account: str) -> list[str]:
+    """Every regular file ``account`` may read, as the kernel decides (find's -readable runs as that account)."""
+    prune = [arg for d in SKIP_DIRS for arg in ("-path", d, "-o")][:-1]
+    done = subprocess.run(["/usr/sbin/runuser", "-u", account, "--", "find", "/", "(", *prune, ")", "-prune", "-o",
+                           "-type", "f", "-readable", "-print0"], capture_output=True, check=False)
+    return [p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def files_holding(markers: list[str], files: list[str], tmp: Path) -> list[str]:
+    """Which of ``files`` contain any marker (grep -F, binary files included: a gradebook is SQLite)."""
+    (tmp / "markers").write_text("\n".join(markers) + "\n", encoding="utf-8")
+    (tmp / "files").write_bytes(b"\0".join(f.encode("utf-8", "surrogateescape") for f in files))
+    done = subprocess.run(f"xargs -0 -a {tmp / 'files'} grep -lsF -f {tmp / 'markers'}", shell=True,
+                          capture_output=True, text=True, check=False)
+    return sorted(done.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def demo_hub() -> Iterator[Path]:
+    """`course hub --demo` as the README runs it (own home, the shared learners' environment), running."""
+    home = Path(tempfile.mkdtemp(prefix="kamhub-keys-"))
+    names = [DEMO_INSTRUCTOR, *DEMO_LEARNERS]
+    existing = [n for n in names if _exists(n)]
+    if existing:
+        pytest.fail(f"accounts {existing} exist already: the demo creates and removes them")
+    course = Path(sys.executable).parent / "course"
+    with install_restored():
+        proc = subprocess.Popen([str(course), "hub", "--demo", "--home", str(home), "--port", str(PORT),
+                                 "--learner-env", str(LEARNER_ENV)], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        try:
+            _wait_for_login(proc)
+            yield home
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+            for name in names:
+                accounts.remove_user(name)
+            for group in ("formgrade-kam-cert", "nbgrader-kam-cert"):
+                accounts.remove_group(group)
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _wait_for_login(proc: subprocess.Popen[str]) -> None:
+    for _ in range(1200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/hub/login", timeout=2)
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"course hub --demo stopped:\n{proc.stdout.read() if proc.stdout else ''}") from None
+            time.sleep(0.5)
+    raise RuntimeError("the hub's login page did not answer within 10 minutes")
+
+
+def test_no_learner_account_can_read_a_key_anywhere_on_the_machine(demo_hub: Path, tmp_path: Path) -> None:
+    """Does a search of every file each learner can read find no hidden test, explanation or rubric?"""
+    markers = key_markers()
+    assert len(markers) > 900  # the shipped bank: 432 hidden-test calls, explanations, rubric criteria
+    readable = {learner: readable_files(learner) for learner in DEMO_LEARNERS}
+    for learner, files in readable.items():
+        assert any(f.startswith(f"/home/{learner}/") for f in files) or files, learner
+        assert not [f for f in files if f.startswith(str(demo_hub / "course"))], learner
+    union = sorted({f for files in readable.values() for f in files})
+    assert files_holding(markers, union, tmp_path) == []
+
+
+def test_the_hub_state_is_private_and_the_learners_python_has_no_course(demo_hub: Path) -> None:
+    """Are the hub's database and cookie secret 0600, and can a learner's interpreter not import the course?"""
+    secrets = [demo_hub / "state" / name for name in ("jupyterhub.sqlite", "jupyterhub_cookie_secret")]
+    assert [stat.S_IMODE(path.stat().st_mode) for path in secrets] == [0o600, 0o600]
+    python = LEARNER_ENV / "bin" / "python"
+    private = [keys.install_root(), demo_hub / "content", *secrets]
+    result = keys.probe(DEMO_LEARNERS[0], python, private)
+    assert result == {"readable": [], "course_importable": False}
+    done = accounts.run_as(DEMO_LEARNERS[0], [str(python), "-c", "import course_runtime.quiz, course_runtime.scoring"],
+                           accounts.user_env(DEMO_LEARNERS[0]))
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_hub_refuses_to_serve_while_a_learner_could_read_a_key() -> None:
+    """Does the probe name the readable place and its fix, and pass once the place is closed?"""
+    top = Path(tempfile.mkdtemp(prefix="kamhub-reach-"))
+    try:
+        top.chmod(0o755)
+        content = top / "content"
+        (content / "questions").mkdir(parents=True)
+        (content / "questions" / "ch01.yaml").write_text("answer: B\n", encoding="utf-8")
+        place = keys.Place(content, "the course content with the answer keys", f"`chmod o-rwx {content}`")
+        python = LEARNER_ENV / "bin" / "python"
+        with pytest.raises(WorkflowError) as err:
+            keys.check_learner_reach("nobody", python, [place])
+        assert str(err.value) == (
+            "the hub does not start: the learner account nobody could read answer keys or hub secrets here:\n"
+            f"  {content}: the course content with the answer keys; fix: `chmod o-rwx {content}`")
+        content.chmod(0o750)
+        keys.check_learner_reach("nobody", python, [place])
+    finally:
+        shutil.rmtree(top)
+
+
+def test_closing_the_install_gives_it_to_the_instructors_group_only(tmp_path: Path) -> None:
+    """Is the install's top folder the instructors' group's, r-x for them and nothing for others, once only?"""
+    folder = tmp_path / "clone"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    assert keys.close_install(folder, 4321) is True
+    info = folder.stat()
+    assert (info.st_gid, stat.S_IMODE(info.st_mode)) == (4321, 0o750)
+    assert keys.close_install(folder, 4321) is False
+
+
+def test_a_created_private_file_is_0600_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "jupyterhub.sqlite"
+    keys.create_private(path)
+    path.write_bytes(b"SQLite format 3\0")
+    keys.create_private(path)
+    assert (stat.S_IMODE(path.stat().st_mode), path.read_bytes()) == (0o600, b"SQLite format 3\0")
+
+
+def test_markers_are_strings_only_the_keys_hold() -> None:
+    """Are the markers absent from the public seed and from every released (learner) notebook?"""
+    markers = key_markers()
+    seed = (content_root() / "seed.txt").read_text(encoding="utf-8")
+    assert not [mk for mk in markers if mk in seed]
+    assert "quiz.grade('jc01-001'" in markers and json.dumps(markers, ensure_ascii=False)
