@@ -151,7 +151,7 @@ def test_clicks_are_saved_survive_a_reload_and_reach_the_gradebook(lab: tuple[Co
         # Before the cells run (no widgets yet): the static hint says what to do; no code is readable.
         page.wait_for_selector(".jp-MarkdownCell blockquote", timeout=30_000)
         before = _notebook_text(page)
-        assert "如果题目下方没有出现选项或输入框，请选择菜单 运行 → 运行全部单元格" in before
+        assert "如果题目下方没有出现选项或输入框，请选择菜单 运行 → 运行所有单元格" in before
         assert [s for s in CODE_ON_SCREEN if s in before] == []  # a hidden cell shows only its Chinese first line
         page.screenshot(path=str(shots / "not-run.png"))
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")

@@ -107,9 +107,9 @@ def _learner_steps(page: Any, hc: HubCourse, name: str) -> list[str]:
     panel.locator("#fetched_assignments_list .list_item").first.wait_for()
     page.goto(f"{hc.settings.url}/user/{name}/lab/tree/ch01/ch01.ipynb")
     page.wait_for_selector(".jp-Notebook")
-    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()  # the kernel is up: Run All will run
-    page.get_by_text("Run", exact=True).click()
-    page.get_by_text("Run All Cells", exact=True).click()
+    page.get_by_text("Python 3 (ipykernel) | 空闲").wait_for()  # the kernel is up: Run All will run
+    page.get_by_text("运行", exact=True).click()  # the learners' lab is in Chinese (zh_CN language pack)
+    page.get_by_text("运行所有单元格", exact=True).click()
     page.wait_for_selector("textarea")  # the case question is the last widget drawn
     page.get_by_label(PICK[name], exact=False).check()
     page.locator("textarea").fill(CASE[name])
