@@ -52,8 +52,9 @@ def cohort_gap_bars(gaps: pd.DataFrame, title: str = "能力素质差距（按�
         ax.text(0.5, 0.5, "暂无评定数据", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
-    ordered = gaps.sort_values("share_below")
-    ax.barh(ordered["title"], ordered["share_below"] * 100, color=REQUIRED_COLOR)
+    ordered = gaps.sort_values("share_below")  # the largest gap on top
+    bars = ax.barh(ordered["title"], ordered["share_below"] * 100, color=REQUIRED_COLOR)
+    ax.bar_label(bars, fmt="%.0f%%", fontsize=8, padding=2)  # a 0 % item has no bar: the label says 0 %
     ax.set_xlim(0, 100)
     ax.set_xlabel("低于目标级别要求的学员占比（%）")
     ax.set_title(title)
