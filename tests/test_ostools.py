@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from course import ostools
+from course.errors import WorkflowError
 
 
 def executable(path: Path) -> Path:
@@ -87,6 +88,19 @@ def test_a_missing_tool_says_what_to_install(system: tuple[Path, Path]) -> None:
                               "`apt-get install passwd`")
 
 
+def test_creating_a_group_names_the_missing_tool_before_running_anything(
+        system: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root with groupadd nowhere: a clear error, not ``FileNotFoundError: 'groupadd'``."""
+    from course.hub import accounts
+
+    sbin, _ = system
+    monkeypatch.setattr(accounts.os, "geteuid", lambda: 0)
+    with pytest.raises(ostools.MissingTool) as err:
+        accounts.ensure_group("kamhub-zz-never-created")
+    assert str(err.value) == (f"`groupadd` is not installed (looked in {sbin} and on PATH): install it, on Debian "
+                              "`apt-get install passwd`")
+
+
 def test_an_interpreter_behind_a_closed_folder_is_named(open_tmp: Path) -> None:
     """A virtualenv in a 0700 folder whose python links to an open one: is the closed folder found?
 
@@ -108,6 +122,22 @@ def test_an_interpreter_behind_a_closed_folder_is_named(open_tmp: Path) -> None:
     link.parent.mkdir(parents=True)
     link.symlink_to(pyenv)
     assert ostools.closed_to_others(link) == home
+
+
+def test_the_hub_refuses_a_virtualenv_in_a_closed_folder(open_tmp: Path) -> None:
+    """``course hub`` with its Python in a ``mktemp -d`` folder (0700): refused, naming that python."""
+    from course.hub.serve import check_interpreter
+
+    closed = open_tmp / "tmp.Xa1"
+    bindir = closed / "venv" / "bin"
+    bindir.mkdir(parents=True)
+    (bindir / "python").symlink_to(executable(open_tmp / "usr" / "python3"))
+    closed.chmod(0o700)
+    with pytest.raises(WorkflowError) as err:
+        check_interpreter(bindir)
+    assert str(err.value) == (
+        f"{bindir / 'python'} is inside {closed}, which other accounts cannot enter: users' servers could not "
+        f"start. Install the course with a Python outside it, or `chmod o+x {closed}`")
 
 
 # ---------------------------------------------------------------- the grading sandbox refuses with the reason
@@ -166,3 +196,28 @@ def test_the_sandbox_refuses_an_interpreter_nobody_can_reach(system: tuple[Path,
     assert str(err.value) == (f"learner code runs as nobody, who cannot reach this Python ({python}): {closed} is "
                               f"closed to other accounts. Install the course with a Python outside it, or "
                               f"`chmod o+x {closed}`")
+
+
+# ---------------------------------------------------------------- real accounts, root's PATH without /usr/sbin
+def test_an_account_and_a_group_are_made_and_removed_with_a_bare_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root with PATH=/usr/bin:/bin: do groupadd, useradd, usermod, chpasswd, userdel and groupdel still run?"""
+    import grp
+    import pwd
+
+    from course.hub import accounts
+    from tests.systemtools import accounts_reason, skip_unless_met
+
+    skip_unless_met(accounts_reason())
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    group, user = "kamhub-os-group", "kamhub-os-user"
+    try:
+        gid = accounts.ensure_group(group)
+        home = accounts.ensure_user(user, [group], password="pw-kamhub-os").pw_dir
+        assert grp.getgrgid(gid).gr_name == group
+        assert grp.getgrnam(group).gr_mem == [user]
+        assert os.stat(home).st_mode & 0o777 == 0o700
+    finally:
+        accounts.remove_user(user)
+        accounts.remove_group(group)
+    assert user not in {p.pw_name for p in pwd.getpwall()}
+    assert group not in {g.gr_name for g in grp.getgrall()}
