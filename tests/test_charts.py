@@ -324,3 +324,24 @@ def test_pareto_legend_sits_outside_the_bars() -> None:
     (legend,) = fig.legends
     assert bars_ax.get_legend() is None
     assert legend.get_window_extent().y0 >= bars_ax.get_window_extent().y1 - 1
+
+
+# ---------------------------------------------------------------- certification charts
+def test_the_cohort_gap_bars_say_each_share_even_zero() -> None:
+    """Does each competency item carry its share below the requirement, 0 % included (a bar one cannot see)?"""
+    from course.certification.charts import cohort_gap_bars
+
+    gaps = pd.DataFrame({"competency": ["a", "b"], "title": ["成就导向", "执行能力"], "mean_gap": [0.5, 0.0],
+                         "share_below": [0.5, 0.0], "rated": [2, 2]})
+    ax = cohort_gap_bars(gaps).axes[0]
+    assert [t.get_text() for t in ax.texts] == ["0%", "50%"]  # 执行能力 (0 %) at the bottom, the largest on top
+
+
+def test_the_competency_radar_names_its_levels_between_the_spokes() -> None:
+    """Is the top level's name (资深) inside the frame and off the item labels' spokes?"""
+    from course.certification.charts import competency_radar
+
+    labels = [f"能力{i}" for i in range(15)]
+    ax = competency_radar(pd.Series([2.0] * 15), 2, labels, ["初级", "中级", "高级", "资深"], "张三").axes[0]
+    assert ax.get_ylim() == (0, 4.4)
+    assert ax.get_rlabel_position() == pytest.approx(12.0)  # half of the 24° between two spokes

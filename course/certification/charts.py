@@ -35,8 +35,10 @@ def competency_radar(rated: pd.Series, required: float, labels: list[str], level
         ax.plot(closed, loop, color=color, linewidth=2, label=name)
         ax.fill(closed, loop, color=color, alpha=0.12)
     ax.set_thetagrids(np.degrees(angles), labels, fontsize=8)
-    ax.set_ylim(0, len(level_titles))
+    # the top level's ring inside the frame and its name between two spokes, clear of the item labels
+    ax.set_ylim(0, len(level_titles) + 0.4)
     ax.set_yticks(range(1, len(level_titles) + 1), level_titles, fontsize=7)
+    ax.set_rlabel_position(180 / len(labels))
     ax.set_title(title, pad=28)
     ax.legend(loc="lower right", bbox_to_anchor=(1.15, -0.08), fontsize=9)
     return fig
