@@ -93,11 +93,17 @@ def group_of(path: Path) -> int:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Quick tests first; a file's tests stay together (a stable sort), so module fixtures are built once."""
     items.sort(key=lambda item: group_of(item.path))
-    config.stash[_GROUP_SIZES] = [sum(group_of(item.path) == i for item in items) for i in range(len(GROUPS))]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Each group's size among the tests that will run (after -k and other deselection)."""
+    session.config.stash[_GROUP_SIZES] = [sum(group_of(item.path) == i for item in session.items)
+                                          for i in range(len(GROUPS))]
 
 
 _GROUP_SIZES = pytest.StashKey[list[int]]()
 _SHOWN = pytest.StashKey[int]()
+_SHOWN_ANY = pytest.StashKey[bool]()
 _STARTED = pytest.StashKey[float]()
 
 
@@ -117,5 +123,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     config.stash[_SHOWN] = group
     minutes, seconds = divmod(int(time.monotonic() - config.stash.get(_STARTED, time.monotonic())), 60)
     reporter.ensure_newline()
-    reporter.write_sep("-", f"group {group + 1}/{len(GROUPS)}: {GROUPS[group][0]} — {sizes[group]} tests "
-                            f"(after {minutes} min {seconds} s)")
+    if config.get_verbosity() < 0 and config.stash.get(_SHOWN_ANY, False):
+        reporter.write("\n")  # -q prints dots without a file name, which ensure_newline does not see
+    config.stash[_SHOWN_ANY] = True
+    count = sizes[group]
+    reporter.write_sep("-", f"group {group + 1}/{len(GROUPS)}: {GROUPS[group][0]} — {count} "
+                            f"test{'' if count == 1 else 's'} (after {minutes} min {seconds} s)")
