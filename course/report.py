@@ -32,13 +32,13 @@ NEEDS_ANSWERS = {"03_item_analysis"}
 PRINT_CSS = """
 <style>
   body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif; }
-  .jp-OutputArea-output img { max-width: 100%; height: auto; }
+  .jp-OutputArea-output img, .jp-OutputArea-output svg { max-width: 100%; height: auto; }
   table { border-collapse: collapse; font-size: 12px; }
   th, td { padding: 2px 6px; border-bottom: 1px solid #ddd; }
   @page { size: A4; margin: 15mm 12mm; }
   @media print {
     body { font-size: 11pt; color: #000; background: #fff; }
-    .jp-Cell, .jp-OutputArea-child, img, table, tr { break-inside: avoid; page-break-inside: avoid; }
+    .jp-Cell, .jp-OutputArea-child, img, svg, table, tr { break-inside: avoid; page-break-inside: avoid; }
     h2 { break-before: auto; break-after: avoid; }
     .jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none !important; }
     .jp-Notebook, .jp-Cell { padding: 0 !important; margin: 0 !important; }
@@ -114,15 +114,20 @@ def render(notebook: Path, out_dir: Path, parameters: dict[str, Any]) -> Path:
     nb = nbformat.read(executed, as_version=4)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     html, _ = exporter.from_notebook_node(nb)
-    html = print_friendly(html)
+    html = print_friendly(html, landscape=nb.metadata.get("course", {}).get("print") == "landscape")
     target = executed.with_suffix(".html")
     target.write_text(html, encoding="utf-8")
     return target
 
 
-def print_friendly(html: str) -> str:
-    """The exported page with print CSS (A4, no prompts, figures and tables kept whole on a page)."""
-    return html.replace("</head>", PRINT_CSS + "</head>", 1)
+def print_friendly(html: str, landscape: bool = False) -> str:
+    """The exported page with print CSS (A4, no prompts, figures and tables kept whole on a page).
+
+    ``landscape``: the page prints across (a notebook asks with ``metadata.course.print``), for a
+    table as wide as the certification results list.
+    """
+    css = PRINT_CSS.replace("size: A4;", "size: A4 landscape;") if landscape else PRINT_CSS
+    return html.replace("</head>", css + "</head>", 1)
 
 
 def _warm_up() -> None:

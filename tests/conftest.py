@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,3 +68,64 @@ def make_gradebook(cd: CourseDir, chapter: str, scores: dict[str, dict[str, floa
             for qid, value in (manual or {}).get(learner, {}).items():
                 gb.find_grade(qid, chapter, chapter, learner).manual_score = value
         gb.db.commit()
+
+
+# ---------------------------------------------------------------- the suite in three groups, quickest first
+# CI's whole run takes about 8–11 minutes; most of it goes to the two later groups. Files not listed
+# here are quick (no nbgrader, no kernel, no browser); list a new slow file in its group.
+GROUPS = [
+    ("quick checks: content, scoring, statistics, charts, tables", ()),
+    ("nbgrader, kernels and report notebooks", (
+        "test_analytics.py", "test_certification_papers.py", "test_certification_round.py", "test_cli.py",
+        "test_cli_flow.py", "test_grading.py", "test_import_answers.py", "test_lint.py", "test_pipeline.py",
+        "test_report.py", "test_report_tables.py", "test_review.py", "test_runtime.py", "test_runtime_package.py",
+        "test_snapshot.py", "test_validation.py")),
+    ("root, OS accounts and headless Chromium (skipped without them, never in CI)", (
+        "test_browser.py", "test_hub_browser.py", "test_hub_deploy.py", "test_hub_exchange.py", "test_hub_keys.py",
+        "test_newcomers.py", "test_report_pages.py")),
+]
+
+
+def group_of(path: Path) -> int:
+    return next((i for i, (_, files) in enumerate(GROUPS) if path.name in files), 0)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Quick tests first; a file's tests stay together (a stable sort), so module fixtures are built once."""
+    items.sort(key=lambda item: group_of(item.path))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Each group's size among the tests that will run (after -k and other deselection)."""
+    session.config.stash[_GROUP_SIZES] = [sum(group_of(item.path) == i for item in session.items)
+                                          for i in range(len(GROUPS))]
+
+
+_GROUP_SIZES = pytest.StashKey[list[int]]()
+_SHOWN = pytest.StashKey[int]()
+_SHOWN_ANY = pytest.StashKey[bool]()
+_STARTED = pytest.StashKey[float]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STARTED] = time.monotonic()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """A line when a new group starts: which one, how many tests, the time so far (a busy machine sees progress)."""
+    config = item.config
+    group = group_of(item.path)
+    sizes = config.stash.get(_GROUP_SIZES, [])
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if config.stash.get(_SHOWN, -1) == group or group >= len(sizes) or reporter is None:
+        return
+    config.stash[_SHOWN] = group
+    minutes, seconds = divmod(int(time.monotonic() - config.stash.get(_STARTED, time.monotonic())), 60)
+    reporter.ensure_newline()
+    if config.get_verbosity() < 0 and config.stash.get(_SHOWN_ANY, False):
+        reporter.write("\n")  # -q prints dots without a file name, which ensure_newline does not see
+    config.stash[_SHOWN_ANY] = True
+    count = sizes[group]
+    reporter.write_sep("-", f"group {group + 1}/{len(GROUPS)}: {GROUPS[group][0]} — {count} "
+                            f"test{'' if count == 1 else 's'} (after {minutes} min {seconds} s)")

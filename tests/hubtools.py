@@ -16,11 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from course.hub import accounts, keys, serve
 from course.hub.hubconfig import HubSettings, server_environment
 from tests.conftest import MINI
+from tests.systemtools import accounts_reason, skip_unless_met
 
 PREFIX = "kamhub-"
 # One learners' environment for every hub test (and run): building it takes about a minute, and its stamp
@@ -29,10 +28,8 @@ LEARNER_ENV = Path("/var/tmp/kamhub-learner-env")
 
 
 def needs_root() -> None:
-    if os.geteuid() != 0:
-        if os.environ.get("CI"):
-            raise RuntimeError("the hub tests create OS accounts: CI must run them as root")
-        pytest.skip("needs root to create OS accounts (CI runs as root and never skips)", allow_module_level=True)
+    """Root, the account tools and an interpreter other accounts can reach; else skip (fail in CI) saying which."""
+    skip_unless_met(accounts_reason())
 
 
 @dataclass(frozen=True)

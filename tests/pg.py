@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from course import ostools
+
 
 def _bindir() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
@@ -48,7 +50,7 @@ class Postgres:
     def _run(self, *args: str) -> None:
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if os.geteuid() == 0:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+            cmd = [ostools.tool("runuser"), "-u", "postgres", "--", *cmd]  # root's PATH may lack /usr/sbin
         subprocess.run(cmd, check=True, capture_output=True, cwd="/")
 
     def start(self) -> str:

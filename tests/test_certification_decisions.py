@@ -138,6 +138,30 @@ def test_pass_rates_by_region_are_against_each_learners_own_level(rnd: outputs.R
     assert rnd.by_department.set_index("部门")["通过人数"].to_dict() == {"政企客户部": 2, "行业拓展部": 1}
 
 
+def test_pass_rates_by_target_level_go_from_the_entry_level_up(rnd: outputs.Round) -> None:
+    """Are levels listed 四级 then 一级 (their rank), not as text sorts them (一级 before 四级)?"""
+    from course.certification.decisions import pass_rates
+
+    assert pass_rates(rnd.results, "目标级别")["目标级别"].tolist() == ["一级（资深）", "四级"]  # text order
+    ordered = pass_rates(rnd.results, "目标级别", ["四级", "一级（资深）"])
+    assert ordered.to_dict("records") == [
+        {"目标级别": "四级", "人数": 6, "通过人数": 2, "通过率": 2 / 6},
+        {"目标级别": "一级（资深）", "人数": 3, "通过人数": 1, "通过率": 1 / 3},
+    ]
+
+
+def test_a_managers_page_names_papers_instead_of_their_ids(rnd: outputs.Round, course: Course) -> None:
+    """Do reasons and missing papers read 四级认证考试 / 四级补考（第 2 次考试） instead of L4-a / L4-b?"""
+    names = outputs.paper_names(course, MANIFESTS)
+    assert names == {"L4-a": "四级认证考试", "L1-a": "一级（资深）认证考试", "L4-b": "四级补考（第 2 次考试）"}
+    results = outputs.papers_by_name(rnd.results, names).set_index("学员编号")["原因"]
+    assert results["g"] == "全部条件达到（补考通过，四级补考（第 2 次考试））"
+    assert results["i"] == "缺考（四级认证考试）；能力素质未评定"
+    assert results["a"] == "全部条件达到"
+    missing = outputs.papers_by_name(rnd.missing, names)
+    assert missing["缺考试卷"].tolist() == ["—", "四级认证考试"]
+
+
 def test_missing_chapters_and_papers_are_listed(rnd: outputs.Round) -> None:
     assert rnd.missing[["学员编号", "缺交章节", "缺考试卷"]].to_dict("records") == [
         {"学员编号": "b", "缺交章节": "ch01", "缺考试卷": "—"},

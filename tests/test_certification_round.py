@@ -144,5 +144,6 @@ def test_the_manager_notebook_says_why_there_is_nothing_to_show(tmp_path: Path) 
     bare = tmp_path / "content"
     shutil.copytree(CERT, bare)
     (bare / "certification.yaml").unlink()
-    assert manager_view(tmp_path, content=bare) == "本题库未配置认证设置（certification.yaml），没有认证结果。"
-    assert manager_view(tmp_path, content=CERT) == "没有学员名册（roster.csv，含目标级别），无法判定认证结果。"
+    assert manager_view(tmp_path, content=bare) == "本课程未配置认证设置，没有认证结果。"
+    assert manager_view(tmp_path, content=CERT) == ("没有学员名册（含每名学员的目标级别），无法判定认证结果："
+                                                    "请讲师导入学员名册后重新生成报告。")

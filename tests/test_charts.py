@@ -14,7 +14,7 @@ import pytest
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from course.analytics import charts, fonts
+from course.analytics import charts, fonts, tables
 from course.errors import CourseError
 
 AREAS = ["电信基础知识", "客户关系管理", "市场营销"]
@@ -160,37 +160,43 @@ def test_pass_rate_empty_frame_says_no_data() -> None:
 
 
 def test_heatmap() -> None:
-    """Does the heatmap show every cell, mask a NaN, add a colour bar and no truncation note?"""
-    matrix = pd.DataFrame([[0.1, 0.9], [np.nan, 0.5], [1.0, 0.0]], index=["张三", "李四", "王五"],
-                          columns=AREAS[:2])
-    fig = charts.heatmap(matrix, "学员 × 知识领域掌握度")
+    """Does the heatmap show every cell with its value (无数据 where missing), its rows named, and no note?"""
+    matrix = pd.DataFrame([[0.1, 0.9], [np.nan, 0.5], [1.0, 0.0]], columns=AREAS[:2],
+                          index=["华东（3 人）", "华南（1 人）", "华北（2 人）"])
+    fig = charts.heatmap(matrix, "各地区掌握度", row_label="地区")
     assert glyph_warnings(fig) == []
     ax, colorbar = fig.axes
     data = ax.images[0].get_array()
     assert data.shape == (3, 2)
     assert data.mask.tolist() == [[False, False], [True, False], [False, False]]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["张三", "李四", "王五"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["华东（3 人）", "华南（1 人）", "华北（2 人）"]
+    assert ax.get_ylabel() == "地区" and ax.get_xlabel() == "知识领域"
+    assert [(t.get_position(), t.get_text()) for t in ax.texts] == [
+        ((0, 0), "10%"), ((1, 0), "90%"), ((0, 1), "无数据"), ((1, 1), "50%"), ((0, 2), "100%"), ((1, 2), "0%")]
+    # the darkest cells (red 0 % and 10 %, deep green 100 %) get white figures; the rest, grey included, black
+    assert [t.get_color() for t in ax.texts] == ["white", "black", "black", "black", "white", "white"]
     assert colorbar.get_ylabel() == "掌握度"
-    assert [t.get_text() for t in fig.texts] == ["灰色：该知识领域暂无已评分的题目（无数据）"]
+    assert [t.get_text() for t in fig.texts if t.get_text()] == []
 
 
 def test_heatmap_truncates_beyond_max_rows() -> None:
     """Beyond max_rows, are only the first rows drawn with a note giving the total?"""
     matrix = pd.DataFrame(np.full((5, 2), 0.5), index=[f"学员{i}" for i in range(5)], columns=AREAS[:2])
-    fig = charts.heatmap(matrix, "掌握度", max_rows=2)
+    fig = charts.heatmap(matrix, "掌握度", row_label="学员", max_rows=2)
     assert glyph_warnings(fig) == []
     assert fig.axes[0].images[0].get_array().shape == (2, 2)
-    assert [t.get_text() for t in fig.texts] == ["注：仅显示前 2 名学员（共 5 名）"]
+    assert [t.get_text() for t in fig.texts if t.get_text()] == ["注：仅显示前 2 名学员（共 5 名）"]
 
 
 def test_heatmap_sixty_rows_get_every_label() -> None:
-    """Do 60 learners each keep a readable (6 pt) row label?"""
+    """Do 60 learners each keep a readable (6 pt) row label and value?"""
     matrix = pd.DataFrame(np.full((60, 3), 0.5), index=[f"学员{i:02d}" for i in range(60)], columns=AREAS)
-    fig = charts.heatmap(matrix, "掌握度")
+    fig = charts.heatmap(matrix, "掌握度", row_label="学员")
     assert glyph_warnings(fig) == []
     labels = fig.axes[0].get_yticklabels()
     assert len(labels) == 60
     assert {label.get_fontsize() for label in labels} == {6}
+    assert {t.get_fontsize() for t in fig.axes[0].texts} == {6}
 
 
 def test_radar() -> None:
@@ -214,24 +220,88 @@ def test_radar_rejects_mismatched_lengths() -> None:
 
 
 def test_item_scatter() -> None:
-    """Are the threshold lines at 0.20/0.90 and 0.20/0, and only flagged items labelled?"""
+    """Are the threshold lines at 0.20/0.90 and 0.20/0, and only flagged items numbered, by their table number?"""
     frame = pd.DataFrame({
         "question": ["jc01-001", "jc01-002", "jc01-003", "jc01-004", "jc01-005"],
         "facility": [0.95, 0.5, 0.15, 0.6, 1.0],
         "discrimination": [0.1, 0.45, 0.3, -0.12, np.nan],
         "flags": [("过易", "区分度差"), (), ("过难",), ("区分度差", "负区分"), ("过易",)],
     })
+    frame["number"] = tables.flag_numbers(frame)
+    assert frame["number"].tolist() == [1, pd.NA, 2, 3, 4]
     fig = charts.item_scatter(frame)
     assert glyph_warnings(fig) == []
     ax = fig.axes[0]
-    normal, flagged = ax.collections
+    normal, flagged = ax.collections[:2]
     assert normal.get_offsets().tolist() == [[0.5, 0.45]]
     assert flagged.get_offsets().tolist() == [[0.95, 0.1], [0.15, 0.3], [0.6, -0.12]]
     vertical = [line.get_xdata()[0] for line in ax.lines if line.get_xdata()[0] == line.get_xdata()[1]]
     horizontal = [line.get_ydata()[0] for line in ax.lines if line.get_ydata()[0] == line.get_ydata()[1]]
     assert vertical == [0.2, 0.9]
     assert horizontal == [0.2, 0]
-    assert texts(ax) == ["jc01-001", "jc01-003", "jc01-004", "另有 1 题无法计算区分度（得分无差异）"]
+    # jc01-005 has no discrimination: not drawn, so its number 4 is not either, and the legend says why
+    assert sorted((t.get_text(), t.get_gid()) for t in ax.texts) == [
+        ("1", "item-label-1"), ("2", "item-label-2"), ("3", "item-label-3")]
+    assert fig.legends[0].get_title().get_text() == "另有 1 题无法计算区分度（得分无差异），未画出"
+
+
+def _label_boxes(fig: Figure) -> tuple[object, dict[str, object], np.ndarray]:
+    """The axes box, each number's box and every drawn point, in display units of the saved figure."""
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    points = np.concatenate([c.get_offsets() for c in ax.collections[:2]])
+    return (ax.get_window_extent(renderer), {t.get_text(): t.get_window_extent(renderer) for t in ax.texts},
+            ax.transData.transform(points))
+
+
+def test_item_labels_do_not_overlap() -> None:
+    """Do the numbers of flagged items that sit close together end up apart, off every point, inside the axes?"""
+    frame = pd.DataFrame({
+        "question": [f"jc01-{i:03d}" for i in range(6)],
+        "facility": [0.95, 0.951, 0.952, 0.953, 0.15, 0.151],
+        "discrimination": [0.1, 0.101, 0.102, 0.103, 0.05, 0.051],
+        "flags": [("过易",)] * 4 + [("过难",)] * 2,
+    })
+    frame["number"] = tables.flag_numbers(frame)
+    fig = charts.item_scatter(frame)
+    assert glyph_warnings(fig) == []
+    area, boxes, points = _label_boxes(fig)
+    assert sorted(boxes) == ["1", "2", "3", "4", "5", "6"]
+    listed = list(boxes.values())
+    assert not any(a.overlaps(b) for i, a in enumerate(listed) for b in listed[i + 1:])
+    assert all(area.contains(b.x0, b.y0) and area.contains(b.x1, b.y1) for b in listed)
+    assert not any(b.contains(x, y) for b in listed for x, y in points)
+
+
+def test_crowded_numbers_stay_inside_the_axes_with_leader_lines() -> None:
+    """Forty flagged items packed in the corner: is every number inside the axes, and tied to its point?
+
+    A number that could not sit next to its point has a leader line from the point's edge to the
+    number's box; the SVG names each number and the plotting area, for the page test in the browser.
+    """
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"question": [f"q{i}" for i in range(40)], "facility": rng.uniform(0.95, 1.0, 40),
+                          "discrimination": rng.uniform(-0.3, -0.2, 40), "flags": [("过易", "负区分")] * 40})
+    frame["number"] = tables.flag_numbers(frame)
+    fig = charts.item_scatter(frame)
+    svg = charts.to_svg(fig)
+    area, boxes, _ = _label_boxes(fig)
+    assert len(boxes) == charts.MAX_ITEM_LABELS  # the 30 lowest discriminations
+    assert all(area.contains(b.x0, b.y0) and area.contains(b.x1, b.y1) for b in boxes.values())
+    ax = fig.axes[0]
+    (leaders,) = [c for c in ax.collections if c.get_gid() == "item-leaders"]
+    segments = [ax.transData.transform(seg) for seg in leaders.get_segments()]
+    px = fig.dpi / 72
+    for number, box in boxes.items():
+        row = frame[frame["number"] == int(number)].iloc[0]
+        point = ax.transData.transform((row["facility"], row["discrimination"]))
+        near = np.clip(point, [box.x0, box.y0], [box.x1, box.y1])
+        if np.hypot(*(near - point)) <= (charts.MARKER_RADIUS + charts.LEADER_MIN) * px:
+            continue  # next to its point
+        assert any(np.hypot(*(s[0] - point)) == pytest.approx(charts.MARKER_RADIUS * px)
+                   and np.allclose(s[1], near) for s in segments), number
+    assert svg.count('id="item-label-') == charts.MAX_ITEM_LABELS and 'id="item-axes"' in svg
+    assert "图中只标出区分度最低的 30 道被标记题目的编号，全部见下表" in fig.legends[0].get_title().get_text()
 
 
 def test_radar_marks_an_area_without_data() -> None:
@@ -256,17 +326,22 @@ def test_pareto_legend_sits_outside_the_bars() -> None:
     assert legend.get_window_extent().y0 >= bars_ax.get_window_extent().y1 - 1
 
 
-def test_item_labels_do_not_overlap() -> None:
-    """Do the labels of flagged items that sit close together end up apart?"""
-    frame = pd.DataFrame({
-        "question": [f"jc01-{i:03d}" for i in range(6)],
-        "facility": [0.95, 0.951, 0.952, 0.953, 0.15, 0.151],
-        "discrimination": [0.1, 0.101, 0.102, 0.103, 0.05, 0.051],
-        "flags": [("过易",)] * 4 + [("过难",)] * 2,
-    })
-    fig = charts.item_scatter(frame)
-    assert glyph_warnings(fig) == []
-    fig.canvas.draw()
-    boxes = [t.get_window_extent() for t in fig.axes[0].texts]
-    assert len(boxes) == 6
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+# ---------------------------------------------------------------- certification charts
+def test_the_cohort_gap_bars_say_each_share_even_zero() -> None:
+    """Does each competency item carry its share below the requirement, 0 % included (a bar one cannot see)?"""
+    from course.certification.charts import cohort_gap_bars
+
+    gaps = pd.DataFrame({"competency": ["a", "b"], "title": ["成就导向", "执行能力"], "mean_gap": [0.5, 0.0],
+                         "share_below": [0.5, 0.0], "rated": [2, 2]})
+    ax = cohort_gap_bars(gaps).axes[0]
+    assert [t.get_text() for t in ax.texts] == ["0%", "50%"]  # 执行能力 (0 %) at the bottom, the largest on top
+
+
+def test_the_competency_radar_names_its_levels_between_the_spokes() -> None:
+    """Is the top level's name (资深) inside the frame and off the item labels' spokes?"""
+    from course.certification.charts import competency_radar
+
+    labels = [f"能力{i}" for i in range(15)]
+    ax = competency_radar(pd.Series([2.0] * 15), 2, labels, ["初级", "中级", "高级", "资深"], "张三").axes[0]
+    assert ax.get_ylim() == (0, 4.4)
+    assert ax.get_rlabel_position() == pytest.approx(12.0)  # half of the 24° between two spokes

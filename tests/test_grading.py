@@ -25,6 +25,7 @@ from course.grading import grader
 from course.grading.notebook import score_of_cell
 from course.loader import load_course
 from tests.grading_helpers import dump, fresh_course, nbgrader, place_submission, two_chapter_content, url
+from tests.systemtools import postgres_reason, sandbox_reason, skip_unless_met
 from tests.test_pipeline import ALL_CORRECT, ALL_WRONG, EXPECTED, PARTIAL
 
 HONEST = {"all-correct": ALL_CORRECT, "all-wrong": ALL_WRONG, "partial": PARTIAL, "unanswered": {}}
@@ -305,8 +306,7 @@ def test_an_unknown_question_id_in_the_released_notebook_is_named(tmp_path: Path
 def postgres_url(tmp_path: Path):  # type: ignore[no-untyped-def]
     from tests import pg
 
-    if not pg.available() and not os.environ.get("CI"):
-        pytest.skip("PostgreSQL is not installed (CI installs it)")
+    skip_unless_met(postgres_reason())
     server = pg.Postgres()
     url_ = server.start()
     try:
@@ -353,9 +353,10 @@ for name, path in {probes!r}.items():
 """
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root (CI runs as root)")
 def test_executed_learner_code_cannot_reach_the_gradebook_course_files_or_peers(tmp_path: Path) -> None:
     from course.grading.execute import SandboxError, hidden_paths, run_isolated
+
+    skip_unless_met(sandbox_reason())  # root, unshare and friends, and a Python that nobody can run
 
     cd = fresh_course(tmp_path / "course")
     peer = place_submission(cd.root, "peer", "ch01", ALL_CORRECT)

@@ -62,7 +62,9 @@ def test_every_notebook_renders_to_html(rendered: tuple[CourseDir, list[Path]]) 
         html = page.read_text(encoding="utf-8")
         assert "Traceback" not in html
         # The fixture course has two areas: the drill-down shows a table where a radar needs three.
-        assert ("<img" in html) == (page.stem != "04_learner_drilldown")
+        # The item scatter is inline SVG (its numbers are checked in the browser), the other charts PNG.
+        assert ("<img" in html) == (page.stem not in ("03_item_analysis", "04_learner_drilldown"))
+        assert ('<svg' in html) == (page.stem == "03_item_analysis")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -73,7 +75,8 @@ def test_no_error_and_no_missing_glyph_warning(rendered: tuple[CourseDir, list[P
     assert not [o for o in outputs if o.output_type == "error"]
     text = json.dumps(outputs, ensure_ascii=False)
     assert "Glyph" not in text and "missing from font" not in text
-    assert any("image/png" in o.get("data", {}) for o in outputs) == (name != "04_learner_drilldown")
+    assert any("image/png" in o.get("data", {}) for o in outputs) == (name not in ("03_item_analysis",
+                                                                                  "04_learner_drilldown"))
 
 
 def test_parameters_reach_the_notebook(tmp_path: Path, rendered: tuple[CourseDir, list[Path]]) -> None:

@@ -54,8 +54,10 @@ def test_pending_count_is_what_formgrader_waits_for(known: tuple[CourseDir, pd.D
     """Are exactly bo's and cai's case answers counted as waiting (not amy's graded one, not dan's empty one)?"""
     cd, scores, _ = known
     assert tables.pending_grades(scores) == 2
-    assert tables.pending_by_chapter(scores, cd.course).to_dict("records") == [
-        {"chapter": "ch01", "title": cd.course.chapters["ch01"].title, "pending": 2}]
+    # pooled over graded questions: amy 16/17, bo 7/13 and cai 0/13 (their cases wait), dan 0/17 → 23/60
+    assert tables.chapter_summary(scores, cd.course).to_dict("records") == [
+        {"chapter": "ch01", "title": cd.course.chapters["ch01"].title, "learners": 4,
+         "score": pytest.approx(100 * 23 / 60), "pending": 2}]
 
 
 def test_results_table_names_learners_and_their_missing_work(
@@ -91,7 +93,7 @@ def test_a_region_lists_its_registered_learners_only(known: tuple[CourseDir, pd.
 @pytest.mark.parametrize(
     ("requested", "chosen", "notices"),
     [
-        (None, [], ["未指定学员：请用 `course report --learner 学员编号` 指定一名或多名学员（多名用英文逗号分隔），"
+        (None, [], ["本次报告未指定学员。生成报告时可按学员编号指定一名或多名学员，本页即显示其详情；"
                     "下表列出可选的学员。"]),
         ("amy", ["amy"], []),
         ("amy, bo,amy", ["amy", "bo"], []),
@@ -108,15 +110,58 @@ def test_the_drill_down_never_picks_a_learner_by_itself(
 
 
 def test_page_texts() -> None:
-    """Are yes/no, stems and small-sample cautions in Chinese?"""
+    """Are yes/no, stems, levels and the small-sample caution in Chinese, the caution said once?"""
     from course.loader import load_course
     from tests.conftest import MINI
 
     course = load_course(MINI)
     assert tables.yes_no([True, False]) == ["是", "否"]
     assert tables.stem_start(course, "ch01-007", length=8) == "某客户投诉网络中…"
-    assert tables.sample_caution(25) == "样本较少（25 人），仅供参考"
-    assert tables.sample_caution(30) == ""
+    assert tables.level_titles(course) == ["四级", "一级（资深）"]
+    assert tables.area_titles(course) == {"basic.telecom": "电信基础知识", "legal.law": "法律知识"}
+    note = tables.sample_note
+    assert note({"jc01": 29, "jc04": 27}) == "各章作答人数均少于 30 人（27–29 人），以下统计结果仅供参考。"
+    assert note({"jc01": 25, "jc04": 25}) == "各章作答人数均少于 30 人（25 人），以下统计结果仅供参考。"
+    assert note({"jc01": 29, "jc04": 30}) == "作答人数少于 30 人的章：jc01（29 人）；这些章的统计结果仅供参考。"
+    assert tables.sample_note({"jc01": 30}) == ""
+
+
+def test_flagged_items_are_numbered_in_table_order() -> None:
+    items = pd.DataFrame({"flags": [("过易",), (), ("过难", "区分度差"), ()]}, index=[10, 11, 12, 13])
+    assert tables.flag_numbers(items).tolist() == [1, pd.NA, 2, pd.NA]
+    assert tables.flag_numbers(items).index.tolist() == [10, 11, 12, 13]
+
+
+def test_a_page_table_keeps_names_on_one_line_and_shows_text_as_text() -> None:
+    """Is every cell unbreakable but the long-text columns, numbers right, and markup in a name escaped?"""
+    frame = pd.DataFrame({"姓名": ["何超", "<b>艾米</b>"], "人数": [3, 12], "通过率": [0.5, 0.25],
+                          "原因": ["培训学时不足（29/30学时）；理论成绩 55 低于合格线 60", ""]})
+    html = tables.show(frame, wrap=["原因"], formats={"通过率": "{:.0%}"}).to_html()
+    assert "white-space: nowrap;" in html and "table-layout: auto;" in html
+    assert "td.col3 {\n  white-space: normal;" in html
+    assert "td.col1 {\n  text-align: right;" in html and "td.col2 {\n  text-align: right;" in html
+    assert "&lt;b&gt;艾米&lt;/b&gt;" in html and "<b>艾米" not in html
+    assert ">50%<" in html and ">—<" not in html  # an empty reason stays empty, not a dash
+    assert "<th" in html and "level0 row0" not in html  # no index column
+
+
+def test_weakest_learners_and_regions_list_areas_in_the_content_order(
+        known: tuple[CourseDir, pd.DataFrame, pd.DataFrame]) -> None:
+    """Are the heatmaps' columns the areas in the content's order, rows named, values pooled by hand?"""
+    from course.analytics import weighting
+
+    cd, scores, _ = known
+    titles = tables.area_titles(cd.course)
+    mastery = weighting.area_mastery(scores, "L4")
+    # telecom questions 12 points, law 5 (the case, 4, waits for bo and cai): amy 12/12 and 4/5, bo 7/12 and
+    # 0/1, cai 0/12 and 0/1, dan 0/12 and 0/5; cai and dan tie at the lowest mean and keep id order
+    weakest = tables.weakest_learners(mastery, scores, titles, rows=2)
+    assert weakest.to_dict("split") == {"index": ["蔡（cai）", "（未登记）（dan）"],
+                                        "columns": ["电信基础知识", "法律知识"], "data": [[0.0, 0.0], [0.0, 0.0]]}
+    regions = tables.region_area_matrix(mastery, scores, titles)
+    assert regions.index.tolist() == ["华东（2 人）", "华南（1 人）", "（未登记）（1 人）"]
+    assert regions.columns.tolist() == ["电信基础知识", "法律知识"]
+    assert regions.to_numpy().tolist() == [[pytest.approx(19 / 24), pytest.approx(4 / 6)], [0.0, 0.0], [0.0, 0.0]]
 
 
 def test_the_overview_page_shows_names_completion_and_pending(
@@ -127,10 +172,10 @@ def test_the_overview_page_shows_names_completion_and_pending(
     pages = ["01_cohort_overview", "04_learner_drilldown"]
     overview, drill = report(cd.root, params, out_dir=tmp_path, notebooks=pages, progress=False)
     html = overview.read_text(encoding="utf-8")
-    for text in ("艾米", "伊芙", "完成率", "缺交章节", "应提交章数", "待人工评分 <strong>2</strong>", "数据截至",
-                 "涵盖章节（1 章）", "weights.yaml", "合格线"):
+    for text in ("艾米", "伊芙", "完成率", "缺交章节", "已交章数", "待人工评分 <strong>2</strong>", "数据截至",
+                 "涵盖章节（1 章）", "合格线", "可由讲师修改", "衡量的不是同一件事"):
         assert text in html, text
-    for text in ("种子", "通过率", "及格线", "True", "False"):
+    for text in ("种子", "weights.yaml", "formgrader", "及格线", "True", "False"):
         assert text not in html, text
     header = (tmp_path / "学员成绩表.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("学员编号,姓名,地区,部门"), header

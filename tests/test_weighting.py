@@ -117,6 +117,15 @@ def test_weights_frame_lists_the_levels_table_in_order(three: Course) -> None:
     assert all(isinstance(w, float) for w in result["weight"])
 
 
+def test_weights_frame_follows_the_content_order_whatever_the_tables(three: Course) -> None:
+    """A table listing its areas in another order: does the frame keep the areas' own order (one order per page)?"""
+    shuffled = dataclasses.replace(three, weights=m.Weights(status="default", note="测试", tables={
+        "L4": {"legal.ethics": 20, "basic.telecom": 50, "legal.law": 30},
+        "L1": {"basic.telecom": 40, "legal.law": 60, "legal.ethics": 0}}))
+    assert weighting.weights_frame(shuffled, "L4")["area"].tolist() == ["basic.telecom", "legal.law", "legal.ethics"]
+    assert weighting.weights_frame(shuffled, "L4")["weight"].tolist() == [50.0, 30.0, 20.0]
+
+
 # ---------------------------------------------------------------- weighted_scores
 def test_weighted_score_is_weight_times_mastery_and_unmeasured_earns_nothing(
         cohort: pd.DataFrame, mini: Course) -> None:

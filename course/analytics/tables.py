@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,10 +19,29 @@ import pandas as pd
 from course.analytics.roster import UNREGISTERED
 from course.loader import Course
 
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
+
 SMALL_SAMPLE = 30  # fewer respondents than this: statistics are shown with a caution
 PAGE_ROWS = 50  # rows of a learner table shown on a page; the full table goes to a CSV file
 NOT_SUBMITTED = "未提交"
 NO_DATA = "无数据"
+EMPTY = "—"
+RESULT_HEADERS = {"learner": "学员编号", "name": "姓名", "region": "地区", "department": "部门",
+                  "submitted": "已提交章数", "expected": "应提交章数", "completion": "完成率", "missing": "缺交章节",
+                  "pending": "待人工评分"}
+
+# Columns sized by their content: a cell never breaks inside a name, a region or a number. Chinese
+# text may otherwise break after any character, and a table squeezed by one wide column then shows
+# 何/超 on two lines; a header broken by the browser may leave one character on a line (培训学/时).
+# Only the long-text columns (``wrap``) wrap, at a readable width. The styles sit on the table itself
+# (its id), so they hold in any notebook view.
+TABLE_STYLES = [
+    {"selector": "", "props": "table-layout: auto; border-collapse: collapse; margin: 0.4em 0 1em 0;"},
+    {"selector": "th, td", "props": "white-space: nowrap; text-align: left; vertical-align: top; padding: 3px 8px;"},
+    {"selector": "th", "props": "border-bottom: 1px solid #999;"},
+]
+WRAP_STYLE = "white-space: normal; word-break: normal; min-width: 12em; max-width: 28em;"
 
 
 def chapters_covered(scores: pd.DataFrame, course: Course) -> list[str]:
@@ -56,13 +76,24 @@ def pending_grades(scores: pd.DataFrame) -> int:
     return int(scores["needs_manual_grade"].astype(bool).sum())
 
 
-def pending_by_chapter(scores: pd.DataFrame, course: Course) -> pd.DataFrame:
-    """Per covered chapter: grades waiting for a grader (chapter, title, pending)."""
-    waiting = scores[scores["needs_manual_grade"].astype(bool)]
-    counts = waiting.groupby(waiting["chapter"].astype(str)).size()
+def chapter_summary(scores: pd.DataFrame, course: Course) -> pd.DataFrame:
+    """Per covered chapter: title, learners who submitted, score in percent, grades waiting for a grader.
+
+    The score pools the chapter's graded questions over learners (earned ÷ possible × 100; NaN
+    when nothing is graded yet); ``pending`` counts nbgrader's ``needs_manual_grade`` rows.
+    """
+    chapter = scores["chapter"].astype(str)
+    graded = scores["score"].notna()
+    earned = scores["score"].where(graded).groupby(chapter).sum()
+    possible = scores["points"].where(graded).groupby(chapter).sum()
+    learners = scores.groupby(chapter)["learner"].nunique()
+    waiting = scores["needs_manual_grade"].astype(bool).groupby(chapter).sum()
     chapters = chapters_covered(scores, course)
     return pd.DataFrame({"chapter": chapters, "title": [course.chapters[c].title for c in chapters],
-                         "pending": [int(counts.get(c, 0)) for c in chapters]})
+                         "learners": [int(learners.get(c, 0)) for c in chapters],
+                         "score": [100 * earned[c] / possible[c] if possible.get(c, 0) > 0 else math.nan
+                                   for c in chapters],
+                         "pending": [int(waiting.get(c, 0)) for c in chapters]})
 
 
 def learners_frame(scores: pd.DataFrame, roster: pd.DataFrame | None, region: str | None = None) -> pd.DataFrame:
@@ -123,16 +154,27 @@ def _by_text(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
 
 
 def results_display(results: pd.DataFrame, course: Course, rows: int = PAGE_ROWS) -> pd.DataFrame:
-    """The first ``rows`` of ``results_table`` with Chinese headers and 未提交 in empty chapter cells."""
+    """The first ``rows`` of ``results_table`` with Chinese headers and 未提交 in empty chapter cells.
+
+    Chapter columns are headed "<id> <title>" (the CSV beside the page); ``results_page`` is the page's part.
+    """
     chapters = [c for c in results.columns if c in course.chapters]
     shown = results.head(rows).copy()
     for c in chapters:
         shown[c] = [NOT_SUBMITTED if pd.isna(v) else f"{v:.0f}" for v in shown[c]]
     shown["completion"] = [f"{v:.0%}" if pd.notna(v) else NO_DATA for v in shown["completion"]]
-    shown["missing"] = shown["missing"].replace("", "—")
-    names = {"learner": "学员编号", "name": "姓名", "region": "地区", "department": "部门", "submitted": "已提交章数",
-             "expected": "应提交章数", "completion": "完成率", "missing": "缺交章节", "pending": "待人工评分"}
-    return shown.rename(columns=names | {c: f"{c} {course.chapters[c].title}" for c in chapters})
+    shown["missing"] = shown["missing"].replace("", EMPTY)
+    return shown.rename(columns=RESULT_HEADERS | {c: f"{c} {course.chapters[c].title}" for c in chapters})
+
+
+def results_page(shown: pd.DataFrame) -> Styler:
+    """``results_display`` as a page table that fits A4: who, chapters submitted of expected, completion,
+    the missing chapters (wrapped) and grades waiting; each chapter's score stays in the CSV beside the page.
+    """
+    page = shown[["学员编号", "姓名", "地区", "部门"]].copy()
+    page["已交章数"] = [f"{a}/{b}" for a, b in zip(shown["已提交章数"], shown["应提交章数"], strict=True)]
+    page[["完成率", "缺交章节", "待人工评分"]] = shown[["完成率", "缺交章节", "待人工评分"]]
+    return show(page, wrap=["缺交章节"], right=["已交章数", "完成率"])
 
 
 def completion_summary(results: pd.DataFrame) -> dict[str, int]:
@@ -154,22 +196,69 @@ def stem_start(course: Course, question: str, length: int = 18) -> str:
     return text if len(text) <= length else text[:length] + "…"
 
 
-def sample_caution(n: int | float, minimum: int = SMALL_SAMPLE) -> str:
-    """A caution for statistics over few respondents, "" when there are enough."""
-    if pd.isna(n):
-        return NO_DATA
-    return f"样本较少（{int(n)} 人），仅供参考" if int(n) < minimum else ""
+def sample_note(respondents: Mapping[str, int | float], minimum: int = SMALL_SAMPLE) -> str:
+    """One caution for the chapters answered by fewer than ``minimum`` learners, "" when none.
+
+    ``respondents``: chapter id → number of respondents. Said once above a table, not on every row.
+    """
+    few = {c: int(n) for c, n in respondents.items() if pd.notna(n) and int(n) < minimum}
+    if not few:
+        return ""
+    if len(few) == len(respondents):
+        low, high = min(few.values()), max(few.values())
+        counts = f"{low} 人" if low == high else f"{low}–{high} 人"
+        return f"各章作答人数均少于 {minimum} 人（{counts}），以下统计结果仅供参考。"
+    listed = "、".join(f"{c}（{n} 人）" for c, n in few.items())
+    return f"作答人数少于 {minimum} 人的章：{listed}；这些章的统计结果仅供参考。"
+
+
+def flag_numbers(item_frame: pd.DataFrame) -> pd.Series:
+    """Each flagged item's number (1, 2, ... in the frame's order), NA for the others.
+
+    The item scatter writes these numbers next to the points; the flagged-items table lists them.
+    """
+    flagged = item_frame["flags"].map(bool).to_numpy()
+    numbers = pd.Series(pd.NA, index=item_frame.index, dtype="Int64")
+    numbers[flagged] = np.arange(1, int(flagged.sum()) + 1)
+    return numbers
+
+
+def level_titles(course: Course) -> list[str]:
+    """The level titles from the entry level up: 四级, 三级, 二级, 一级 (never sorted as text)."""
+    return [lv.title for lv in sorted(course.levels.levels, key=lambda lv: lv.rank)]
+
+
+def area_titles(course: Course) -> dict[str, str]:
+    """Leaf area id → title, in the one order every chart and table of the pages uses (the content's)."""
+    return {a: area.title for a, area in course.leaf_areas.items()}
 
 
 def region_area_matrix(mastery: pd.DataFrame, scores: pd.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
-    """Pooled mastery (0–1) per region (rows, with head counts) × area (columns) from ``area_mastery``."""
+    """Pooled mastery (0–1) per region (rows, with head counts) × area (columns, in ``titles`` order).
+
+    ``mastery`` is ``weighting.area_mastery``; an area nobody answered is a column of NaN (无数据).
+    """
     regions = scores.drop_duplicates("learner").set_index("learner")["region"].astype(str)
     joined = mastery.assign(region=regions.reindex(mastery["learner"].astype(str)).to_numpy())
     pooled = joined.groupby(["region", "area"], observed=True)[["earned", "possible"]].sum()
-    matrix = (pooled["earned"] / pooled["possible"]).unstack()
+    matrix = (pooled["earned"] / pooled["possible"]).unstack().reindex(columns=list(titles))
     counts = regions.value_counts()
     matrix.index = [f"{r}（{int(counts.get(r, 0))} 人）" for r in matrix.index]
-    matrix.columns = [titles.get(str(a), str(a)) for a in matrix.columns]
+    matrix.columns = list(titles.values())
+    return matrix.astype(float)
+
+
+def weakest_learners(mastery: pd.DataFrame, scores: pd.DataFrame, titles: dict[str, str],
+                     rows: int = 30) -> pd.DataFrame:
+    """Mastery (0–1) of the ``rows`` learners with the lowest mean over areas, lowest first.
+
+    Rows are 姓名（学员编号）, columns the areas in ``titles`` order.
+    """
+    names = scores.drop_duplicates("learner").set_index("learner")["name"].astype(str)
+    matrix = mastery.pivot(index="learner", columns="area", values="mastery").reindex(columns=list(titles))
+    matrix = matrix.loc[matrix.mean(axis=1).sort_values(kind="stable").index[:rows]]
+    matrix.index = [f"{names.get(i, i)}（{i}）" for i in matrix.index.astype(str)]
+    matrix.columns = list(titles.values())
     return matrix.astype(float)
 
 
@@ -180,8 +269,8 @@ def choose_learners(requested: str | None, known: pd.DataFrame) -> tuple[list[st
     pick from instead of silently picking one. An id without grades is named in a notice.
     """
     if not requested or not str(requested).strip():
-        return [], ["未指定学员：请用 `course report --learner 学员编号` 指定一名或多名学员"
-                    "（多名用英文逗号分隔），下表列出可选的学员。"]
+        return [], ["本次报告未指定学员。生成报告时可按学员编号指定一名或多名学员，"
+                    "本页即显示其详情；下表列出可选的学员。"]
     wanted = list(dict.fromkeys(x.strip() for x in str(requested).split(",") if x.strip()))
     notices = []
     chosen = []
@@ -209,3 +298,23 @@ def learner_choices(results: pd.DataFrame, rows: int = PAGE_ROWS) -> pd.DataFram
 def radar_values(mastery: pd.Series, areas: list[str]) -> np.ndarray:
     """Mastery per area in ``areas`` order, NaN where the learner has no graded question (无数据)."""
     return mastery.reindex(areas).to_numpy(dtype=float)
+
+
+def show(frame: pd.DataFrame, *, wrap: Sequence[str] = (), right: Sequence[str] = (),
+         formats: Mapping[str, str] | None = None, na_rep: str = EMPTY, precision: int = 1) -> Styler:
+    """A table for a manager page: no index, one line per cell but in ``wrap`` (long texts).
+
+    Numbers, formatted columns and ``right`` (numbers kept as text, e.g. 83% or 未提交) align right,
+    other text left.
+
+    Every value and header is escaped: names and texts are shown as text, never as markup.
+    """
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and c not in (formats or {})]
+    styler = frame.style.hide(axis="index").format(na_rep=na_rep, precision=precision, escape="html")
+    if formats:
+        styler = styler.format(dict(formats), subset=list(formats), na_rep=na_rep, escape="html")
+    styler = styler.format_index(escape="html", axis=1).set_table_styles(TABLE_STYLES)
+    right = [*numeric, *(formats or {}), *right]
+    per_column = {c: [{"selector": "td, th", "props": "text-align: right;"}] for c in right if c not in wrap}
+    per_column |= {c: [{"selector": "td", "props": WRAP_STYLE}] for c in wrap}
+    return styler.set_table_styles(per_column, overwrite=False) if per_column else styler

@@ -39,11 +39,13 @@ def area_mastery(scores: pd.DataFrame, level: str) -> pd.DataFrame:
 
 
 def weights_frame(course: Course, level: str) -> pd.DataFrame:
+    """The level's 比重表, areas in the content's order (the one order of every page), whatever the table's."""
     table = course.weights.tables[level]
+    areas = [a for a in course.leaf_areas if a in table]
     return pd.DataFrame({
-        "area": list(table),
-        "area_title": [course.leaf_areas[a].title for a in table],
-        "weight": [float(w) for w in table.values()],
+        "area": areas,
+        "area_title": [course.leaf_areas[a].title for a in areas],
+        "weight": [float(table[a]) for a in areas],
     })
 
 

@@ -35,8 +35,10 @@ def competency_radar(rated: pd.Series, required: float, labels: list[str], level
         ax.plot(closed, loop, color=color, linewidth=2, label=name)
         ax.fill(closed, loop, color=color, alpha=0.12)
     ax.set_thetagrids(np.degrees(angles), labels, fontsize=8)
-    ax.set_ylim(0, len(level_titles))
+    # the top level's ring inside the frame and its name between two spokes, clear of the item labels
+    ax.set_ylim(0, len(level_titles) + 0.4)
     ax.set_yticks(range(1, len(level_titles) + 1), level_titles, fontsize=7)
+    ax.set_rlabel_position(180 / len(labels))
     ax.set_title(title, pad=28)
     ax.legend(loc="lower right", bbox_to_anchor=(1.15, -0.08), fontsize=9)
     return fig
@@ -52,8 +54,9 @@ def cohort_gap_bars(gaps: pd.DataFrame, title: str = "能力素质差距（按�
         ax.text(0.5, 0.5, "暂无评定数据", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
-    ordered = gaps.sort_values("share_below")
-    ax.barh(ordered["title"], ordered["share_below"] * 100, color=REQUIRED_COLOR)
+    ordered = gaps.sort_values("share_below")  # the largest gap on top
+    bars = ax.barh(ordered["title"], ordered["share_below"] * 100, color=REQUIRED_COLOR)
+    ax.bar_label(bars, fmt="%.0f%%", fontsize=8, padding=2)  # a 0 % item has no bar: the label says 0 %
     ax.set_xlim(0, 100)
     ax.set_xlabel("低于目标级别要求的学员占比（%）")
     ax.set_title(title)

@@ -123,12 +123,20 @@ def decide(course: Course, cert: Certification, roster: pd.DataFrame, eligibilit
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
-def pass_rates(results: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Pass rate against each learner's own target level, per ``by`` (地区, 部门 or 目标级别)."""
+def pass_rates(results: pd.DataFrame, by: str, order: list[str] | None = None) -> pd.DataFrame:
+    """Pass rate against each learner's own target level, per ``by`` (地区, 部门 or 目标级别).
+
+    Groups in ``order`` when given (levels: 四级 first, never sorted as text; a group not in it
+    comes last), else sorted by name.
+    """
     grouped = results.assign(passed=results["结论"] == PASSED).groupby(by)["passed"]
     out = grouped.agg(人数="size", 通过人数="sum").reset_index()
     out["通过率"] = out["通过人数"] / out["人数"]
-    return out.sort_values([by], ignore_index=True)
+    if order is None:
+        return out.sort_values([by], ignore_index=True)
+    rank = {name: i for i, name in enumerate(order)}
+    return out.sort_values(by, key=lambda s: s.map(lambda v: (rank.get(v, len(rank)), str(v))),
+                           ignore_index=True)
 
 
 def missing_work(roster: pd.DataFrame, grades: pd.DataFrame, chapters: list[str],

@@ -8,6 +8,7 @@ writing half.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,8 +147,37 @@ def write_outputs(root: Path, course: Course, rnd: Round, date: str | None = Non
 class ManagerView:
     course: Course
     round: Round
-    results: pd.DataFrame  # filtered to the region, if one was given
+    results: pd.DataFrame  # filtered to the region, if one was given; papers by name
+    missing: pd.DataFrame  # the same
     scope: str
+
+
+def paper_names(course: Course, manifests: list[dict[str, Any]]) -> dict[str, str]:
+    """Paper id → the name a manager reads instead: the level's exam or a re-sit.
+
+    E.g. 四级认证考试, 四级补考（第 2 次考试）.
+    """
+    titles = {lv.id: lv.title for lv in course.levels.levels}
+    names = {}
+    for data in manifests:
+        title = titles.get(data["level"], data["level"])
+        sitting = int(data.get("sitting", 1))
+        names[data["paper"]] = f"{title}认证考试" if sitting <= 1 else f"{title}补考（第 {sitting} 次考试）"
+    return names
+
+
+def papers_by_name(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """The results or missing-work frame with paper ids replaced by ``paper_names`` (a page shows no ids)."""
+    out = frame.copy()
+    if "原因" in out.columns:  # decisions write "试卷 <id>" inside a reason
+        out["原因"] = [_PAPER_IN_REASON.sub(lambda m: names.get(m.group(1), m.group(0)), str(text))
+                     for text in out["原因"]]
+    if "缺考试卷" in out.columns:
+        out["缺考试卷"] = ["、".join(names.get(p, p) for p in str(text).split("、")) for text in out["缺考试卷"]]
+    return out
+
+
+_PAPER_IN_REASON = re.compile(r"试卷 ([^\s）)，,；;、]+)")
 
 
 def manager_view(course_root: Path | str, content: Path | str | None = None, roster_csv: Path | str | None = None,
@@ -159,10 +189,14 @@ def manager_view(course_root: Path | str, content: Path | str | None = None, ros
     course = load_course(Path(content) if content else None)
     root = Path(course_root).resolve()
     if not (course.root / FILE).exists():
-        return f"本题库未配置认证设置（{FILE}），没有认证结果。"
+        return "本课程未配置认证设置，没有认证结果。"
     roster = Path(roster_csv) if roster_csv else root / "roster.csv"
     if not roster.exists():
-        return "没有学员名册（roster.csv，含目标级别），无法判定认证结果。"
+        return "没有学员名册（含每名学员的目标级别），无法判定认证结果：请讲师导入学员名册后重新生成报告。"
     rnd = load_round(root, course, roster, snapshot)
+    names = paper_names(course, manifest.manifests(root))
     results = rnd.results[rnd.results["地区"] == region] if region else rnd.results
-    return ManagerView(course, rnd, results.reset_index(drop=True), f"（地区：{region}）" if region else "（全部地区）")
+    missing = rnd.missing[rnd.missing["地区"] == region] if region else rnd.missing
+    return ManagerView(course, rnd, papers_by_name(results.reset_index(drop=True), names),
+                       papers_by_name(missing.reset_index(drop=True), names),
+                       f"（地区：{region}）" if region else "（全部地区）")

@@ -37,6 +37,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
 import course
+from course import ostools
 from course.loader import content_root
 from course.nbconfig import exchange_root
 
@@ -98,12 +99,35 @@ def hidden_paths(root: Path) -> list[Path]:
     return seen
 
 
+def sandbox_tools(user: str = "nobody") -> dict[str, str]:
+    """The tools the sandbox runs, by absolute path; why it cannot run here, as a ``SandboxError``.
+
+    It needs root (to make the namespaces and drop to ``user``), util-linux's ``unshare``,
+    ``setpriv`` and ``prlimit``, ``mount``, and an interpreter ``user`` can reach: learner code
+    runs as that account, with this Python.
+    """
+    if os.geteuid() != 0:
+        raise SandboxError("running learner code needs root (to isolate it with unshare and setpriv); "
+                           "run `course autograde --execute` as root, or grade without --execute")
+    try:
+        tools = {name: ostools.tool(name) for name in ("unshare", "setpriv", "prlimit", "mount", "sh")}
+    except ostools.MissingTool as exc:
+        raise SandboxError(f"cannot isolate learner code: {exc}") from None
+    ip = ostools.find("ip")  # loopback inside the namespace; without it the notebook has no network at all
+    if ip:
+        tools["ip"] = ip
+    closed = ostools.closed_to_others(Path(sys.executable))
+    if closed is not None:
+        raise SandboxError(f"learner code runs as {user}, who cannot reach this Python ({sys.executable}): {closed} is "
+                           f"closed to other accounts. Install the course with a Python outside it, or "
+                           f"`chmod o+x {closed}`")
+    return tools
+
+
 def run_isolated(nb: NotebookNode, files: list[Path], hidden: list[Path], *, timeout: int, memory_mb: int,
                  max_output_bytes: int, user: str = "nobody") -> NotebookNode:
     """Execute ``nb`` with ``files`` beside it in the sandbox; return it with its (capped) outputs."""
-    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
-        raise SandboxError("running learner code needs root (to isolate it with unshare and setpriv); "
-                           "run `course autograde --execute` as root, or grade without --execute")
+    tools = sandbox_tools(user)
     work = Path(tempfile.mkdtemp(prefix="kam-exec-"))
     try:
         for f in files:
@@ -111,17 +135,18 @@ def run_isolated(nb: NotebookNode, files: list[Path], hidden: list[Path], *, tim
         nbformat.write(nb, work / "in.ipynb")
         for p in [work, *work.iterdir()]:
             shutil.chown(p, user)
-        mounts = " ".join(f"mount -t tmpfs -o size=64k,mode=0000 tmpfs {shlex.quote(str(p))};" for p in hidden)
-        lo = "ip link set lo up;" if shutil.which("ip") else ""
+        q = {name: shlex.quote(path) for name, path in tools.items()}
+        mounts = " ".join(f"{q['mount']} -t tmpfs -o size=64k,mode=0000 tmpfs {shlex.quote(str(p))};" for p in hidden)
+        lo = f"{q['ip']} link set lo up;" if "ip" in q else ""
         limits = (f"--as={memory_mb * 2**20} --cpu={timeout + 10} --fsize={64 * 2**20} --nproc=512 "
                   "--nofile=512")
-        script = (f"{mounts} {lo} exec setpriv --reuid={user} --regid=nogroup --clear-groups --no-new-privs "
-                  f"prlimit {limits} -- \"$0\" \"$@\"")
+        script = (f"{mounts} {lo} exec {q['setpriv']} --reuid={user} --regid=nogroup --clear-groups --no-new-privs "
+                  f"{q['prlimit']} {limits} -- \"$0\" \"$@\"")
         env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(work),
                "IPYTHONDIR": str(work / ".ipython"), "JUPYTER_RUNTIME_DIR": str(work / ".run"),
                "JUPYTER_CONFIG_DIR": str(work / ".jupyter"), "NBGRADER_EXECUTION": "autograde",
                "MPLBACKEND": "Agg", "LANG": "C.UTF-8"}
-        cmd = ["unshare", "--mount", "--net", "--propagation", "private", "--", "sh", "-c", script,
+        cmd = [tools["unshare"], "--mount", "--net", "--propagation", "private", "--", tools["sh"], "-c", script,
                sys.executable, "-c", CHILD, "in.ipynb", "out.ipynb", str(timeout), str(max_output_bytes)]
         try:
             proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=timeout + 60)

@@ -2,7 +2,8 @@
 
 Every hub user is an OS account of the same name, so that the kernel, not the course code,
 decides who may read and write what. Instructors are in both course groups, learners only in
-``nbgrader-<course>``.
+``nbgrader-<course>``. The account tools run by absolute path (:mod:`course.ostools`): a root
+shell whose PATH lacks ``/usr/sbin`` still finds them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course.errors import WorkflowError
+from course.ostools import tool
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def ensure_group(name: str) -> int:
     try:
         return grp.getgrnam(name).gr_gid
     except KeyError:
-        _run(["groupadd", name])
+        _run([tool("groupadd"), name])
         return grp.getgrnam(name).gr_gid
 
 
@@ -60,11 +62,11 @@ def ensure_user(name: str, groups: Sequence[str], password: str | None = None) -
     try:
         pwd.getpwnam(name)
     except KeyError:
-        _run(["useradd", "--create-home", "--shell", "/bin/bash", name])
+        _run([tool("useradd"), "--create-home", "--shell", "/bin/bash", name])
     if groups:
-        _run(["usermod", "--append", "--groups", ",".join(groups), name])
+        _run([tool("usermod"), "--append", "--groups", ",".join(groups), name])
     if password is not None:
-        _run(["chpasswd"], stdin=f"{name}:{password}\n")
+        _run([tool("chpasswd")], stdin=f"{name}:{password}\n")
     user = pwd.getpwnam(name)
     os.chmod(user.pw_dir, 0o700)
     return user
@@ -75,11 +77,11 @@ def remove_user(name: str) -> None:
         pwd.getpwnam(name)
     except KeyError:
         return
-    subprocess.run(["userdel", "--remove", name], capture_output=True, check=False)
+    subprocess.run([tool("userdel"), "--remove", name], capture_output=True, check=False)
 
 
 def remove_group(name: str) -> None:
-    subprocess.run(["groupdel", name], capture_output=True, check=False)
+    subprocess.run([tool("groupdel"), name], capture_output=True, check=False)
 
 
 def user_env(name: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -30,6 +30,7 @@ from course.hub.accounts import CourseGroups
 from course.hub.hubconfig import HubSettings, write_role_dirs
 from course.hub.layout import Layout, prepare
 from course.nbconfig import COURSE_ID
+from course.ostools import closed_folder
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NODE_PATH = "/usr/share/nodejs"  # Debian's node-configurable-http-proxy keeps its modules here
@@ -88,21 +89,18 @@ def init_course_folder(root: Path, content: Path, source_content: Path | None) -
         write_sources(load_course(content), root / "source")
 
 
-def closed_folder(path: Path) -> Path | None:
-    """The first folder above ``path`` that other accounts cannot enter, if any."""
-    for folder in reversed(path.parents):
-        if not folder.stat().st_mode & 0o001:
-            return folder
-    return None
-
-
 def check_interpreter(bindir: Path) -> None:
-    """Spawned servers run as the users' accounts: they must reach this Python (pyenv under /root does not)."""
-    interpreter = (bindir / "python").resolve()
-    closed = closed_folder(interpreter)
-    if closed is not None:
-        raise WorkflowError(f"{interpreter} is inside {closed}, which other accounts cannot enter: users' servers "
-                            f"could not start. Install the course with a Python outside it, or `chmod o+x {closed}`")
+    """Spawned servers run as the users' accounts: they must reach this Python (pyenv under /root does not).
+
+    Both the virtualenv's ``bin/python`` (a ``mktemp -d`` folder is 0700) and the file it links to.
+    """
+    python = bindir / "python"
+    for interpreter in dict.fromkeys((python.absolute(), python.resolve())):
+        closed = closed_folder(interpreter)
+        if closed is not None:
+            raise WorkflowError(f"{interpreter} is inside {closed}, which other accounts cannot enter: users' "
+                                f"servers could not start. Install the course with a Python outside it, or "
+                                f"`chmod o+x {closed}`")
 
 
 def settings_for(home: Path, port: int, acc: Accounts, learner_env: Path | None = None) -> HubSettings:
