@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -234,6 +235,55 @@ def test_ctrl_c_writes_what_finished(tmp_path: Path) -> None:
     finally:
         grader.CHUNK = old
     assert len(dump(url(cd))["notebook"]) == 10
+
+
+ORPHANS = """
+import multiprocessing, os, signal, sys, time
+from pathlib import Path
+from course.grading import grader
+from course.loader import load_course
+grader.CHUNK = 2
+honest = grader.grade_one
+def grade_one(*args):  # each worker stays busy for seconds: it would outlive a parent it did not die with
+    time.sleep(0.5)
+    return honest(*args)
+grader.grade_one = grade_one
+def progress(done, total):  # the first chunk is back, the workers are grading the next ones
+    print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+    os.kill(os.getpid(), getattr(signal, sys.argv[3]))
+    time.sleep(5)
+grader.grade(Path(sys.argv[1]), load_course(Path(sys.argv[2])), ["ch01"], workers=2, on_progress=progress)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(("how", "committed"), [("SIGKILL", 0), ("SIGTERM", 2), ("SIGINT", 2)])
+def test_no_worker_outlives_a_killed_or_stopped_run(tmp_path: Path, how: str, committed: int) -> None:
+    """SIGKILL, SIGTERM or Ctrl-C of `course autograde -j 2`: is every worker gone within 2 s of the parent?"""
+    cd = fresh_course(tmp_path / "course")
+    for i in range(16):
+        place_submission(cd.root, f"learner{i:02d}", "ch01", PARTIAL)
+    proc = subprocess.Popen([sys.executable, "-c", ORPHANS, str(cd.root), str(cd.course.root), how],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    workers = [int(pid) for pid in proc.stdout.readline().split()]
+    assert len(workers) == 2 and all(map(_running, workers))
+    proc.wait(timeout=120)
+    proc.stdout.close()
+    deadline = time.monotonic() + 2.0
+    while any(map(_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in workers if _running(pid)] == []
+    assert len(dump(url(cd))["notebook"]) == committed  # stopped, not killed: what finished is written
 
 
 # ---------------------------------------------------------------- failures are named

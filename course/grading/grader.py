@@ -12,19 +12,25 @@ The run reads like a script:
 5. write the gradebook rows of each finished batch in one transaction, from
    this process only.
 
-A crash or Ctrl-C loses no finished batch: rows are diffed against what is
-there, so the next run carries on and a run with nothing new writes nothing.
+A crash, Ctrl-C or SIGTERM loses no finished batch: rows are diffed against
+what is there, so the next run carries on and a run with nothing new writes
+nothing. Workers die with the run: the kernel kills them when it does
+(Linux ``PR_SET_PDEATHSIG``), however it ends, SIGKILL included.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import logging
+import multiprocessing
 import os
 import shutil
 import signal
 import stat
+import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -187,12 +193,36 @@ def context(root: Path, course: Course, layout: rows.Layout) -> Context:
 
 # ---------------------------------------------------------------- worker side (pure work on files)
 _CONTEXTS: dict[str, Context] = {}
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _init_worker(contexts: dict[str, Context], log_file: str | None) -> None:
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` ends, however it ends (SIGKILL included): no orphan ever grades on.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere a thread looks every half second. A parent that died before this ran ends us now.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    else:
+        def watch() -> None:
+            while os.getppid() == parent:
+                threading.Event().wait(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _init_worker(contexts: dict[str, Context], log_file: str | None, parent: int) -> None:
+    die_with_parent(parent)
     _CONTEXTS.clear()
     _CONTEXTS.update(contexts)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _log_to(log_file)
 
 
@@ -326,8 +356,29 @@ def grade(root: Path, course: Course, assignments: Iterable[str] | None = None,
     """Grade every submission found; see the module docstring for the steps."""
     root = root.resolve()
     config = course_config(root)
-    with _logging(log_file):
+    with _logging(log_file), _terminate_like_ctrl_c():
         return _grade(root, course, config, assignments, students, workers, on_progress, log_file)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: stop as after Ctrl-C, keeping what finished."""
+
+
+@contextlib.contextmanager
+def _terminate_like_ctrl_c() -> Iterator[None]:
+    """While grading in the main thread, SIGTERM stops the run as Ctrl-C does: finished batches are written."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Terminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _grade(root: Path, course: Course, config: Any, assignments: Iterable[str] | None,
@@ -386,8 +437,10 @@ def _run(root: Path, subs: list[Submission], contexts: dict[str, Context], worke
         for chunk in chunks:
             yield _grade_chunk(str(root), chunk)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(contexts, str(log_file) if log_file else None)) as pool:
+    # fork (Python's default on Linux up to 3.13): each worker is this process's child, which die_with_parent needs
+    start = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=start, initializer=_init_worker,
+                             initargs=(contexts, str(log_file) if log_file else None, os.getpid())) as pool:
         futures: set[Future[list[rows.Graded | Failure]]] = {
             pool.submit(_grade_chunk, str(root), chunk) for chunk in chunks}
         try:
