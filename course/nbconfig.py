@@ -23,6 +23,7 @@ FEEDBACK_PREPROCESSORS = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "course.nbgrader_ext.StripGraderOnly",
     "course.nbgrader_ext.DropAnswerHints",
+    "course.nbgrader_ext.SafeOutputs",  # last: whatever reaches the page is text, paragraphs and emphasis
 ]
 # The learner's feedback page in Chinese (course/templates/feedback): nbgrader asks for the template named
 # "feedback", found first here; formgrader's own templates stay reachable after it.

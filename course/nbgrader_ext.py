@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import nh3
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from nbgrader.preprocessors import GetGrades
 from traitlets import Bool
 
 GRADER_ONLY = "grader_only"
+# What a feedback page may show of an output: text, paragraphs, emphasis, lists and line breaks. No link,
+# image, heading, table, form, script or style, whoever wrote the output.
+FEEDBACK_TAGS = frozenset({"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "code"})
+FEEDBACK_DATA = ("text/html", "text/plain")  # every other kind of output data is dropped
+
+
+def safe_html(text: str) -> str:
+    """``text`` with only :data:`FEEDBACK_TAGS` left, and no attribute at all (nh3, the Ammonia sanitiser)."""
+    return nh3.clean(text, tags=set(FEEDBACK_TAGS), attributes={})
+
+
 
 
 def is_grader_only(output: NotebookNode) -> bool:
@@ -25,6 +37,22 @@ class StripGraderOnly(Preprocessor):
                         index: int) -> tuple[NotebookNode, dict[str, Any]]:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not is_grader_only(o)]
+        return cell, resources
+
+
+class SafeOutputs(Preprocessor):
+    """Feedback shows outputs only as :func:`safe_html` lets them through; other data (Markdown, images,
+    scripts) is dropped. The grader's own outputs pass unchanged; this stops anything else."""
+
+    enabled = Bool(True)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
+                        index: int) -> tuple[NotebookNode, dict[str, Any]]:
+        for output in cell.get("outputs", []):
+            if "data" in output:
+                output.data = {k: v for k, v in output.data.items() if k in FEEDBACK_DATA}
+                if "text/html" in output.data:
+                    output.data["text/html"] = safe_html(str(output.data["text/html"]))
         return cell, resources
 
 
