@@ -48,7 +48,7 @@ from course import model as m
 from course.errors import CourseError, WorkflowError
 from course.grading import rows
 from course.grading.answers import Spec, SubmissionScores, score_submission, specs_of
-from course.grading.notebook import graded_notebook, notebook_json, previous_digests, template
+from course.grading.notebook import graded_notebook, notebook_json, template
 from course.loader import Course
 from course.nbconfig import course_config
 
@@ -249,10 +249,8 @@ def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
     exchange_files = {"timestamp.txt": raw_ts, "submission_secret.txt": secret}
     keep = {name for name, raw in exchange_files.items() if raw is not None}
     scores: dict[str, SubmissionScores] = {}
-    previous: dict[str, dict[str, str]] = {}
     for nb_name, questions in ctx.questions.items():
         out = dest / f"{nb_name}.ipynb"
-        previous[nb_name] = previous_digests(out)
         result = score_submission(sub.folder, sub.student, sub.assignment, questions, ctx.specs[nb_name])
         by_id = {q.id: q for q in questions}
         text = notebook_json(graded_notebook(ctx.templates[nb_name], by_id, result))
@@ -263,7 +261,7 @@ def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
         if raw is not None:
             _write_atomic(dest / name, raw)
     _remove_all_but(dest, keep)
-    return rows.Graded(sub.student, sub.assignment, timestamp, scores, previous)
+    return rows.Graded(sub.student, sub.assignment, timestamp, scores)
 
 
 def _remove_all_but(folder: Path, keep: set[str]) -> None:
@@ -405,6 +403,7 @@ def _grade(root: Path, course: Course, config: Any, assignments: Iterable[str] |
         subs = [s for s in subs if s.assignment in layouts]
         contexts = {a: context(root, course, lay) for a, lay in layouts.items()}
         with eng.begin() as conn:
+            rows.ensure_tables(conn)
             rows.ensure_students(conn, (s.student for s in subs))
         penalty = late_penalty(config)
         done = 0

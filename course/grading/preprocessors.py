@@ -73,6 +73,7 @@ class SaveTrustedGrades(NbGraderPreprocessor):
         eng = grader.engine(self.config.CourseDirectory.db_url)
         try:
             with eng.begin() as conn:
+                rows.ensure_tables(conn)  # what each grade was given to, kept in this same transaction
                 existing = rows.read_existing(conn, layout, [student])
                 rows.apply(conn, rows.plan(layout, [graded], existing, grader.late_penalty(self.config)))
         finally:
