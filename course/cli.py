@@ -386,10 +386,23 @@ def report(
                         roster_csv=str(roster.resolve()) if roster else None,
                         level=level, region=region, since=since, until=until, learner=learner)
     pages = run(root, params, out)
+    _warn_unreadable(root)
     for page in pages:
         typer.echo(f"wrote {page}")
     typer.echo(f"Report: {pages[0]}")
 
+
+def _warn_unreadable(root: Path) -> None:
+    """Name the answers files the report could not read: it left them out and went on."""
+    from course.analytics.snapshot import unreadable_answer_files
+    from course.report import SNAPSHOT_DIR
+
+    skipped = unreadable_answer_files(root / SNAPSHOT_DIR)
+    if skipped:
+        listed = "; ".join(f"{learner}/{chapter}" for learner, chapter in skipped[:5])
+        listed += "; …" if len(skipped) > 5 else ""
+        typer.echo(f"Warning: {len(skipped)} answers file(s) could not be read and are left out of the distractor "
+                   f"analysis ({listed}): `course autograde` names the problem and the fix of each.", err=True)
 
 
 @app.command()

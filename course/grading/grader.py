@@ -159,6 +159,11 @@ class Context:
     templates: dict[str, NotebookNode]  # notebook name -> autograded-notebook template
     specs: dict[str, list[Spec]]  # notebook name -> each question's key spec and width
 
+    @property
+    def known(self) -> frozenset[str]:
+        """The question ids of the whole assignment: an answers file may answer these and no others."""
+        return frozenset(q.id for qs in self.questions.values() for q in qs)
+
 
 def questions_of_notebook(course: Course, released: NotebookNode, path: Path) -> list[m.Question]:
     """The questions a released notebook asks, by the ids ``course build`` recorded in its metadata."""
@@ -249,9 +254,10 @@ def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
     exchange_files = {"timestamp.txt": raw_ts, "submission_secret.txt": secret}
     keep = {name for name, raw in exchange_files.items() if raw is not None}
     scores: dict[str, SubmissionScores] = {}
+    known = ctx.known
     for nb_name, questions in ctx.questions.items():
         out = dest / f"{nb_name}.ipynb"
-        result = score_submission(sub.folder, sub.student, sub.assignment, questions, ctx.specs[nb_name])
+        result = score_submission(sub.folder, sub.student, sub.assignment, questions, ctx.specs[nb_name], known)
         by_id = {q.id: q for q in questions}
         text = notebook_json(graded_notebook(ctx.templates[nb_name], by_id, result))
         _write_atomic(out, text.encode("utf-8"))

@@ -51,8 +51,16 @@ def template(released: NotebookNode, source_cells: dict[str, tuple[str, str]],
 
 
 def graded_notebook(base: NotebookNode, questions: dict[str, m.Question], scores: SubmissionScores) -> dict[str, Any]:
-    """One submission's autograded notebook as a plain dict (``base`` is not changed)."""
+    """One submission's autograded notebook as a plain dict (``base`` is not changed).
+
+    What the learner's feedback says about the answers file itself (Chinese, see
+    :func:`course.grading.answers.unreadable_notice`) goes in ``metadata.course.answers_notice``.
+    """
     nb: dict[str, Any] = dict(base)
+    if scores.notice:
+        meta = dict(base.metadata)
+        meta["course"] = {**meta.get("course", {}), "answers_notice": scores.notice}
+        nb["metadata"] = meta
     cells = []
     for cell in base.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")

@@ -68,7 +68,8 @@ class SaveTrustedGrades(NbGraderPreprocessor):
         layout, ctx = _context(root, self.config, assignment)
         folder = root / "submitted" / student / assignment
         timestamp, _ = grader.read_timestamp(folder)
-        scores = {name: score_submission(folder, student, assignment, qs) for name, qs in ctx.questions.items()}
+        scores = {name: score_submission(folder, student, assignment, qs, ctx.specs[name], ctx.known)
+                  for name, qs in ctx.questions.items()}
         graded = rows.Graded(student, assignment, timestamp, scores)
         eng = grader.engine(self.config.CourseDirectory.db_url)
         try:
