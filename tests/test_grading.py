@@ -298,6 +298,20 @@ def test_a_bad_submission_is_named_and_the_others_are_graded(tmp_path: Path) -> 
         "`course collect` or ask the learner to resubmit")}
 
 
+def test_a_learner_id_that_could_be_markup_is_not_graded(tmp_path: Path) -> None:
+    """nbgrader's default exchange takes any --student: is an id with HTML or control characters kept out?"""
+    cd = fresh_course(tmp_path / "course")
+    place_submission(cd.root, "good", "ch01", ALL_CORRECT)
+    place_submission(cd.root, '<img src=x onerror="alert(1)">', "ch01", ALL_CORRECT)
+    report = _grade(cd)
+    assert report.graded == [("good", "ch01")]
+    shown = "\'<img src=x onerror=\"alert(1)\">\'"
+    assert report.failed == {(shown, "ch01"): (
+        f"{cd.root / 'submitted'}: the folder of learner id {shown} was not graded: a learner id has letters, digits, "
+        ". _ - @ only (at most 64); remove the folder and ask the learner to submit under their own account")}
+    assert [row[0] for row in dump(url(cd))["student"]] == ["good"]
+
+
 def test_the_cli_names_failures_and_exits_non_zero(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

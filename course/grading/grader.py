@@ -26,6 +26,7 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import stat
@@ -47,7 +48,7 @@ from nbgrader.utils import parse_utc
 from course import model as m
 from course.errors import CourseError, WorkflowError
 from course.grading import rows
-from course.grading.answers import Spec, SubmissionScores, score_submission, specs_of
+from course.grading.answers import Spec, SubmissionScores, score_submission, shown, specs_of
 from course.grading.notebook import graded_notebook, notebook_json, template
 from course.loader import Course
 from course.nbconfig import course_config
@@ -73,9 +74,14 @@ class Failure:
     message: str
 
 
+# A learner id shows in formgrader, feedback and every manager report: letters (any script), digits, . _ - @ only,
+# so no id a learner picks (nbgrader's default exchange takes any --student) can be markup or a terminal escape.
+LEARNER_ID = re.compile(r"[^\W][\w.@-]{0,63}")
+
+
 def discover(root: Path, assignments: Iterable[str] | None = None,
              students: Iterable[str] | None = None) -> tuple[list[Submission], list[Failure]]:
-    """Submissions under ``submitted/<student>/<assignment>/``, sorted; links are failures, not followed."""
+    """Submissions under ``submitted/<student>/<assignment>/``, sorted; links and unsafe ids are failures."""
     wanted_a = set(assignments) if assignments is not None else None
     wanted_s = set(students) if students is not None else None
     found, failed = [], []
@@ -89,6 +95,12 @@ def discover(root: Path, assignments: Iterable[str] | None = None,
         if student_dir.is_symlink() or not student_dir.is_dir():
             failed += [Failure(student, a, f"{student_dir} is a link or a file, not a folder: delete it and run "
                                            "`course collect` again") for a in sorted(wanted_a or ["*"])]
+            continue
+        if not LEARNER_ID.fullmatch(student):
+            failed += [Failure(shown(student), a, f"{base}: the folder of learner id {shown(student)} was not graded: "
+                               "a learner id has letters, digits, . _ - @ only (at most 64); remove the folder and "
+                               "ask the learner to submit under their own account")
+                       for a in sorted(wanted_a or ["*"])]
             continue
         for folder in sorted(student_dir.iterdir()):
             if wanted_a is not None and folder.name not in wanted_a:
