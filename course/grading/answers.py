@@ -1,10 +1,14 @@
 """Read one submitted answers file without trusting it, and score it.
 
-A submitted file may be missing, damaged, a link to another file, a FIFO,
-huge, hold answers of another chapter, or answers of the wrong shape. Each
-case becomes a :class:`~course.errors.SubmissionError` or a per-question
-problem that names the file and the fix — never a silent zero, and the file
-is never followed, copied on or changed.
+A submitted file may be missing, damaged, a link to another file, a FIFO or a
+folder, huge, built to exhaust the parser (nested 100,000 deep, a number of
+5,000 digits, millions of entries), hold duplicate keys, a peer's answers,
+answers of another chapter or of unknown questions, or answers of the wrong
+shape. Each case becomes a :class:`~course.errors.SubmissionError` (with its
+reason in Chinese for the learner's feedback) or a problem that names the
+file and the fix — never a silent zero and never an exception of Python's —
+and the file is never followed, copied on or changed. The limits
+(``MAX_*``) are checked before or while parsing, never after a parser gave up.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import os
 import re
 import stat
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,16 +131,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                        f"{RESUBMIT}", f"文件中的条目过多（超过 {MAX_KEYS:,} 项），{NOT_AN_ANSWERS_FILE}")
     obj = dict(pairs)
     if len(obj) < len(pairs):
-        seen: set[str] = set()
-        twice = next(k for k, _ in pairs if k in seen or _add(seen, k))
+        twice = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
         raise _Refused(f"names {shown(twice)} twice (a duplicate JSON key): the widgets never save this, so the "
                        f"file was altered; {RESUBMIT}", "同一项在文件中出现了两次，文件被改动过")
     return obj
-
-
-def _add(seen: set[str], key: str) -> bool:
-    seen.add(key)
-    return False
 
 
 def _longest_text(data: Any) -> int:
