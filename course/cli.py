@@ -233,6 +233,11 @@ def check_submissions(root: Path, chapters: list[str] | None, students: list[str
                                 f"check the learner id (learners with submissions: {', '.join(present)})")
 
 
+def _numbered(waiting: dict[str, list[str]], numbers: dict[str, int]) -> str:
+    """``li 第7题; wang 第3、7题``: learners and the numbers of their questions."""
+    return "; ".join(f"{s} 第{'、'.join(str(numbers.get(q, q)) for q in qs)}题" for s, qs in sorted(waiting.items()))
+
+
 @app.command()
 @reports_errors
 def feedback(
@@ -256,18 +261,24 @@ def feedback(
         if chapter not in graded:
             typer.echo(f"Warning: {chapter} has no graded submissions: skipped (run `course autograde {chapter}`)",
                        err=True)
-    pending = pending_manual(root)
+    pending, review = pending_manual(root)
     released, held = 0, 0
     for chapter in (c for c in selected if c in graded):
         numbers = {q.id: i for i, q in enumerate(course.questions_of(chapter), 1)}
-        waiting = {s: qs for (s, c), qs in pending.items() if c == chapter and s in graded[chapter]}
-        if waiting:
-            names = "; ".join(f"{s} 第{'、'.join(str(numbers.get(q, q)) for q in qs)}题"
-                              for s, qs in sorted(waiting.items()))
+        ungraded = {s: qs for (s, c), qs in pending.items() if c == chapter and s in graded[chapter]}
+        stale = {s: qs for (s, c), qs in review.items() if c == chapter and s in graded[chapter]}
+        if ungraded:
             action = "their feedback is held back" if hold_pending else "their feedback shows these as 待评分"
-            typer.echo(f"Warning: {chapter}: {sum(map(len, waiting.values()))} case answer(s) of "
-                       f"{len(waiting)} learner(s) still wait for a hand grade ({names}); {action}. "
-                       f"Grade them in formgrader, then run `course feedback {chapter}` again.", err=True)
+            typer.echo(f"Warning: {chapter}: {sum(map(len, ungraded.values()))} case answer(s) of "
+                       f"{len(ungraded)} learner(s) still wait for a hand grade ({_numbered(ungraded, numbers)}); "
+                       f"{action}. Grade them in formgrader, then run `course feedback {chapter}` again.", err=True)
+        if stale:
+            action = "their feedback is held back" if hold_pending else "their feedback shows these as 待复核"
+            typer.echo(f"Warning: {chapter}: {sum(map(len, stale.values()))} hand-graded answer(s) of "
+                       f"{len(stale)} learner(s) were changed after grading and wait for review "
+                       f"({_numbered(stale, numbers)}); {action}. Review them in formgrader, then run "
+                       f"`course feedback {chapter}` again.", err=True)
+        waiting = ungraded.keys() | stale.keys()
         learners = [s for s in graded[chapter] if not (hold_pending and s in waiting)]
         held += len(graded[chapter]) - len(learners)
         if learners:
@@ -375,9 +386,23 @@ def report(
                         roster_csv=str(roster.resolve()) if roster else None,
                         level=level, region=region, since=since, until=until, learner=learner)
     pages = run(root, params, out)
+    _warn_unreadable(root)
     for page in pages:
         typer.echo(f"wrote {page}")
     typer.echo(f"Report: {pages[0]}")
+
+
+def _warn_unreadable(root: Path) -> None:
+    """Name the answers files the report could not read: it left them out and went on."""
+    from course.analytics.snapshot import unreadable_answer_files
+    from course.report import SNAPSHOT_DIR
+
+    skipped = unreadable_answer_files(root / SNAPSHOT_DIR)
+    if skipped:
+        listed = "; ".join(f"{learner}/{chapter}" for learner, chapter in skipped[:5])
+        listed += "; …" if len(skipped) > 5 else ""
+        typer.echo(f"Warning: {len(skipped)} answers file(s) could not be read and are left out of the distractor "
+                   f"analysis ({listed}): `course autograde` names the problem and the fix of each.", err=True)
 
 
 @app.command()

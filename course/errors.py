@@ -37,10 +37,14 @@ class ContentError(CourseError):
 
 
 class SubmissionError(CourseError):
-    """A learner's submission cannot be read (corrupt or tampered answers file)."""
+    """A learner's submission cannot be read (corrupt or tampered answers file).
 
-    def __init__(self, path: Path | str, message: str) -> None:
+    ``for_learner`` says why in Chinese, for the learner's feedback (no file names, no English).
+    """
+
+    def __init__(self, path: Path | str, message: str, for_learner: str = "") -> None:
         self.path = str(path)
+        self.for_learner = for_learner
         super().__init__(f"{path}: {message}")
 
 

@@ -23,6 +23,7 @@ FEEDBACK_PREPROCESSORS = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "course.nbgrader_ext.StripGraderOnly",
     "course.nbgrader_ext.DropAnswerHints",
+    "course.nbgrader_ext.SafeOutputs",  # last: whatever reaches the page is text, paragraphs and emphasis
 ]
 # The learner's feedback page in Chinese (course/templates/feedback): nbgrader asks for the template named
 # "feedback", found first here; formgrader's own templates stay reachable after it.
@@ -96,6 +97,8 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
     c.Execute.interrupt_on_timeout = True
     if exchange_closed():
         configure_closed_exchange(c)
+    else:  # nbgrader's own exchange, with collect refusing hard links and rewritten submission times
+        c.ExchangeFactory.collect = "course.hub.exchange.CheckedCollect"
     return c
 
 

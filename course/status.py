@@ -14,15 +14,17 @@ import sqlalchemy as sa
 
 from course.nbconfig import COURSE_ID, db_url
 
+# Answers waiting for a person: never graded (manual_score NULL), or graded and then changed by the learner,
+# which the grader flags again keeping the score (manual_score set: "review").
 PENDING_SQL = sa.text("""
-SELECT st.id AS learner, a.name AS chapter, bc.name AS question
+SELECT st.id AS learner, a.name AS chapter, bc.name AS question, g.manual_score IS NOT NULL AS review
 FROM grade g
 JOIN base_cell bc            ON bc.id = g.cell_id
 JOIN submitted_notebook sn   ON sn.id = g.notebook_id
 JOIN submitted_assignment sa ON sa.id = sn.assignment_id
 JOIN assignment a            ON a.id = sa.assignment_id
 JOIN student st              ON st.id = sa.student_id
-WHERE a.course_id = :course_id AND g.needs_manual_grade AND g.manual_score IS NULL
+WHERE a.course_id = :course_id AND g.needs_manual_grade
 """)
 # EXISTS, not COUNT: the answer is known at the first scored cell (a national gradebook has millions)
 GRADED_SQL = sa.text("""
@@ -81,19 +83,24 @@ def has_grades(root: Path, course_id: str = COURSE_ID) -> bool:
         engine.dispose()
 
 
-def pending_manual(root: Path, course_id: str = COURSE_ID) -> dict[tuple[str, str], list[str]]:
-    """Question ids still waiting for a hand grade, per (learner, chapter)."""
+Waiting = dict[tuple[str, str], list[str]]  # (learner, chapter) -> question ids
+
+
+def pending_manual(root: Path, course_id: str = COURSE_ID) -> tuple[Waiting, Waiting]:
+    """Question ids waiting for a person, per (learner, chapter): those never hand-graded, and those whose
+    hand grade waits for review because the learner changed the answer after it."""
     engine = _engine(root)
     if engine is None:
-        return {}
+        return {}, {}
     try:
         if not sa.inspect(engine).has_table("grade"):
-            return {}
+            return {}, {}
         with engine.connect() as conn:
             rows = conn.execute(PENDING_SQL, {"course_id": course_id}).all()
     finally:
         engine.dispose()
-    pending: dict[tuple[str, str], list[str]] = {}
-    for learner, chapter, question in sorted(rows):
-        pending.setdefault((learner, chapter), []).append(question)
-    return pending
+    pending: Waiting = {}
+    review: Waiting = {}
+    for learner, chapter, question, stale in sorted(rows):
+        (review if stale else pending).setdefault((learner, chapter), []).append(question)
+    return pending, review

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -237,6 +238,55 @@ def test_ctrl_c_writes_what_finished(tmp_path: Path) -> None:
     assert len(dump(url(cd))["notebook"]) == 10
 
 
+ORPHANS = """
+import multiprocessing, os, signal, sys, time
+from pathlib import Path
+from course.grading import grader
+from course.loader import load_course
+grader.CHUNK = 2
+honest = grader.grade_one
+def grade_one(*args):  # each worker stays busy for seconds: it would outlive a parent it did not die with
+    time.sleep(0.5)
+    return honest(*args)
+grader.grade_one = grade_one
+def progress(done, total):  # the first chunk is back, the workers are grading the next ones
+    print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+    os.kill(os.getpid(), getattr(signal, sys.argv[3]))
+    time.sleep(5)
+grader.grade(Path(sys.argv[1]), load_course(Path(sys.argv[2])), ["ch01"], workers=2, on_progress=progress)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize(("how", "committed"), [("SIGKILL", 0), ("SIGTERM", 2), ("SIGINT", 2)])
+def test_no_worker_outlives_a_killed_or_stopped_run(tmp_path: Path, how: str, committed: int) -> None:
+    """SIGKILL, SIGTERM or Ctrl-C of `course autograde -j 2`: is every worker gone within 2 s of the parent?"""
+    cd = fresh_course(tmp_path / "course")
+    for i in range(16):
+        place_submission(cd.root, f"learner{i:02d}", "ch01", PARTIAL)
+    proc = subprocess.Popen([sys.executable, "-c", ORPHANS, str(cd.root), str(cd.course.root), how],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    workers = [int(pid) for pid in proc.stdout.readline().split()]
+    assert len(workers) == 2 and all(map(_running, workers))
+    proc.wait(timeout=120)
+    proc.stdout.close()
+    deadline = time.monotonic() + 2.0
+    while any(map(_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in workers if _running(pid)] == []
+    assert len(dump(url(cd))["notebook"]) == committed  # stopped, not killed: what finished is written
+
+
 # ---------------------------------------------------------------- failures are named
 def test_a_bad_submission_is_named_and_the_others_are_graded(tmp_path: Path) -> None:
     cd = fresh_course(tmp_path / "course")
@@ -247,6 +297,20 @@ def test_a_bad_submission_is_named_and_the_others_are_graded(tmp_path: Path) -> 
     assert report.failed == {("bad-time", "ch01"): (
         f"{bad / 'timestamp.txt'} does not hold a submission time (b'yesterday-ish'): restore it with "
         "`course collect` or ask the learner to resubmit")}
+
+
+def test_a_learner_id_that_could_be_markup_is_not_graded(tmp_path: Path) -> None:
+    """nbgrader's default exchange takes any --student: is an id with HTML or control characters kept out?"""
+    cd = fresh_course(tmp_path / "course")
+    place_submission(cd.root, "good", "ch01", ALL_CORRECT)
+    place_submission(cd.root, '<img src=x onerror="alert(1)">', "ch01", ALL_CORRECT)
+    report = _grade(cd)
+    assert report.graded == [("good", "ch01")]
+    shown = "\'<img src=x onerror=\"alert(1)\">\'"
+    assert report.failed == {(shown, "ch01"): (
+        f"{cd.root / 'submitted'}: the folder of learner id {shown} was not graded: a learner id has letters, digits, "
+        ". _ - @ only (at most 64); remove the folder and ask the learner to submit under their own account")}
+    assert [row[0] for row in dump(url(cd))["student"]] == ["good"]
 
 
 def test_the_cli_names_failures_and_exits_non_zero(tmp_path: Path) -> None:

@@ -295,7 +295,7 @@ def test_graded_notebook_shows_the_trusted_answer_and_score(graded: Any) -> None
     cd, _ = graded
     nb = nbformat.read(cd.root / "autograded" / "redefines-reader" / CH / f"{CH}.ipynb", as_version=4)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ch01-001")
-    assert "**你的答案**：6月1日" in cell.outputs[0]["data"]["text/markdown"]
+    assert "<p><strong>你的答案</strong>：6月1日</p>" in cell.outputs[0]["data"]["text/html"]
     assert cell.outputs[-1]["data"]["text/plain"] == "0.0"
 
 

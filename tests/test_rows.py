@@ -19,12 +19,12 @@ LAYOUT = rows.Layout("a1", "ch01", DUE, {"ch01": NB})
 
 
 def graded(q1: float | None = 2.0, q2: float | None = None, q2_answer: str = "案例作答", *,
-           timestamp: dt.datetime = T0, previous: dict[str, str] | None = None) -> rows.Graded:
+           timestamp: dt.datetime = T0) -> rows.Graded:
     scores = SubmissionScores("s1", "ch01", {
         "q1": Scored("q1", "A", q1),
         "q2": Scored("q2", q2_answer, q2),
     })
-    return rows.Graded("s1", "ch01", timestamp, {"ch01": scores}, {"ch01": previous or {}})
+    return rows.Graded("s1", "ch01", timestamp, {"ch01": scores})
 
 
 def existing_after(plan: rows.Changes) -> dict[str, rows.Existing]:
@@ -34,6 +34,7 @@ def existing_after(plan: rows.Changes) -> dict[str, rows.Existing]:
     ex = rows.Existing(sub["id"], sub["timestamp"], None, {"nb1": (nb["id"], nb["late_submission_penalty"])})
     ex.grades = {("nb1", g["cell_id"]): dict(g) for g in plan.inserts["grade"]}
     ex.comments = {("nb1", c["cell_id"]): dict(c) for c in plan.inserts["comment"]}
+    ex.digests = {d["id"]: d["digests"] for d in plan.inserts["course_answer_digest"]}
     return {"s1": ex}
 
 
@@ -41,6 +42,9 @@ def test_a_new_submission_gets_nbgraders_rows() -> None:
     plan = rows.plan(LAYOUT, [graded()], {})
     assert [len(plan.inserts[t]) for t in ("submitted_assignment", "submitted_notebook", "grade", "comment")] == [
         1, 1, 3, 1]
+    digests, = plan.inserts["course_answer_digest"]  # what each grade was given to, beside nbgrader's rows
+    assert digests == {"id": plan.inserts["submitted_notebook"][0]["id"],
+                       "digests": f'{{"q1":"{digest("A")}","q2":"{digest("案例作答")}"}}'}
     grades = {g["cell_id"]: (g["auto_score"], g["manual_score"], g["needs_manual_grade"])
               for g in plan.inserts["grade"]}
     assert grades == {"c0": (0.0, None, False), "c1": (2.0, None, False), "c2": (None, None, True)}
@@ -72,8 +76,7 @@ def test_a_manual_grade_is_never_touched_and_keeps_its_flag() -> None:
     case = ex["s1"].grades[("nb1", "c2")]
     case.update(manual_score=3.0, needs_manual_grade=False)
     ex["s1"].comments[("nb1", "c2")]["manual_comment"] = "好"
-    same = digest("案例作答")
-    again = rows.plan(LAYOUT, [graded(previous={"q2": same})], ex)
+    again = rows.plan(LAYOUT, [graded()], ex)
     assert again.updates == [] and again.pending == [] and again.rereview == []
 
 
@@ -81,17 +84,35 @@ def test_a_changed_answer_after_a_manual_grade_is_flagged_not_overwritten() -> N
     first = rows.plan(LAYOUT, [graded()], {})
     ex = existing_after(first)
     ex["s1"].grades[("nb1", "c2")].update(manual_score=3.0, needs_manual_grade=False)
-    again = rows.plan(LAYOUT, [graded(q2_answer="新答案", previous={"q2": digest("案例作答")})], ex)
-    assert [(t, v) for t, _, v in again.updates] == [("grade", {"needs_manual_grade": True})]
+    again = rows.plan(LAYOUT, [graded(q2_answer="新答案")], ex)
+    nb_id = first.inserts["submitted_notebook"][0]["id"]
+    new_digests = f'{{"q1":"{digest("A")}","q2":"{digest("新答案")}"}}'
+    assert [(t, v) for t, _, v in again.updates] == [("grade", {"needs_manual_grade": True}),
+                                                     ("course_answer_digest", {"digests": new_digests})]
+    assert ("course_answer_digest", nb_id, {"digests": new_digests}) in again.updates  # in the same batch
     assert again.rereview == [("s1", "q2")]
 
 
-def test_no_previous_fingerprint_keeps_the_manual_flag() -> None:
+def test_a_flag_stays_up_until_a_person_grades_again() -> None:
+    """Once flagged and recorded, does a later run with the same changed answer keep the flag up, unreported?"""
+    first = rows.plan(LAYOUT, [graded()], {})
+    ex = existing_after(first)
+    ex["s1"].grades[("nb1", "c2")].update(manual_score=3.0, needs_manual_grade=True)  # flagged earlier
+    ex["s1"].digests = {k: v.replace(digest("案例作答"), digest("新答案")) for k, v in ex["s1"].digests.items()}
+    again = rows.plan(LAYOUT, [graded(q2_answer="新答案")], ex)
+    assert again.updates == [] and again.rereview == [] and again.pending == [("s1", "q2")]
+
+
+def test_no_recorded_fingerprint_keeps_the_manual_flag() -> None:
+    """A gradebook graded before answers were recorded: is a hand grade left as it is, and the answer recorded?"""
     first = rows.plan(LAYOUT, [graded()], {})
     ex = existing_after(first)
     ex["s1"].grades[("nb1", "c2")].update(manual_score=3.0, needs_manual_grade=False)
+    ex["s1"].digests = {}
     again = rows.plan(LAYOUT, [graded(q2_answer="新答案")], ex)
     assert again.updates == [] and again.rereview == []
+    assert [d["digests"] for d in again.inserts["course_answer_digest"]] == [
+        f'{{"q1":"{digest("A")}","q2":"{digest("新答案")}"}}']
 
 
 def test_a_later_timestamp_updates_the_submission() -> None:
@@ -153,7 +174,8 @@ def test_inserted_rows_have_exactly_the_tables_columns_and_link_up() -> None:
     assert (nb["assignment_id"], nb["notebook_id"], nb["flagged"]) == (sub["id"], "nb1", False)
     assert {g["notebook_id"] for g in plan.inserts["grade"] + plan.inserts["comment"]} == {nb["id"]}
     assert plan.inserts["comment"][0]["cell_id"] == "c2"
-    ids = [r["id"] for t in plan.inserts.values() for r in t]
+    assert [d["id"] for d in plan.inserts["course_answer_digest"]] == [nb["id"]]  # keyed by the notebook's row
+    ids = [r["id"] for name, t in plan.inserts.items() if name != "course_answer_digest" for r in t]
     assert len(set(ids)) == len(ids) and all(isinstance(i, str) and len(i) == 32 for i in ids)
 
 
@@ -163,10 +185,12 @@ def test_updates_name_the_existing_rows_and_columns() -> None:
     again = rows.plan(LAYOUT, [graded(q1=1.0, q2=0.0, q2_answer="")], ex)
     by_id = {r["cell_id"]: r["id"] for r in first.inserts["grade"]}
     comment_id = first.inserts["comment"][0]["id"]
+    nb_id = first.inserts["submitted_notebook"][0]["id"]
     assert sorted(again.updates, key=repr) == sorted([
         ("grade", by_id["c1"], {"auto_score": 1.0}),
         ("grade", by_id["c2"], {"auto_score": 0.0, "needs_manual_grade": False}),
         ("comment", comment_id, {"auto_comment": rows.NO_RESPONSE}),
+        ("course_answer_digest", nb_id, {"digests": f'{{"q1":"{digest("A")}","q2":"{digest("")}"}}'}),
     ], key=repr)
 
 
@@ -220,10 +244,3 @@ def test_a_changed_time_updates_that_submission_row() -> None:
     assert again.updates == [("submitted_assignment", first.inserts["submitted_assignment"][0]["id"],
                               {"timestamp": later})]
 
-
-def test_no_fingerprints_for_the_notebook_at_all_keeps_the_manual_flag() -> None:
-    first = rows.plan(LAYOUT, [graded()], {})
-    ex = existing_after(first)
-    ex["s1"].grades[("nb1", "c2")].update(manual_score=3.0, needs_manual_grade=False)
-    bare = rows.Graded("s1", "ch01", T0, graded(q2_answer="新答案").notebooks)  # no previous entry at all
-    assert rows.plan(LAYOUT, [bare], ex).updates == []

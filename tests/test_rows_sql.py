@@ -89,12 +89,11 @@ def eng(url: str) -> Iterator[sa.Engine]:
 
 
 def ch01(student: str, q1: float | None = 2.0, q2: float | None = None, q2_answer: str = "案例作答",
-         q3: float | None = 1.0, timestamp: dt.datetime | None = T0,
-         previous: dict[str, dict[str, str]] | None = None) -> rows.Graded:
+         q3: float | None = 1.0, timestamp: dt.datetime | None = T0) -> rows.Graded:
     return rows.Graded(student, "ch01", timestamp, {
         "ch01": SubmissionScores(student, "ch01", {"q1": Scored("q1", "A", q1), "q2": Scored("q2", q2_answer, q2)}),
         "ch01x": SubmissionScores(student, "ch01x", {"q3": Scored("q3", "B", q3)}),
-    }, previous or {})
+    })
 
 
 def ch02(student: str, q1: float = 1.0) -> rows.Graded:
@@ -104,6 +103,7 @@ def ch02(student: str, q1: float = 1.0) -> rows.Graded:
 def write(eng: sa.Engine, assignment: str, graded: list[rows.Graded], penalty: Any = None) -> rows.Changes:
     """One batch as the grader commits it: learners, then what is there, the plan and its rows, in one transaction."""
     with eng.begin() as conn:
+        rows.ensure_tables(conn)
         layout = rows.read_layout(conn, COURSE, assignment)
         rows.ensure_students(conn, [g.student for g in graded])
         existing = rows.read_existing(conn, layout, [g.student for g in graded])
@@ -218,8 +218,8 @@ def test_ensure_students_adds_only_the_missing_learners(eng: sa.Engine) -> None:
 def test_a_graded_batch_is_what_nbgrader_reads_back(url: str, eng: sa.Engine) -> None:
     """Does nbgrader read back exactly the grades, comments and notebooks of a newly graded batch?"""
     changes = write(eng, "ch01", [ch01("s1"), ch01("s2", q1=0.0, q2=0.0, q2_answer="", q3=None)])
-    # per learner: 1 submission, 2 notebooks, 3 + 1 grades, 2 + 1 comments = 10 rows
-    assert changes.rows_written == 20 and changes.updates == []
+    # per learner: 1 submission, 2 notebooks, 3 + 1 grades, 2 + 1 comments, 2 answer records = 12 rows
+    assert changes.rows_written == 24 and changes.updates == []
     assert changes.pending == [("s1", "q2"), ("s2", "q3")]
     s1 = nbgrader_view(url, "ch01", "s1")
     assert (s1["timestamp"], s1["extension"]) == (T0, None)
@@ -301,8 +301,8 @@ def test_changed_scores_update_their_own_rows(url: str, eng: sa.Engine) -> None:
     write(eng, "ch01", [ch01("s1"), ch01("s2")])
     later = T0 + dt.timedelta(hours=1)
     again = write(eng, "ch01", [ch01("s1", q1=1.0, q2=0.0, q2_answer="", timestamp=later)])
-    # q1: auto_score only; q2: auto_score and the flag; the q2 comment; the submission's time
-    assert again.rows_written == 4 and again.inserts == {}
+    # q1: auto_score only; q2: auto_score and the flag; the q2 comment; the submission's time; q2's answer record
+    assert again.rows_written == 5 and again.inserts == {}
     s1 = nbgrader_view(url, "ch01", "s1")
     assert s1["timestamp"] == later
     assert s1["ch01"]["grades"] == {"setup": (0.0, None, None, False), "q1": (1.0, None, None, False),
@@ -331,8 +331,7 @@ def test_a_manual_grade_is_never_written_and_a_changed_answer_is_flagged(url: st
             grade.manual_score, grade.needs_manual_grade = 3.0, False
             gb.find_comment("q2", "ch01", "ch01", student).manual_comment = "好"
         gb.db.commit()
-    seen = {"ch01": {"q2": digest("案例作答")}}
-    again = write(eng, "ch01", [ch01("s1", q2_answer="新答案", previous=seen), ch01("s2", previous=seen)])
+    again = write(eng, "ch01", [ch01("s1", q2_answer="新答案"), ch01("s2")])
     assert again.rereview == [("s1", "q2")] and again.pending == [("s1", "q2")]
     s1 = nbgrader_view(url, "ch01", "s1")["ch01"]
     assert s1["grades"]["q2"] == (None, 3.0, None, True)  # flagged again, the score stays
@@ -341,6 +340,20 @@ def test_a_manual_grade_is_never_written_and_a_changed_answer_is_flagged(url: st
     s2 = nbgrader_view(url, "ch01", "s2")["ch01"]
     assert s2["grades"]["q2"] == (None, 3.0, None, False)  # same answer: the person's grade stands
     assert s2["needs_manual_grade"] is False
+
+
+def test_what_each_grade_was_given_to_is_stored_beside_it(url: str, eng: sa.Engine) -> None:
+    """Is the fingerprint of each graded answer in the gradebook, one row per submitted notebook, read back?"""
+    write(eng, "ch01", [ch01("s1")])
+    with eng.connect() as conn:
+        stored = dict(conn.execute(sa.select(rows.ANSWER_DIGEST)).all())
+        layout = rows.read_layout(conn, COURSE, "ch01")
+        existing = rows.read_existing(conn, layout, ["s1"])["s1"]
+    by_notebook = {nb_id: stored[row_id] for nb_id, (row_id, _) in existing.notebooks.items()}
+    assert sorted(by_notebook.values()) == sorted([
+        f'{{"q1":"{digest("A")}","q2":"{digest("案例作答")}"}}', f'{{"q3":"{digest("B")}"}}'])
+    assert existing.digests == stored
+    assert write(eng, "ch01", [ch01("s1")]).rows_written == 0  # nothing new, nothing written
 
 
 def test_the_late_penalty_is_stored_per_notebook(url: str, eng: sa.Engine) -> None:
@@ -377,7 +390,7 @@ def test_another_assignments_rows_are_not_read_as_this_ones(url: str, eng: sa.En
     """Does grading ch02 for a learner leave their ch01 rows alone and give ch02 rows of its own?"""
     write(eng, "ch01", [ch01("s1")])
     changes = write(eng, "ch02", [ch02("s1", q1=0.0)])
-    assert changes.rows_written == 4  # submission, notebook, grade, comment
+    assert changes.rows_written == 5  # submission, notebook, grade, comment, answer record
     assert nbgrader_view(url, "ch02", "s1")["ch02"]["grades"] == {"q1": (0.0, None, None, False)}
     assert nbgrader_view(url, "ch01", "s1")["ch01"]["grades"]["q1"] == (2.0, None, None, False)
 
@@ -400,7 +413,7 @@ def test_large_batches_are_read_in_chunks_of_500(url: str, eng: sa.Engine) -> No
     assert seen == [("student", 500), ("student", 500), ("student", 1)]
     seen.clear()
     first = write(eng, "ch02", [ch02(s) for s in students])
-    assert first.rows_written == 4 * 1001
+    assert first.rows_written == 5 * 1001
     # ch02's layout, then the submissions (assignment id + 500, + 500, + 1): none yet, so nothing more
     assert [n for t, n in seen if t == "submitted_assignment"] == [501, 501, 2]
     seen.clear()
@@ -413,6 +426,7 @@ def test_large_batches_are_read_in_chunks_of_500(url: str, eng: sa.Engine) -> No
     assert [n for t, n in seen if t == "submitted_assignment"] == [501, 501, 2]
     assert [n for t, n in seen if t == "submitted_notebook"] == [500, 500, 1]
     assert [n for t, n in seen if t in ("grade", "comment")] == [500, 500, 500, 500, 1, 1]
+    assert [n for t, n in seen if t == "course_answer_digest"] == [500, 500, 1]
     assert write(eng, "ch02", [ch02(s) for s in students]).rows_written == 0
 
 
@@ -435,8 +449,9 @@ def test_notebook_ids_are_chunked_when_submissions_hold_several_notebooks(url: s
     # grades: setup, q1, q2 (ch01) and q3 (ch01x); comments: the three solution cells
     assert all(len(e.notebooks) == 2 and len(e.grades) == 4 and len(e.comments) == 3 for e in existing.values())
     assert [n for t, n in seen if t == "submitted_notebook"] == [300]
-    assert [(t, n) for t, n in seen if t in ("grade", "comment")] == [
-        ("grade", 500), ("grade", 100), ("comment", 500), ("comment", 100)]
+    assert [(t, n) for t, n in seen if t in ("grade", "comment", "course_answer_digest")] == [
+        ("grade", 500), ("grade", 100), ("comment", 500), ("comment", 100),
+        ("course_answer_digest", 500), ("course_answer_digest", 100)]
     assert write(eng, "ch01", [ch01(s) for s in students]).rows_written == 0
 
 

@@ -12,7 +12,17 @@ from itertools import permutations, product
 from typing import Any
 
 import pytest
-from course_runtime.scoring import blank_matches, check_shape, classify, is_answered, normalise_text, read_as, score
+from course_runtime.scoring import (
+    arrange_blanks,
+    blank_matches,
+    check_shape,
+    classify,
+    is_answered,
+    normalise_text,
+    read_as,
+    score,
+    visible,
+)
 
 Row = Any  # a pytest.param
 
@@ -303,6 +313,20 @@ ONE_BLANK: list[tuple[str, str, str, bool]] = [
     ("text-ic-card", "IC卡", "ic 卡", True),
     ("text-co2", "CO2", "co₂", True),
     ("text-key-without-letters", "——", "——", False),
+    # invisible format characters (Unicode Cf) count for nothing: the answer compares as it looks
+    ("invisible-zero-width-space", "基础电信业务", "基础\u200b电信业务", True),
+    ("invisible-joiners", "基础电信业务", "\u200c基础\u200d电信\u2060业务", True),
+    ("invisible-byte-order-mark", "基础电信业务", "\ufeff基础电信业务", True),
+    ("invisible-soft-hyphen", "CDMA2000", "CDMA\u00ad2000", True),
+    ("invisible-bidi-mark", "基础电信业务", "基础电信业务\u200f", True),
+    ("invisible-only", "基础电信业务", "\u200b\u200b", False),
+    ("invisible-in-date", "5月17日", "5月\u200b17日", True),
+    ("invisible-in-full-date", "2000-09-25", "2000-09\u200b-25", True),
+    ("invisible-in-number", "1580", "1\u200b580", True),
+    ("invisible-before-unit", "1mm", "1\u200bmm", True),
+    ("invisible-in-percent", "98%", "98\u200b%", True),
+    ("invisible-in-address", "192.168.1.10", "192.168\u200b.1.10", True),
+    ("invisible-does-not-make-a-wrong-answer-right", "5月17日", "5月\u200b18日", False),
 ]
 BLANK_ROWS = [
     pytest.param({"type": "blank", "points": 1, "blanks": [[alt]]}, [response], 1.0 if ok else 0.0, id=name)
@@ -697,9 +721,40 @@ def test_a_blank_compares_by_kind_unless_asked_for_text() -> None:
         ("Tab\tand\u3000space", "tabandspace"),
         ("98%", "98"),
         ("1.58", "158"),
+        ("zero\u200bwidth\ufeff", "zerowidth"),
         ("", ""),
     ],
     ids=slug,
 )
 def test_normalise_text_ignores_width_case_spaces_and_punctuation(text: str, normal: str) -> None:
     assert normalise_text(text) == normal
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [("基础\u200b电信", "基础电信"), ("a\u00adb\u2060c", "abc"), ("plain", "plain"), ("全角　空格", "全角　空格")],
+    ids=slug,
+)
+def test_visible_drops_only_invisible_format_characters(text: str, shown: str) -> None:
+    assert visible(text) == shown
+
+
+@pytest.mark.parametrize(
+    ("blanks", "response", "arranged"),
+    [
+        (CARDS, ["IC", "300", "201"], ["IC", "300", "201"]),
+        (CARDS, ["201", "IC卡", "300"], ["IC卡", "300", "201"]),
+        (CARDS, ["300", "998", "IC"], ["IC", "300", "998"]),
+        (CARDS, ["998", "", "201"], ["998", "", "201"]),
+        (CARDS, ["IC", "IC", "IC"], ["IC", "IC", "IC"]),
+        (CARDS, [None, "IC", None], ["IC", None, None]),
+        ([["甲", "乙"], ["甲"]], ["甲", "乙"], ["乙", "甲"]),
+    ],
+    ids=slug,
+)
+def test_any_order_blanks_are_shown_in_the_place_of_the_blank_they_fill(
+        blanks: list[list[str]], response: list[Any], arranged: list[Any]) -> None:
+    """Does each right answer stand beside its key, whatever order the learner wrote them in?"""
+    assert arrange_blanks(blanks, response) == arranged
+    spec = {"type": "blank", "points": 3, "blanks": blanks, "any_order": True}
+    assert score(spec, arranged) == score(spec, response)  # arranging never changes the score

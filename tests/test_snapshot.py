@@ -127,9 +127,9 @@ def test_a_new_snapshot_reads_only_the_answers_files_that_changed(graded: Course
     read: list[str] = []
     real = frames.read_answers_file
 
-    def counting(path: Path, assignment: str) -> dict[str, object]:
+    def counting(path: Path, assignment: str, learner: str | None = None) -> dict[str, object]:
         read.append(Path(path).parent.parent.name)
-        return real(path, assignment)
+        return real(path, assignment, learner)
 
     monkeypatch.setattr(frames, "read_answers_file", counting)
     kwargs = {"content": str(cd.course.root), "roster_csv": cd.root / "roster.csv", "responses": True}

@@ -348,23 +348,33 @@ def _with_roster(frame: pd.DataFrame, roster: pd.DataFrame | None) -> pd.DataFra
 
 
 def responses_frame(root: Path, course: Course, learners_chapters: list[tuple[str, str]]) -> pd.DataFrame:
-    """Learners' raw answers to choice questions, read from the submitted answers files.
+    """Learners' raw answers to choice questions, read from the submitted answers files (see :func:`read_responses`)."""
+    return read_responses(root, course, learners_chapters)[0]
 
-    Used for distractor analysis. A damaged file is left out of this frame
-    only; its learner already scored 0 and was reported at autograde.
+
+def read_responses(root: Path, course: Course,
+                   learners_chapters: list[tuple[str, str]]) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Learners' raw answers to choice questions, and the (learner, chapter) pairs whose file could not be read.
+
+    Used for distractor analysis. An answers file that cannot be read (damaged, tampered, over a
+    limit of :mod:`course.grading.answers`) is left out of this frame only and counted: its learner
+    already scored 0 and was named at autograde. No file stops the reading of the others.
     """
     choice: dict[str, list[tuple[str, str]]] = {}  # per chapter: (id, type) of its choice questions
     rows: list[tuple[str, str, str, str, Any]] = []
+    unreadable: list[tuple[str, str]] = []
     for learner, chapter in learners_chapters:
         try:
-            answers = read_answers_file(answers_path(root / "submitted" / learner / chapter, chapter), chapter)
+            answers = read_answers_file(answers_path(root / "submitted" / learner / chapter, chapter), chapter,
+                                        learner)
         except SubmissionError:
+            unreadable.append((learner, chapter))
             continue
         if chapter not in choice:
             choice[chapter] = [(q.id, q.type) for q in course.questions_of(chapter)
                                if isinstance(q, m.SingleChoice | m.MultipleChoice | m.TrueFalse)]
         rows.extend((learner, chapter, qid, kind, answers.get(qid)) for qid, kind in choice[chapter])
-    return pd.DataFrame(rows, columns=["learner", "chapter", "question", "type", "response"])
+    return pd.DataFrame(rows, columns=["learner", "chapter", "question", "type", "response"]), unreadable
 
 
 def choice_options(course: Course) -> tuple[dict[str, dict[str, str]], dict[str, str | list[str]]]:

@@ -156,8 +156,12 @@ def _stamp(path: str) -> tuple[int, int, int, int] | None:
     return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
-def _previous(folder: Path, key: str) -> tuple[pd.DataFrame, dict[tuple[str, str], tuple[int, ...]]] | None:
-    """The responses and answers-file stamps of the last snapshot in ``folder``, if taken with the same content."""
+Pair = tuple[str, str]  # (learner, chapter)
+
+
+def _previous(folder: Path, key: str) -> tuple[pd.DataFrame, dict[Pair, tuple[int, ...]], set[Pair]] | None:
+    """The responses, answers-file stamps and unreadable files of the last snapshot in ``folder``, if taken
+    with the same content."""
     try:
         index_meta = _answer_files_meta(folder)
         if index_meta.get("version") != VERSION or index_meta.get("content") != key:
@@ -167,7 +171,8 @@ def _previous(folder: Path, key: str) -> tuple[pd.DataFrame, dict[tuple[str, str
     except (OSError, ValueError):
         return None
     stamps = zip(index["ino"], index["size"], index["mtime_ns"], index["ctime_ns"], strict=True)
-    return frame, dict(zip(zip(index["learner"], index["chapter"], strict=True), stamps, strict=True))
+    unreadable = {(str(learner), str(chapter)) for learner, chapter in index_meta.get("unreadable", [])}
+    return frame, dict(zip(zip(index["learner"], index["chapter"], strict=True), stamps, strict=True)), unreadable
 
 
 def _text_categorical(values: pd.Series) -> pd.Categorical:
@@ -176,39 +181,45 @@ def _text_categorical(values: pd.Series) -> pd.Categorical:
     return cat.set_categories(cat.categories.astype("str"))
 
 
-def _read_coded(root: Path, course: Course, pairs: list[tuple[str, str]]) -> pd.DataFrame:
-    """The responses of ``pairs``, every column categorical (compact, also to pass between processes).
+def _read_coded(root: Path, course: Course, pairs: list[Pair]) -> tuple[pd.DataFrame, list[Pair]]:
+    """The responses of ``pairs``, every column categorical (compact, also to pass between processes),
+    and the pairs whose answers file could not be read.
 
     Answers are JSON values (a list for multiple choice): kept as JSON text, one dictionary entry per
     distinct answer, so reading decodes a few hundred texts rather than one per learner and question.
     """
-    fresh = frames.responses_frame(root, course, pairs)
-    return pd.DataFrame({c: _text_categorical(fresh[c]) for c in RESPONSE_COLUMNS}
-                        | {"response": _text_categorical(_json_texts(fresh["response"]))})
+    fresh, unreadable = frames.read_responses(root, course, pairs)
+    coded = pd.DataFrame({c: _text_categorical(fresh[c]) for c in RESPONSE_COLUMNS}
+                         | {"response": _text_categorical(_json_texts(fresh["response"]))})
+    return coded, unreadable
 
 
-def _read_coded_in_worker(root: Path, content: Path, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+def _read_coded_in_worker(root: Path, content: Path, pairs: list[Pair]) -> tuple[pd.DataFrame, list[Pair]]:
     return _read_coded(root, load_course(content), pairs)
 
 
-def _read_fresh(root: Path, course: Course, pairs: list[tuple[str, str]]) -> list[pd.DataFrame]:
-    """The responses of ``pairs`` in parts; many files are read by ``READ_WORKERS`` processes at once.
+def _read_fresh(root: Path, course: Course, pairs: list[Pair]) -> tuple[list[pd.DataFrame], list[Pair]]:
+    """The responses of ``pairs`` in parts, and the pairs whose file could not be read; many files are
+    read by ``READ_WORKERS`` processes at once.
 
     Reading is file-system bound and single-threaded, so a first snapshot of a national cohort
     (215,000 files) takes half the time on the 2-core reference machine.
     """
     if len(pairs) < PARALLEL_FROM:
-        return [_read_coded(root, course, pairs)]
+        frame, unreadable = _read_coded(root, course, pairs)
+        return [frame], unreadable
     share = -(-len(pairs) // READ_WORKERS)
     chunks = [pairs[i:i + share] for i in range(0, len(pairs), share)]
     context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
     with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
-        return list(pool.map(_read_coded_in_worker, [root] * len(chunks), [course.root] * len(chunks), chunks))
+        done = list(pool.map(_read_coded_in_worker, [root] * len(chunks), [course.root] * len(chunks), chunks))
+    return [frame for frame, _ in done], [pair for _, bad in done for pair in bad]
 
 
 def _responses(root: Path, course: Course, grades: pd.DataFrame, folder: Path,
-               key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The responses frame (answers as JSON text) and the stamps of the answers files it was read from.
+               key: str) -> tuple[pd.DataFrame, pd.DataFrame, list[Pair]]:
+    """The responses frame (answers as JSON text), the stamps of the answers files it was read from, and
+    the (learner, chapter) pairs whose answers file could not be read (left out, counted).
 
     An answers file whose stamp is the one recorded by the last snapshot (taken with the same
     questions, ``key``) is not read again: its rows are taken from that snapshot. So after the
@@ -221,9 +232,10 @@ def _responses(root: Path, course: Course, grades: pd.DataFrame, folder: Path,
     names = {chapter: answers_path(Path(), chapter).name for chapter in course.chapters}
     submitted = str(root / "submitted")
     stamps = [_stamp(os.path.join(submitted, learner, chapter, names[chapter])) for learner, chapter in pairs]
-    old_frame, old_stamps = _previous(folder, key) or (None, {})
+    old_frame, old_stamps, old_unreadable = _previous(folder, key) or (None, {}, set())
     kept = {p for p, st in zip(pairs, stamps, strict=True) if st is not None and old_stamps.get(p) == st}
-    parts = _read_fresh(root, course, [p for p in pairs if p not in kept])
+    parts, unreadable = _read_fresh(root, course, [p for p in pairs if p not in kept])
+    unreadable = sorted([*unreadable, *(kept & old_unreadable)])
     if old_frame is not None and kept:
         wanted = pd.MultiIndex.from_tuples(sorted(kept), names=["learner", "chapter"])
         parts.append(old_frame[pd.MultiIndex.from_frame(old_frame[["learner", "chapter"]]).isin(wanted)])
@@ -239,7 +251,7 @@ def _responses(root: Path, course: Course, grades: pd.DataFrame, folder: Path,
                           "chapter": pd.Categorical([p[1] for p, _ in recorded]),
                           **{name: np.array([st[i] for _, st in recorded], dtype=np.int64)
                              for i, name in enumerate(("ino", "size", "mtime_ns", "ctime_ns"))}})
-    return responses, index
+    return responses, index, unreadable
 
 
 def _answer_files_meta(folder: Path) -> dict[str, Any]:
@@ -250,7 +262,8 @@ def _answer_files_meta(folder: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _write_responses(folder: Path, responses: pd.DataFrame, index: pd.DataFrame, key: str, of: str) -> None:
+def _write_responses(folder: Path, responses: pd.DataFrame, index: pd.DataFrame, unreadable: list[Pair],
+                     key: str, of: str) -> None:
     """Responses, then the stamps of the files they came from; a crash in between leaves no stamps (full read).
 
     ``of``: the fingerprint of the snapshot these responses belong to.
@@ -258,8 +271,13 @@ def _write_responses(folder: Path, responses: pd.DataFrame, index: pd.DataFrame,
     (folder / ANSWER_FILES_META).unlink(missing_ok=True)
     _write_parquet(responses, folder / RESPONSES)
     _write_parquet(index, folder / ANSWER_FILES)
-    meta = {"version": VERSION, "content": key, "fingerprint": of}
+    meta = {"version": VERSION, "content": key, "fingerprint": of, "unreadable": [list(p) for p in unreadable]}
     (folder / ANSWER_FILES_META).write_text(json.dumps(meta), encoding="utf-8")
+
+
+def unreadable_answer_files(folder: Path | str) -> list[Pair]:
+    """The (learner, chapter) pairs whose answers file the snapshot in ``folder`` could not read (left out)."""
+    return [(str(learner), str(chapter)) for learner, chapter in _answer_files_meta(Path(folder)).get("unreadable", [])]
 
 
 def has_responses(snap: Snapshot, content: Path | None = None) -> bool:

@@ -12,19 +12,26 @@ The run reads like a script:
 5. write the gradebook rows of each finished batch in one transaction, from
    this process only.
 
-A crash or Ctrl-C loses no finished batch: rows are diffed against what is
-there, so the next run carries on and a run with nothing new writes nothing.
+A crash, Ctrl-C or SIGTERM loses no finished batch: rows are diffed against
+what is there, so the next run carries on and a run with nothing new writes
+nothing. Workers die with the run: the kernel kills them when it does
+(Linux ``PR_SET_PDEATHSIG``), however it ends, SIGKILL included.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import logging
+import multiprocessing
 import os
+import re
 import shutil
 import signal
 import stat
+import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -41,8 +48,8 @@ from nbgrader.utils import parse_utc
 from course import model as m
 from course.errors import CourseError, WorkflowError
 from course.grading import rows
-from course.grading.answers import Spec, SubmissionScores, score_submission, specs_of
-from course.grading.notebook import graded_notebook, notebook_json, previous_digests, template
+from course.grading.answers import Spec, SubmissionScores, score_submission, shown, specs_of
+from course.grading.notebook import graded_notebook, notebook_json, template
 from course.loader import Course
 from course.nbconfig import course_config
 
@@ -67,9 +74,14 @@ class Failure:
     message: str
 
 
+# A learner id shows in formgrader, feedback and every manager report: letters (any script), digits, . _ - @ only,
+# so no id a learner picks (nbgrader's default exchange takes any --student) can be markup or a terminal escape.
+LEARNER_ID = re.compile(r"[^\W][\w.@-]{0,63}")
+
+
 def discover(root: Path, assignments: Iterable[str] | None = None,
              students: Iterable[str] | None = None) -> tuple[list[Submission], list[Failure]]:
-    """Submissions under ``submitted/<student>/<assignment>/``, sorted; links are failures, not followed."""
+    """Submissions under ``submitted/<student>/<assignment>/``, sorted; links and unsafe ids are failures."""
     wanted_a = set(assignments) if assignments is not None else None
     wanted_s = set(students) if students is not None else None
     found, failed = [], []
@@ -83,6 +95,12 @@ def discover(root: Path, assignments: Iterable[str] | None = None,
         if student_dir.is_symlink() or not student_dir.is_dir():
             failed += [Failure(student, a, f"{student_dir} is a link or a file, not a folder: delete it and run "
                                            "`course collect` again") for a in sorted(wanted_a or ["*"])]
+            continue
+        if not LEARNER_ID.fullmatch(student):
+            failed += [Failure(shown(student), a, f"{base}: the folder of learner id {shown(student)} was not graded: "
+                               "a learner id has letters, digits, . _ - @ only (at most 64); remove the folder and "
+                               "ask the learner to submit under their own account")
+                       for a in sorted(wanted_a or ["*"])]
             continue
         for folder in sorted(student_dir.iterdir()):
             if wanted_a is not None and folder.name not in wanted_a:
@@ -153,6 +171,11 @@ class Context:
     templates: dict[str, NotebookNode]  # notebook name -> autograded-notebook template
     specs: dict[str, list[Spec]]  # notebook name -> each question's key spec and width
 
+    @property
+    def known(self) -> frozenset[str]:
+        """The question ids of the whole assignment: an answers file may answer these and no others."""
+        return frozenset(q.id for qs in self.questions.values() for q in qs)
+
 
 def questions_of_notebook(course: Course, released: NotebookNode, path: Path) -> list[m.Question]:
     """The questions a released notebook asks, by the ids ``course build`` recorded in its metadata."""
@@ -187,12 +210,36 @@ def context(root: Path, course: Course, layout: rows.Layout) -> Context:
 
 # ---------------------------------------------------------------- worker side (pure work on files)
 _CONTEXTS: dict[str, Context] = {}
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _init_worker(contexts: dict[str, Context], log_file: str | None) -> None:
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` ends, however it ends (SIGKILL included): no orphan ever grades on.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere a thread looks every half second. A parent that died before this ran ends us now.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    else:
+        def watch() -> None:
+            while os.getppid() == parent:
+                threading.Event().wait(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _init_worker(contexts: dict[str, Context], log_file: str | None, parent: int) -> None:
+    die_with_parent(parent)
     _CONTEXTS.clear()
     _CONTEXTS.update(contexts)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _log_to(log_file)
 
 
@@ -219,11 +266,10 @@ def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
     exchange_files = {"timestamp.txt": raw_ts, "submission_secret.txt": secret}
     keep = {name for name, raw in exchange_files.items() if raw is not None}
     scores: dict[str, SubmissionScores] = {}
-    previous: dict[str, dict[str, str]] = {}
+    known = ctx.known
     for nb_name, questions in ctx.questions.items():
         out = dest / f"{nb_name}.ipynb"
-        previous[nb_name] = previous_digests(out)
-        result = score_submission(sub.folder, sub.student, sub.assignment, questions, ctx.specs[nb_name])
+        result = score_submission(sub.folder, sub.student, sub.assignment, questions, ctx.specs[nb_name], known)
         by_id = {q.id: q for q in questions}
         text = notebook_json(graded_notebook(ctx.templates[nb_name], by_id, result))
         _write_atomic(out, text.encode("utf-8"))
@@ -233,7 +279,7 @@ def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
         if raw is not None:
             _write_atomic(dest / name, raw)
     _remove_all_but(dest, keep)
-    return rows.Graded(sub.student, sub.assignment, timestamp, scores, previous)
+    return rows.Graded(sub.student, sub.assignment, timestamp, scores)
 
 
 def _remove_all_but(folder: Path, keep: set[str]) -> None:
@@ -326,8 +372,29 @@ def grade(root: Path, course: Course, assignments: Iterable[str] | None = None,
     """Grade every submission found; see the module docstring for the steps."""
     root = root.resolve()
     config = course_config(root)
-    with _logging(log_file):
+    with _logging(log_file), _terminate_like_ctrl_c():
         return _grade(root, course, config, assignments, students, workers, on_progress, log_file)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: stop as after Ctrl-C, keeping what finished."""
+
+
+@contextlib.contextmanager
+def _terminate_like_ctrl_c() -> Iterator[None]:
+    """While grading in the main thread, SIGTERM stops the run as Ctrl-C does: finished batches are written."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Terminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _grade(root: Path, course: Course, config: Any, assignments: Iterable[str] | None,
@@ -354,6 +421,7 @@ def _grade(root: Path, course: Course, config: Any, assignments: Iterable[str] |
         subs = [s for s in subs if s.assignment in layouts]
         contexts = {a: context(root, course, lay) for a, lay in layouts.items()}
         with eng.begin() as conn:
+            rows.ensure_tables(conn)
             rows.ensure_students(conn, (s.student for s in subs))
         penalty = late_penalty(config)
         done = 0
@@ -386,8 +454,10 @@ def _run(root: Path, subs: list[Submission], contexts: dict[str, Context], worke
         for chunk in chunks:
             yield _grade_chunk(str(root), chunk)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(contexts, str(log_file) if log_file else None)) as pool:
+    # fork (Python's default on Linux up to 3.13): each worker is this process's child, which die_with_parent needs
+    start = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=start, initializer=_init_worker,
+                             initargs=(contexts, str(log_file) if log_file else None, os.getpid())) as pool:
         futures: set[Future[list[rows.Graded | Failure]]] = {
             pool.submit(_grade_chunk, str(root), chunk) for chunk in chunks}
         try:

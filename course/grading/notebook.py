@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 from nbformat import NotebookNode
@@ -20,7 +19,7 @@ from nbgrader import utils as nbutils
 
 from course import model as m
 from course.errors import WorkflowError
-from course.grading.answers import SubmissionScores, digest
+from course.grading.answers import SubmissionScores
 from course.grading.outputs import graded_outputs
 
 
@@ -52,15 +51,22 @@ def template(released: NotebookNode, source_cells: dict[str, tuple[str, str]],
 
 
 def graded_notebook(base: NotebookNode, questions: dict[str, m.Question], scores: SubmissionScores) -> dict[str, Any]:
-    """One submission's autograded notebook as a plain dict (``base`` is not changed)."""
+    """One submission's autograded notebook as a plain dict (``base`` is not changed).
+
+    What the learner's feedback says about the answers file itself (Chinese, see
+    :func:`course.grading.answers.unreadable_notice`) goes in ``metadata.course.answers_notice``.
+    """
     nb: dict[str, Any] = dict(base)
+    if scores.notice:
+        meta = dict(base.metadata)
+        meta["course"] = {**meta.get("course", {}), "answers_notice": scores.notice}
+        nb["metadata"] = meta
     cells = []
     for cell in base.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if cell.cell_type == "code" and gid in scores.scored:
             result = scores.scored[gid]
-            cell = dict(cell, outputs=graded_outputs(questions[gid], result), execution_count=1,
-                        metadata=dict(cell.metadata, course={"answer_digest": digest(result.response)}))
+            cell = dict(cell, outputs=graded_outputs(questions[gid], result), execution_count=1)
         elif cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
             # A grade cell that is not a question (the 0-point setup cell) passes with no output.
             cell = dict(cell, outputs=[], execution_count=1)
@@ -72,21 +78,6 @@ def graded_notebook(base: NotebookNode, questions: dict[str, m.Question], scores
 def notebook_json(nb: dict[str, Any]) -> str:
     """Notebook file text. No indentation: with ``indent`` json falls back to its pure-Python encoder."""
     return json.dumps(nb, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
-def previous_digests(path: Path) -> dict[str, str]:
-    """Answer fingerprints recorded in an earlier autograded notebook (grader-written), if any."""
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    out = {}
-    for cell in nb.get("cells", []):
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        found = cell.get("metadata", {}).get("course", {}).get("answer_digest")
-        if gid and found:
-            out[gid] = found
-    return out
 
 
 def score_of_cell(cell: NotebookNode) -> float | None:

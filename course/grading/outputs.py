@@ -1,18 +1,26 @@
 """The outputs a graded cell shows: the learner's answer, the key, the 解析 and the score.
 
-These are the only outputs of an autograded notebook, all written by the
-grader. Learner text is escaped: it is rendered as Markdown by formgrader and
-the feedback page, and must not inject HTML there. A case question's rubric
-is marked grader-only (stripped from feedback by
+These are the only outputs of an autograded notebook, all written by the grader as
+``text/html``, which formgrader and the feedback page show as it is. Learner-written text is
+data, never markup: :func:`inert` turns it into HTML that shows the characters typed (escaped,
+line breaks kept, then cleaned by nh3 with nothing allowed but ``<br>``). It never passes
+through Markdown, so ``[点我](javascript:…)``, ``![](http://…)``, a ``# 得分：10 / 10 分``
+heading or raw HTML show as text, load nothing and run nothing. The course's own text (key,
+解析, rubric) is Markdown written by the course's authors, rendered once per text. A case
+question's rubric is marked grader-only (stripped from feedback by
 :class:`course.nbgrader_ext.StripGraderOnly`).
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from typing import Any
 
+import nh3
+from course_runtime.scoring import arrange_blanks
+from nbconvert.filters.markdown import markdown2html
 from nbformat import NotebookNode
 
 from course import model as m
@@ -21,33 +29,52 @@ from course.nbgrader_ext import GRADER_ONLY
 
 UNANSWERED = "（未作答）"
 UNREADABLE = "（答案文件无法识别，按 0 分计）"
+EMPTY = "（空）"
+ANY_ORDER_KEY = "（各空顺序不限）"
+ANY_ORDER_ANSWER = "（各空顺序不限，已按正确答案的顺序对照排列）"
+ALTERED = "你提交的答案文件已损坏或被改动，本题按 0 分计，请联系讲师。"
 
 
-def _text(value: Any) -> str:
-    """Learner-written text, safe inside Markdown/HTML."""
-    return html.escape(str(value), quote=False).replace("\n", "  \n")
+def inert(text: str) -> str:
+    """Learner-written text as HTML that shows exactly the characters typed, line breaks kept, nothing else."""
+    lines = html.escape(text, quote=False).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return nh3.clean("<br>".join(lines), tags={"br"}, attributes={})
+
+
+@functools.lru_cache(maxsize=4096)
+def course_html(markdown: str) -> str:
+    """The course authors' Markdown as HTML (rendered once per distinct text in a process)."""
+    return str(markdown2html(markdown)).strip()
+
+
+def _blanks(q: m.FillBlank, response: list[Any]) -> str:
+    shown = arrange_blanks(q.blanks, response, q.compare == "text") if q.any_order else response
+    text = "；".join(f"({i}) {inert(v) if v else EMPTY}" for i, v in enumerate(shown, 1))
+    return text + ANY_ORDER_ANSWER if q.any_order else text
 
 
 def format_response(q: m.Question, response: Any) -> str:
-    """A learner's answer as text, in the option wording (never the key letter alone)."""
+    """A learner's answer as HTML, in the option wording (never the key letter alone); their own text inert."""
     if response in (None, "", [], {}):
         return UNANSWERED
     if isinstance(q, m.SingleChoice):
-        return q.options.get(response, UNREADABLE)
+        return html.escape(q.options.get(response, UNREADABLE), quote=False)
     if isinstance(q, m.MultipleChoice):
-        return "；".join(q.options.get(k, UNREADABLE) for k in response)
+        return html.escape("；".join(q.options.get(k, UNREADABLE) for k in response), quote=False)
     if isinstance(q, m.TrueFalse):
         return "正确" if response else "错误"
     if isinstance(q, m.Ordering):
-        return " → ".join(q.items.get(k, "（空）") if k else "（空）" for k in response)
+        return html.escape(" → ".join(q.items.get(k, EMPTY) if k else EMPTY for k in response), quote=False)
     if isinstance(q, m.Matching):
-        return "；".join(f"{text} — {q.options.get(response.get(p) or '', '（空）')}" for p, text in q.prompts.items())
+        return html.escape("；".join(f"{text} — {q.options.get(response.get(p) or '', EMPTY)}"
+                                    for p, text in q.prompts.items()), quote=False)
     if isinstance(q, m.FillBlank):
-        return "；".join(f"({i}) {_text(v) if v else '（空）'}" for i, v in enumerate(response, 1))
-    return _text(response)
+        return _blanks(q, response)
+    return inert(response)
 
 
 def correct_answer(q: m.Question) -> str:
+    """The key in words, as Markdown of the course's own text."""
     if isinstance(q, m.SingleChoice):
         return q.options[q.answer]
     if isinstance(q, m.MultipleChoice):
@@ -59,15 +86,16 @@ def correct_answer(q: m.Question) -> str:
     if isinstance(q, m.Matching):
         return "；".join(f"{q.prompts[p]} — {q.options[k]}" for p, k in q.answer.items())
     if isinstance(q, m.FillBlank):
-        return "；".join(f"({i}) {' / '.join(alts)}" for i, alts in enumerate(q.blanks, 1))
+        key = "；".join(f"({i}) {' / '.join(alts)}" for i, alts in enumerate(q.blanks, 1))
+        return key + ANY_ORDER_KEY if q.any_order else key
     return ""
 
 
 # Plain dicts, valid nbformat v4 outputs by construction: nbformat.v4.new_output validates each
 # against the JSON schema, which was more than half of the grading time.
-def _markdown(text: str, grader_only: bool = False) -> NotebookNode:
+def _html(text: str, grader_only: bool = False) -> NotebookNode:
     meta = {"course": {GRADER_ONLY: True}} if grader_only else {}
-    return NotebookNode(output_type="display_data", data={"text/markdown": text}, metadata=meta)
+    return NotebookNode(output_type="display_data", data={"text/html": text}, metadata=meta)
 
 
 def score_output(points: float) -> NotebookNode:
@@ -83,11 +111,12 @@ def graded_outputs(q: m.Question, result: Scored) -> list[NotebookNode]:
         rubric = "\n".join(f"- {r.criterion}（{r.points:g}分）" for r in q.rubric)
         reference = f"\n\n**参考答案**：{q.reference}" if q.reference else ""
         return [
-            _markdown(f"**学员作答**：\n\n{answer}"),
-            _markdown(f"**解析**：{q.explanation}"),
-            _markdown(f"**评分要点（仅评分人可见）**\n\n{rubric}{reference}", grader_only=True),
+            _html(f"<p><strong>学员作答</strong>：</p>\n<p>{answer}</p>"),
+            _html(course_html(f"**解析**：{q.explanation}")),
+            _html(course_html(f"**评分要点（仅评分人可见）**\n\n{rubric}{reference}"), grader_only=True),
         ]
-    lines = [f"**你的答案**：{answer}", f"**正确答案**：{correct_answer(q)}", f"**解析**：{q.explanation}"]
+    parts = [f"<p><strong>你的答案</strong>：{answer}</p>",
+             course_html(f"**正确答案**：{correct_answer(q)}\n\n**解析**：{q.explanation}")]
     if result.problem:
-        lines.append("**注意**：你提交的答案文件已损坏或被改动，本题按 0 分计，请联系讲师。")
-    return [_markdown("\n\n".join(lines)), score_output(result.score or 0.0)]
+        parts.append(f"<p><strong>注意</strong>：{ALTERED}</p>")
+    return [_html("\n".join(parts)), score_output(result.score or 0.0)]

@@ -23,8 +23,9 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from course.errors import CourseError
 from course.grading import grader, rows
-from course.grading.answers import score_submission
+from course.grading.answers import score_submission, shown
 from course.loader import Course, load_course
 
 
@@ -53,6 +54,10 @@ class GradeFromAnswers(NbGraderPreprocessor):
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         root, assignment, student, notebook = _where(self.config, resources)
+        if not grader.LEARNER_ID.fullmatch(student):
+            raise CourseError(f"{root / 'submitted'}: the folder of learner id {shown(student)} was not graded: a "
+                              "learner id has letters, digits, . _ - @ only (at most 64); remove the folder and ask "
+                              "the learner to submit under their own account")
         _, ctx = _context(root, self.config, assignment)
         folder = root / "submitted" / student / assignment
         grader.grade_one(root, grader.Submission(student, assignment, folder), ctx)
@@ -68,11 +73,13 @@ class SaveTrustedGrades(NbGraderPreprocessor):
         layout, ctx = _context(root, self.config, assignment)
         folder = root / "submitted" / student / assignment
         timestamp, _ = grader.read_timestamp(folder)
-        scores = {name: score_submission(folder, student, assignment, qs) for name, qs in ctx.questions.items()}
+        scores = {name: score_submission(folder, student, assignment, qs, ctx.specs[name], ctx.known)
+                  for name, qs in ctx.questions.items()}
         graded = rows.Graded(student, assignment, timestamp, scores)
         eng = grader.engine(self.config.CourseDirectory.db_url)
         try:
             with eng.begin() as conn:
+                rows.ensure_tables(conn)  # what each grade was given to, kept in this same transaction
                 existing = rows.read_existing(conn, layout, [student])
                 rows.apply(conn, rows.plan(layout, [graded], existing, grader.late_penalty(self.config)))
         finally:

@@ -11,11 +11,21 @@ so a second run with nothing new writes nothing. Two rules differ from
 nbgrader's ``SaveAutoGrades`` on purpose: a grade a human gave
 (``manual_score``) is never touched, and its "needs manual grade" flag is
 raised again only when the learner's answer to that question changed.
+
+What answer a grade was given to is kept with the grade, in the gradebook:
+:data:`ANSWER_DIGEST`, one row per submitted notebook holding a fingerprint
+of each answer as last graded, written in the same transaction as the grade
+rows. Every route that grades (``course autograde``, plain ``nbgrader
+autograde``, formgrader's button) reads and writes it through :func:`plan`,
+so a changed answer is flagged whatever happened to ``autograded/`` or to an
+earlier run. It holds no score: nbgrader's ``grade`` table stays the only
+grade store.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +50,18 @@ SUBMITTED_NB = nba.SubmittedNotebook.__table__
 GRADE = nba.Grade.__table__
 COMMENT = nba.Comment.__table__
 NO_RESPONSE = "No response."  # nbgrader's own auto comment; the feedback page translates it
+
+# This product's one table in nbgrader's gradebook database (nbgrader ignores tables it does not know).
+ANSWER_DIGEST = sa.Table(
+    "course_answer_digest", sa.MetaData(),
+    sa.Column("id", sa.String(32), primary_key=True, comment="submitted_notebook.id"),
+    sa.Column("digests", sa.Text, nullable=False, comment="JSON: grade id -> fingerprint of the answer as graded"),
+)
+
+
+def ensure_tables(conn: sa.Connection) -> None:
+    """Create :data:`ANSWER_DIGEST` in the gradebook if it is not there (safe to run concurrently)."""
+    conn.execute(sa.schema.CreateTable(ANSWER_DIGEST, if_not_exists=True))
 
 
 def new_id() -> str:
@@ -98,6 +120,7 @@ class Existing:
     notebooks: dict[str, tuple[str, float | None]] = field(default_factory=dict)  # nb id -> (row id, penalty)
     grades: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (nb id, cell id) -> row
     comments: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)  # submitted notebook row id -> ANSWER_DIGEST JSON
 
 
 def read_existing(conn: sa.Connection, layout: Layout, students: Iterable[str]) -> dict[str, Existing]:
@@ -123,6 +146,9 @@ def read_existing(conn: sa.Connection, layout: Layout, students: Iterable[str]) 
                 for r in conn.execute(sa.select(table).where(table.c.notebook_id.in_(nb_chunk))):
                     existing, nb_id = owner[r.notebook_id]
                     getattr(existing, target)[(nb_id, r.cell_id)] = dict(r._mapping)
+        for nb_chunk in _chunks(list(owner), 500):
+            for row_id, digests in conn.execute(sa.select(ANSWER_DIGEST).where(ANSWER_DIGEST.c.id.in_(nb_chunk))):
+                owner[row_id][0].digests[row_id] = digests
     return out
 
 
@@ -140,7 +166,6 @@ class Graded:
     assignment: str
     timestamp: dt.datetime | None
     notebooks: dict[str, SubmissionScores]  # notebook name -> trusted scores
-    previous: dict[str, dict[str, str]] = field(default_factory=dict)  # nb name -> grade id -> answer digest
 
 
 @dataclass
@@ -201,9 +226,11 @@ def plan(layout: Layout, graded: Iterable[Graded], existing: dict[str, Existing]
 def _plan_notebook(changes: Changes, nb: NotebookLayout, g: Graded, old: Existing, late: float,
                    penalty: Any) -> None:
     scores = g.notebooks[nb.name]
-    previous = g.previous.get(nb.name, {})
     nb_row = old.notebooks.get(nb.id)
     nb_row_id = nb_row[0] if nb_row else new_id()
+    stored_text = old.digests.get(nb_row_id)
+    graded_to: dict[str, str] = json.loads(stored_text) if stored_text else {}  # what each grade was given to
+    answers = {gid: digest(result.response) for gid, result in scores.scored.items()}
     final_rows = []
     for gid, (cell_id, _points) in sorted(nb.grade_cells.items()):
         result = scores.scored.get(gid)
@@ -218,7 +245,7 @@ def _plan_notebook(changes: Changes, nb: NotebookLayout, g: Graded, old: Existin
                 changes.pending.append((g.student, gid))
             continue
         if row["manual_score"] is not None:
-            changed = (result is not None and gid in previous and previous[gid] != digest(result.response))
+            changed = gid in answers and gid in graded_to and graded_to[gid] != answers[gid]
             needs = True if changed else row["needs_manual_grade"]
             if changed and not row["needs_manual_grade"]:
                 changes.rereview.append((g.student, gid))
@@ -237,6 +264,7 @@ def _plan_notebook(changes: Changes, nb: NotebookLayout, g: Graded, old: Existin
                                      "auto_comment": auto_comment, "manual_comment": None})
         else:
             changes.update(COMMENT, row["id"], row, {"auto_comment": auto_comment})
+    _plan_digests(changes, nb_row_id, stored_text, answers)
     late_penalty = None
     if late > 0 and penalty is not None:
         score = sum(_grade_score(r) for r in final_rows)
@@ -252,8 +280,17 @@ def _plan_notebook(changes: Changes, nb: NotebookLayout, g: Graded, old: Existin
                        {"late_submission_penalty": late_penalty})
 
 
+def _plan_digests(changes: Changes, nb_row_id: str, stored: str | None, answers: dict[str, str]) -> None:
+    """Record the answers just graded; written with the grades, so a flag and its cause never part."""
+    text = json.dumps(answers, sort_keys=True, separators=(",", ":"))
+    if stored is None:
+        changes.insert(ANSWER_DIGEST, {"id": nb_row_id, "digests": text})
+    elif stored != text:
+        changes.update(ANSWER_DIGEST, nb_row_id, {"digests": stored}, {"digests": text})
+
+
 # ---------------------------------------------------------------- writing
-INSERT_ORDER = (SUBMISSION, SUBMITTED_NB, GRADE, COMMENT)  # foreign keys first
+INSERT_ORDER = (SUBMISSION, SUBMITTED_NB, GRADE, COMMENT, ANSWER_DIGEST)  # foreign keys first
 TABLES = {t.name: t for t in INSERT_ORDER}
 
 

@@ -15,6 +15,10 @@ and when its inode last changed (``st_ctime``), which no unprivileged account ca
   after the time in its name. Rejected submissions are logged with the reason and skipped; the
   learner's latest valid submission, if any, is collected instead.
 - :class:`~course_runtime.exchange.HubFetchFeedback` takes the learner's id from the hub too.
+
+Without a hub (nbgrader's default exchange on one machine, where learners may share an account),
+:class:`CheckedCollect` applies the same verdict without the account checks: a hard-linked file
+or a ``timestamp.txt`` that disagrees with the kernel's times is refused with its reason.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class Entry:
     owner: str
     ctime: float
     is_link: bool
+    links: int = 1  # names of a regular file (st_nlink): more than one is a hard link to another file
 
 
 def _owner(uid: int) -> str:
@@ -59,12 +64,18 @@ def scan(folder: Path) -> list[Entry]:
     entries = []
     for p in paths:
         st = p.lstat()
-        entries.append(Entry(str(p), _owner(st.st_uid), st.st_ctime, stat.S_ISLNK(st.st_mode)))
+        links = st.st_nlink if stat.S_ISREG(st.st_mode) else 1
+        entries.append(Entry(str(p), _owner(st.st_uid), st.st_ctime, stat.S_ISLNK(st.st_mode), links))
     return entries
 
 
-def submission_problem(name: str, entries: list[Entry], stamp_text: str | None) -> str | None:
-    """Why the submission folder ``name`` cannot be trusted, or None. Pure: facts in, verdict out."""
+def submission_problem(name: str, entries: list[Entry], stamp_text: str | None, *,
+                       by_account: bool = True) -> str | None:
+    """Why the submission folder ``name`` cannot be trusted, or None. Pure: facts in, verdict out.
+
+    ``by_account``: each learner is an account of their own (the hub), so every file must be
+    written by the account the folder's name claims; without it those checks are skipped.
+    """
     parts = name.rsplit("+", 3)
     if len(parts) < 3:
         return f"its name {name!r} is not <learner>+<chapter>+<time>[+<random>]"
@@ -74,14 +85,17 @@ def submission_problem(name: str, entries: list[Entry], stamp_text: str | None) 
     except (ValueError, OverflowError):
         return f"the time {stamp!r} in its name cannot be read"
     folder = entries[0]
-    if folder.owner != student:
+    if by_account and folder.owner != student:
         return f"it claims to be from {student} but was written by {folder.owner}"
     foreign = [e for e in entries if e.owner != student]
-    if foreign:
+    if by_account and foreign:
         return f"{foreign[0].path} was written by {foreign[0].owner}, not by {student}"
     links = [e for e in entries if e.is_link]
     if links:
         return f"{links[0].path} is a symbolic link"
+    linked = [e for e in entries if e.links > 1]
+    if linked:  # submit copies every file: a second name means another file (a peer's) was linked in
+        return f"{linked[0].path} is a hard link to another file ({linked[0].links} names)"
     if stamp_text is None or stamp_text.strip() != stamp:
         return f"timestamp.txt does not hold the time in its name ({stamp})"
     # Submit ends by setting the modes of the files, then of the folder: of a submission left as
@@ -96,16 +110,16 @@ def submission_problem(name: str, entries: list[Entry], stamp_text: str | None) 
     return None
 
 
-def check_submission(folder: Path) -> str | None:
+def check_submission(folder: Path, by_account: bool = True) -> str | None:
     top = folder.lstat()
     head = Entry(str(folder), _owner(top.st_uid), top.st_ctime, stat.S_ISLNK(top.st_mode))
-    early = submission_problem(folder.name, [head], None)
+    early = submission_problem(folder.name, [head], None, by_account=by_account)
     if early and not early.startswith("timestamp.txt"):  # a name or owner problem: do not read further
         return early
     try:
         stamp = folder / "timestamp.txt"
         text = stamp.read_text(encoding="utf-8") if stamp.is_file() and not stamp.is_symlink() else None
-        return submission_problem(folder.name, scan(folder), text)
+        return submission_problem(folder.name, scan(folder), text, by_account=by_account)
     except OSError as exc:
         return f"it cannot be read ({exc.strerror}: {exc.filename})"
 
@@ -118,6 +132,8 @@ def rejection_message(folder: Path, problem: str) -> str:
 
 class VerifiedCollect(ExchangeCollect):
     """nbgrader's collect, taking only submissions the kernel's records vouch for."""
+
+    by_account = True  # see submission_problem
 
     def _reject(self, message: str) -> None:
         self.log.error(message)
@@ -136,7 +152,7 @@ class VerifiedCollect(ExchangeCollect):
         pattern = os.path.join(self.inbound_path, f"{student_id}+{self.coursedir.assignment_id}+*")
         records = []
         for path in sorted(glob.glob(pattern)):
-            problem = check_submission(Path(path))
+            problem = check_submission(Path(path), self.by_account)
             if problem:
                 self._reject(rejection_message(Path(path), problem))
                 continue
@@ -152,3 +168,13 @@ class VerifiedCollect(ExchangeCollect):
             ordered = self._sort_by_timestamp(group)
             on_time = [r for r in ordered if self.duedate is not None and r["timestamp"] <= self.duedate]
             self.src_records.append(on_time[0] if (self.before_duedate and on_time) else ordered[0])
+
+
+class CheckedCollect(VerifiedCollect):
+    """nbgrader's default exchange (no hub): the same verdict, less the account checks (learners may share one).
+
+    A hard-linked file (another learner's answers under this learner's name) and a ``timestamp.txt``
+    rewritten after submitting (to dodge the late penalty) are refused with their reason.
+    """
+
+    by_account = False

