@@ -67,3 +67,20 @@ def make_gradebook(cd: CourseDir, chapter: str, scores: dict[str, dict[str, floa
             for qid, value in (manual or {}).get(learner, {}).items():
                 gb.find_grade(qid, chapter, chapter, learner).manual_score = value
         gb.db.commit()
+
+
+@pytest.fixture(scope="session")
+def empty_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A gradebook with nbgrader's tables and the certification tables, made once (nbgrader's set-up takes ~2 s)."""
+    from course.certification import store
+
+    root = tmp_path_factory.mktemp("empty-register")
+    store.open_course(root)
+    return root / "gradebook" / "gradebook.db"
+
+
+def with_register(root: Path, template: Path) -> Path:
+    """Give the course folder ``root`` a copy of the empty register; return ``root``."""
+    (root / "gradebook").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, root / "gradebook" / "gradebook.db")
+    return root
