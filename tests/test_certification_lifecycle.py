@@ -112,6 +112,14 @@ def script(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out["run5"] = cli(root, "certify", "results", "--round", "2029A", "--roster", str(root / "recert.csv"),
                       "--date", "2029-10-01", "--content", str(CERT))
     out["audit"] = cli(root, "certify", "audit")
+    secret = register.secret_path(root)
+    kept = secret.read_bytes()
+    secret.unlink()  # lost in a move to a new machine, say
+    remark(root, "a", 2.0)
+    out["no_secret"] = cli(root, *results, "--date", "2026-12-01")
+    out["no_secret_verify"] = cli(root, "certificate", "verify", out["codes"]["a"], "--on", "2026-12-01")
+    out["decisions_without_secret"] = len(_audit(root))
+    secret.write_bytes(kept)
     return out
 
 
@@ -275,3 +283,18 @@ def test_the_audit_command_lists_every_change_of_the_round_in_order(script: dict
         ["颁发", "2029A a", "证书 2029A-0001", "— → 复审换发=2026A-0001，有效期至=2032-09-30，级别=岗位技能四级"],
     ]
     assert lines[-1] == f"{len(rows)} entries."
+
+
+def test_without_the_secret_a_round_stops_before_deciding_and_verification_says_why(script: dict[str, Any]) -> None:
+    root = script["root"]
+    code, lines = script["no_secret"]
+    assert code == 1 and len(lines) == 1
+    assert lines[0].startswith(f"Error: {register.secret_path(root)} is missing, but the register holds 4 "
+                               "certificate(s) issued with key ")
+    assert lines[0].endswith("restore the file from your backup (`course certificate verify` names the key a file "
+                             "holds); nothing was issued. A new key is never made while certificates exist: every "
+                             "earlier code would then read as altered")
+    assert script["decisions_without_secret"] == len(script["audit"][1]) - 2  # nothing recorded: a's 2.0 unseen
+    assert script["no_secret_verify"] == (2, [
+        f"无法核验验证码 {script['codes']['a']}：验证密钥 {register.secret_path(root)} 缺失。请从备份恢复该文件"
+        "（不要新建密钥：新密钥无法核验已颁发的证书）。"])

@@ -245,3 +245,24 @@ def test_the_commands_move_a_certificate_and_list_the_register(issued: tuple[Pat
         "2026A-0001\tzhang.san\t张三丰\t岗位技能三级（中级）\t2026A\tL3-2026a\t2026-11-20\t2026-12-01\t2029-11-30\t\t撤销\t"
         "2026-12-07 考试作弊"]
     assert run("verify", code, "--on", "2026-12-08")[0] == 1
+
+
+def test_on_postgresql_the_register_issues_verifies_and_refuses_edits(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Is a national (PostgreSQL) gradebook's register guarded and verified like SQLite's?"""
+    from tests import pg
+
+    if not pg.available() and not os.environ.get("CI"):
+        pytest.skip("PostgreSQL is not installed (CI installs it)")
+    server = pg.Postgres()
+    url = server.start()
+    try:
+        monkeypatch.setenv("COURSE_DB_URL", url)
+        code = str(issue_one(tmp_path)["code"])
+        assert verify(tmp_path, code).message == f"验证码 {code} 有效：{DESCRIBED}。"
+        with pytest.raises(sa.exc.DBAPIError, match="kam_certificate is append-only: add a new row instead"), \
+                store.engine_for(url).begin() as conn:
+            conn.exec_driver_sql("UPDATE kam_certificate SET level = 'L1'")
+        assert verify(tmp_path, code).status == "有效"
+    finally:
+        server.stop()

@@ -59,13 +59,14 @@ def notice_figure(course: Course, cert: Certification, round_id: str, round_titl
     y = 0.8
     for label, value in notice_lines(course, cert, row, number):
         wrapped = textwrap.wrap(value, 30) or [""]
-        fig.text(0.1, y, label, ha="left", va="top", fontsize=12, weight="bold")
+        fig.text(0.1, y, label, ha="left", va="top", fontsize=12, color="#444444")
         for part in wrapped:
             fig.text(0.38, y, part, ha="left", va="top", fontsize=12)
             y -= 0.03
         y -= 0.012
-    fig.text(0.1, 0.1, "各项标准中，培训学时与文化程度依据认证标准；合格线、任职年限等为本认证办公室的设置。"
-             "如对结果有异议，可向认证办公室申请复核。", ha="left", va="top", fontsize=9, wrap=True)
+    for i, line in enumerate(("各项标准中，培训学时与文化程度依据认证标准；合格线、任职年限等为本认证办公室的设置。",
+                              "如对结果有异议，可向认证办公室申请复核。")):
+        fig.text(0.1, 0.11 - 0.022 * i, line, ha="left", va="top", fontsize=9)
     fig.text(0.9, 0.05, f"通知日期：{on.isoformat()}", ha="right", va="center", fontsize=11)
     return fig
 

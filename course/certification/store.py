@@ -155,9 +155,9 @@ def _guard_sqlite(conn: sa.Connection) -> None:
 
 
 def _guard_postgresql(conn: sa.Connection) -> None:
-    conn.exec_driver_sql(
+    conn.execute(sa.text(  # text(): the driver would read the % as a parameter
         "CREATE OR REPLACE FUNCTION kam_append_only() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION '% is append-only: add a new row instead', TG_TABLE_NAME; END $$ LANGUAGE plpgsql")
+        "RAISE EXCEPTION '% is append-only: add a new row instead', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"))
     for table in TABLES:
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         conn.exec_driver_sql(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
