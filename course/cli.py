@@ -483,8 +483,10 @@ def hub(
 
 # ---------------------------------------------------------------- certification (course.certification)
 paper_app = typer.Typer(no_args_is_help=True, help="Exam papers drawn to a level's 比重表, one variant per learner.")
-certify_app = typer.Typer(no_args_is_help=True, help="Certification records, decisions and the results list.")
-certificate_app = typer.Typer(no_args_is_help=True, help="Certificates: check a verification code.")
+certify_app = typer.Typer(no_args_is_help=True, help="Certification records, rounds, decisions, appeals and the "
+                          "audit trail.")
+certificate_app = typer.Typer(no_args_is_help=True, help="The certificate register: verify, list, suspend, "
+                              "reinstate, revoke; the verification page.")
 app.add_typer(paper_app, name="paper")
 app.add_typer(certify_app, name="certify")
 app.add_typer(certificate_app, name="certificate")
@@ -550,44 +552,78 @@ def paper_report(
         typer.echo(render_report(course, *stored_variant(data, learner)))
 
 
+RosterOpt = Annotated[Path | None, typer.Option(
+    "--roster", help="Roster CSV whose learner ids the file may name (default: ./roster.csv in the course folder).")]
+AllowNewOpt = Annotated[bool, typer.Option("--allow-new", help="Accept learner ids that are not in the roster.")]
+RoundOpt = Annotated[str, typer.Option("--round", help="Certification round (认证批次) id, e.g. 2026A.")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="The day (YYYY-MM-DD; default: today).")]
+
+
+def _day(text: str | None) -> Any:
+    import datetime as dt
+
+    from course.errors import WorkflowError
+
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise WorkflowError(f"--date '{text}' is not a date: write YYYY-MM-DD") from None
+
+
+def _import_learners(root: Path, content: Path | None, roster: Path | None, allow_new: bool) -> tuple[Any, Any]:
+    from course.certification.imports import learners
+    from course.loader import load_course
+
+    course = load_course(content)
+    return course, learners(root.resolve(), course, roster, allow_new)
+
+
 @certify_app.command("import-training")
 @reports_errors
 def certify_import_training(
-    csv_file: Annotated[Path, typer.Argument(help="CSV with columns learner_id,course,hours,date.")],
-    root: RootOpt = Path("."),
+    data_file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK) or .xlsx: learner_id,course,hours,date.")],
+    roster: RosterOpt = None, allow_new: AllowNewOpt = False, content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
-    """Import training records (every row checked first; a bad file imports nothing)."""
+    """Add training records (every row checked first; a bad file imports nothing; audited)."""
     from course.certification.eligibility import import_training, training_store
 
-    store = import_training(root.resolve(), csv_file)
-    typer.echo(f"imported {csv_file}: {len(store)} training record(s) in {training_store(root)}.")
+    _, who = _import_learners(root, content, roster, allow_new)
+    done = import_training(root.resolve(), data_file, who)
+    typer.echo(f"imported {data_file}: {done.added} training record(s) added, {done.total} in {training_store(root)}.")
 
 
 @certify_app.command("import-applicants")
 @reports_errors
 def certify_import_applicants(
-    csv_file: Annotated[Path, typer.Argument(help="CSV with columns learner_id,years_in_post,held_level.")],
-    content: ContentOpt = None, root: RootOpt = Path("."),
+    data_file: Annotated[Path, typer.Argument(
+        help="CSV (UTF-8 or GBK) or .xlsx: learner_id,years_in_post,held_level,education.")],
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace all applicant records with this file's (default: merge by learner id).")] = False,
+    roster: RosterOpt = None, allow_new: AllowNewOpt = False, content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
-    """Import the applicants' 申报信息 (years in post, level held), replacing the earlier import."""
+    """Import the applicants' 申报信息 (文化程度, years in post, level held), merged by learner id (audited)."""
+    from course.certification.config import load_certification
     from course.certification.eligibility import applicant_store, import_applicants
-    from course.loader import load_course
 
-    frame = import_applicants(root.resolve(), csv_file, load_course(content))
-    typer.echo(f"imported {len(frame)} applicant(s) into {applicant_store(root)}.")
+    course, who = _import_learners(root, content, roster, allow_new)
+    done = import_applicants(root.resolve(), data_file, course, load_certification(course), who, replace=replace)
+    typer.echo(f"imported {data_file}: {done.added} applicant(s) added, {done.replaced} changed; "
+               f"{done.total} in {applicant_store(root)}.")
 
 
 @certify_app.command("import-ratings")
 @reports_errors
 def certify_import_ratings(
-    csv_file: Annotated[Path, typer.Argument(help="CSV with columns learner_id,competency,level,rater.")],
-    content: ContentOpt = None, root: RootOpt = Path("."),
+    data_file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK) or .xlsx: learner_id,competency,level,rater.")],
+    roster: RosterOpt = None, allow_new: AllowNewOpt = False, content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
-    """Import managers' competency ratings (初级/中级/高级/资深 per item)."""
+    """Import managers' competency ratings (初级/中级/高级/资深 per item); a later rating replaces an earlier one."""
     from course.certification.ratings import import_ratings, ratings_store
-    from course.loader import load_course
 
-    frame = import_ratings(root.resolve(), csv_file, load_course(content))
+    course, who = _import_learners(root, content, roster, allow_new)
+    frame = import_ratings(root.resolve(), data_file, course, who)
     typer.echo(f"{len(frame)} rating(s) in {ratings_store(root)}.")
 
 
@@ -605,38 +641,192 @@ def certify_rating_notebook(
     typer.echo(f"wrote {path}; open it in JupyterLab and run all cells.")
 
 
+def _print_run(run: Any) -> None:
+    from course.certification.certificates import DEFAULT_VERIFY_URL, verify_base
+
+    if run.run is None:
+        typer.echo(f"round {run.round_id}: nothing changed since the last run; no decision, certificate or file "
+                   "written.")
+        return
+    passed = int((run.results["结论"] == "通过").sum())
+    typer.echo(f"round {run.round_id}, run {run.run} (papers {', '.join(run.papers)}): {len(run.decided)} "
+               f"decision(s) recorded; {passed} of {len(run.results)} learner(s) certified.")
+    for cert in run.issued:
+        renew = f", renews {cert['renews']}" if cert["renews"] else ""
+        typer.echo(f"issued {cert['number']} to {cert['learner']} ({cert['level_title']}{renew})")
+    for number in run.revoked:
+        typer.echo(f"revoked {number}: the pass it was issued on was withdrawn")
+    for number in run.restored:
+        typer.echo(f"reinstated {number}: the pass is restored")
+    for number in run.not_restored:
+        typer.echo(f"Warning: {number} was revoked by hand and stays revoked, although the learner passes again",
+                   err=True)
+    if run.issued and verify_base() == DEFAULT_VERIFY_URL:
+        typer.echo(f"Warning: the certificates link to {DEFAULT_VERIFY_URL} (the default); set COURSE_VERIFY_URL to "
+                   "the office's public verification address before issuing certificates to hand out", err=True)
+    typer.echo(f"Notices: {run.folder / 'notices'} ({len(run.notices)} PDF)")
+    typer.echo(f"Results: {run.excel}")
+    typer.echo(f"Certificates: {run.folder.parents[3] / 'certificates'} ({len(run.pdfs)} new PDF)")
+
+
 @certify_app.command("results")
 @reports_errors
 def certify_results(
+    round_id: RoundOpt,
+    paper: Annotated[list[str] | None, typer.Option(
+        "--paper", help="A paper this round counts (repeatable); default on a round's first run: every paper no "
+        "other round counts.")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="The round's name, e.g. 2026年第一批.")] = None,
+    date: DateOpt = None,
     roster: Annotated[Path | None, typer.Option("--roster", help="Roster CSV (default: ./roster.csv).")] = None,
     content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
-    """Decide each learner at their target level; write the Excel results list and the certificates."""
-    from course.certification.outputs import load_round, write_outputs
+    """Decide the round, record the decisions, issue and revoke certificates; write results.xlsx and notices."""
+    from course.certification.rounds import run_round
     from course.loader import load_course
 
-    course = load_course(content)
-    rnd = load_round(root, course, roster)
-    out = write_outputs(root, course, rnd)
-    passed = int((rnd.results["结论"] == "通过").sum())
-    typer.echo(f"{passed} of {len(rnd.results)} learner(s) certified; {len(rnd.missing)} with missing work.")
-    typer.echo(f"Results: {out.excel}")
-    typer.echo(f"Certificates: {out.certificates_dir} ({len(out.certificates)} PDF)")
+    run = run_round(_course_root(root), load_course(content), round_id, roster_csv=roster, papers=paper,
+                    title=title, issue_date=_day(date))
+    _print_run(run)
+
+
+@certify_app.command("appeal")
+@reports_errors
+def certify_appeal(
+    learner: Annotated[str, typer.Argument(help="The learner who appealed (复核).")],
+    round_id: RoundOpt,
+    reason: Annotated[str, typer.Option("--reason", help="What the appeal asked for, e.g. 申请复核案例分析评分.")],
+    date: DateOpt = None,
+    roster: Annotated[Path | None, typer.Option("--roster", help="Roster CSV (default: ./roster.csv).")] = None,
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """After re-marking in formgrader: re-decide the learner, record the appeal and its outcome, update the register."""
+    from course.certification.rounds import Appeal, run_round
+    from course.errors import WorkflowError
+    from course.loader import load_course
+
+    if not reason.strip():
+        raise WorkflowError("give the appeal's reason with --reason (it is kept with the appeal)")
+    run = run_round(_course_root(root), load_course(content), round_id, roster_csv=roster, issue_date=_day(date),
+                    appeal=Appeal(learner, reason.strip()))
+    typer.echo(f"appeal of {learner} in round {round_id}: {run.appeal_outcome}")
+    _print_run(run)
+
+
+@certify_app.command("audit")
+@reports_errors
+def certify_audit(
+    round_id: Annotated[str | None, typer.Option("--round", help="Only this round's entries.")] = None,
+    learner: Annotated[str | None, typer.Option("--learner", help="Only this learner's entries.")] = None,
+    root: RootOpt = Path("."),
+) -> None:
+    """List the audit trail in order: who did what, when, with the values before and after."""
+    from course.certification import audit, store
+    from course.nbconfig import db_url
+
+    try:
+        engine = store.existing(db_url(root.resolve()))
+    except store.RegisterMissing as exc:
+        from course.errors import WorkflowError
+
+        raise WorkflowError(f"no audit trail: {exc}; run an import or `course certify results` first, or pass --root"
+                            ) from None
+    lines = audit.render(audit.entries(engine, round_id, learner))
+    typer.echo("序号\t时间\t操作人\t操作\t批次/学员\t对象\t变更前 → 变更后")
+    for line in lines:
+        typer.echo(line)
+    typer.echo(f"{len(lines)} entr{'y' if len(lines) == 1 else 'ies'}.")
+
+
+def _register(root: Path) -> Any:
+    from course.certification import store
+    from course.errors import WorkflowError
+
+    try:
+        return store.existing(store.course_url(root.resolve()))
+    except store.RegisterMissing as exc:
+        raise WorkflowError(f"no certificate register: {exc}; pass --root <course folder>") from None
 
 
 @certificate_app.command("verify")
 @reports_errors
 def certificate_verify(
     code: Annotated[str, typer.Argument(help="The verification code printed on the certificate.")],
+    on: Annotated[str | None, typer.Option("--on", help="Status on this day (YYYY-MM-DD; default: today).")] = None,
     root: RootOpt = Path("."),
 ) -> None:
-    """Check a certificate's verification code against this course folder's registry."""
-    from course.certification.certificates import verify
+    """Check a verification code against the register of a course folder (--root works from any folder)."""
+    from course.certification import register, store
 
-    result = verify(root.resolve(), code)
+    root = root.resolve()
+    result = register.verify(root, store.course_url(root), code, _day(on))
     typer.echo(result.message)
     if not result.valid:
-        raise typer.Exit(1)
+        raise typer.Exit(2 if result.status == register.UNAVAILABLE else 1)
+
+
+@certificate_app.command("list")
+@reports_errors
+def certificate_list(
+    round_id: Annotated[str | None, typer.Option("--round", help="Only this round's certificates.")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="Status on this day (YYYY-MM-DD; default: today).")] = None,
+    root: RootOpt = Path("."),
+) -> None:
+    """The register: every certificate with its number, holder, level, round, dates and status."""
+    from course.certification.register import register_frame
+
+    frame = register_frame(_register(root), _day(on), round_id)
+    typer.echo(frame.to_csv(sep="\t", index=False).rstrip("\n"))
+
+
+def _move(action: str, number: str, reason: str, date: str | None, root: Path) -> None:
+    from course.certification import register
+
+    status = register.move(root.resolve(), _register(root), number, action, reason, _day(date))
+    typer.echo(f"certificate {number}: {status}")
+
+
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (shown on the verification page and kept).")]
+NumberArg = Annotated[str, typer.Argument(help="The certificate number, e.g. 2026A-0001.")]
+
+
+@certificate_app.command("suspend")
+@reports_errors
+def certificate_suspend(number: NumberArg, reason: ReasonOpt, date: DateOpt = None, root: RootOpt = Path(".")) -> None:
+    """有效 → 暂停: suspend a certificate until it is reinstated."""
+    _move("suspend", number, reason, date, root)
+
+
+@certificate_app.command("reinstate")
+@reports_errors
+def certificate_reinstate(number: NumberArg, reason: ReasonOpt, date: DateOpt = None,
+                          root: RootOpt = Path(".")) -> None:
+    """暂停 → 有效: lift a suspension."""
+    _move("reinstate", number, reason, date, root)
+
+
+@certificate_app.command("revoke")
+@reports_errors
+def certificate_revoke(number: NumberArg, reason: ReasonOpt, date: DateOpt = None, root: RootOpt = Path(".")) -> None:
+    """有效, 暂停 or 过期 → 撤销: revoke a certificate for good."""
+    _move("revoke", number, reason, date, root)
+
+
+@certificate_app.command("serve")
+@reports_errors
+def certificate_serve(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8010,
+    prefix: Annotated[str | None, typer.Option(
+        "--prefix", help="URL path of the page (default: $JUPYTERHUB_SERVICE_PREFIX under the hub, else /).")] = None,
+    root: RootOpt = Path("."),
+) -> None:
+    """Serve the verification page (the hub runs it as its certificates service)."""
+    from course.certification import store
+    from course.certification.verify_page import serve
+
+    root = root.resolve()
+    typer.echo(f"verification page on http://127.0.0.1:{port}{prefix or '/'}", err=True)
+    serve(root, store.course_url(root), port, prefix)
 
 
 def main() -> None:

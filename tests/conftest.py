@@ -129,3 +129,20 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     count = sizes[group]
     reporter.write_sep("-", f"group {group + 1}/{len(GROUPS)}: {GROUPS[group][0]} — {count} "
                             f"test{'' if count == 1 else 's'} (after {minutes} min {seconds} s)")
+
+
+@pytest.fixture(scope="session")
+def empty_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A gradebook with nbgrader's tables and the certification tables, made once (nbgrader's set-up takes ~2 s)."""
+    from course.certification import store
+
+    root = tmp_path_factory.mktemp("empty-register")
+    store.open_course(root)
+    return root / "gradebook" / "gradebook.db"
+
+
+def with_register(root: Path, template: Path) -> Path:
+    """Give the course folder ``root`` a copy of the empty register; return ``root``."""
+    (root / "gradebook").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, root / "gradebook" / "gradebook.db")
+    return root

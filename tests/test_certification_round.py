@@ -26,7 +26,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[CourseDir, object]:
 
 def test_the_demo_round_writes_the_results_list_and_certificates(demo: tuple[CourseDir, object]) -> None:
     cd, result = demo
-    assert result.excel == cd.root / "certification" / "results.xlsx"  # type: ignore[attr-defined]
+    assert result.excel == cd.root / "certification" / "rounds" / "demo" / "001" / "results.xlsx"  # type: ignore
     assert result.certificates_dir == cd.root / "certificates"  # type: ignore[attr-defined]
     frame = outputs.read_excel_results(result.excel)  # type: ignore[attr-defined]
     assert list(frame["学员编号"]) == ["s1", "s2", "s3"]
@@ -46,24 +46,34 @@ def test_paper_scores_reach_the_results_through_the_gradebook(demo: tuple[Course
     assert [m["paper"] for m in manifests] == ["L1-demo", "L4-demo"]
 
 
-def test_certify_results_command_names_the_outputs(demo: tuple[CourseDir, object]) -> None:
+def test_running_the_demo_round_again_changes_nothing(demo: tuple[CourseDir, object]) -> None:
     cd, _ = demo
-    result = CliRunner().invoke(app, ["certify", "results", "--root", str(cd.root), "--content", str(CERT)])
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    assert lines[-2] == f"Results: {cd.root / 'certification' / 'results.xlsx'}"
-    assert lines[-1].startswith(f"Certificates: {cd.root / 'certificates'} (")
+    result = CliRunner().invoke(app, ["certify", "results", "--round", "demo", "--root", str(cd.root),
+                                      "--content", str(CERT)])
+    assert (result.exit_code, result.output) == (
+        0, "round demo: nothing changed since the last run; no decision, certificate or file written.\n")
+
+
+def test_certify_results_needs_a_round_id(demo: tuple[CourseDir, object]) -> None:
+    cd, _ = demo
+    result = CliRunner().invoke(app, ["certify", "results", "--round", "bad id", "--root", str(cd.root),
+                                      "--content", str(CERT)])
+    assert (result.exit_code, result.output) == (1, "Error: round id 'bad id' may hold only letters, digits, _ and "
+                                                    "single hyphens, at most 64 characters (e.g. 2026A)\n")
 
 
 def test_certificate_verify_command(demo: tuple[CourseDir, object]) -> None:
-    from course.certification.certificates import read_registry
+    import sqlalchemy as sa
+
+    from course.certification import store
 
     cd, _ = demo
-    registry = read_registry(cd.root)
+    with store.existing(store.course_url(cd.root)).connect() as conn:
+        registry = [dict(r) for r in conn.execute(sa.select(store.certificates)).mappings()]
     assert registry
     runner = CliRunner()
-    for code, record in registry.items():
-        ok = runner.invoke(app, ["certificate", "verify", code, "--root", str(cd.root)])
+    for record in registry:
+        ok = runner.invoke(app, ["certificate", "verify", record["code"], "--root", str(cd.root)])
         assert ok.exit_code == 0 and record["name"] in ok.output
     bad = runner.invoke(app, ["certificate", "verify", "AAAA-BBBB-CCCC-DDDD-EEEE", "--root", str(cd.root)])
     assert bad.exit_code == 1 and "无效" in bad.output
@@ -90,9 +100,9 @@ def test_paper_create_refusal_is_an_error_line(tmp_path: Path) -> None:
 def test_import_training_command_reports_bad_rows(tmp_path: Path) -> None:
     csv = tmp_path / "t.csv"
     csv.write_text("learner_id,course,hours,date\na,面授,x,2026-01-01\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["certify", "import-training", str(csv), "--root", str(tmp_path)])
+    result = CliRunner().invoke(app, ["certify", "import-training", str(csv), "--allow-new", "--root", str(tmp_path)])
     assert result.exit_code == 1
-    assert f"Error: {csv}: row 2, column hours: 'x' is not a number: write e.g. 4 or 2.5" in result.output
+    assert result.output == f"Error: {csv}: row 2, column hours: 'x' is not a number: write e.g. 4 or 2.5\n"
 
 
 def test_rating_notebook_command_writes_a_form_notebook(tmp_path: Path) -> None:
@@ -147,3 +157,17 @@ def test_the_manager_notebook_says_why_there_is_nothing_to_show(tmp_path: Path) 
     assert manager_view(tmp_path, content=bare) == "本课程未配置认证设置，没有认证结果。"
     assert manager_view(tmp_path, content=CERT) == ("没有学员名册（含每名学员的目标级别），无法判定认证结果："
                                                     "请讲师导入学员名册后重新生成报告。")
+
+
+def test_every_certification_command_is_in_the_readme() -> None:
+    """Is each certify/certificate subcommand named in the README's reference and in its certification section?"""
+    import re
+
+    from course.cli import certificate_app, certify_app
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    reference = readme[readme.index("## Command reference"):]
+    for group, typer_app in (("certify", certify_app), ("certificate", certificate_app)):
+        for command in typer_app.registered_commands:
+            assert re.search(rf"`course {group} [^`]*{command.name}`|/ `{command.name}`", reference), command.name
+            assert f"course {group} {command.name}" in readme or f"{command.name}|" in readme, command.name

@@ -107,7 +107,12 @@ def test_seed_item_is_present_with_the_seed_answer(course: Course, item: str) ->
         assert words == [], f"{item}: seed blanks left over {words}"
 
 
-def test_levels_say_that_the_seed_has_no_application_conditions(course: Course) -> None:
-    """Is the absence of 申报条件 stated where the levels are defined, not left silent?"""
+def test_levels_say_what_the_seed_gives_about_who_may_apply(course: Course) -> None:
+    """Does the note quote the seed's one condition (基本文化程度) verbatim and say 8.2 申报条件 is only a heading?"""
+    import unicodedata
+
     note = course.levels.application_note
-    assert note and "申报条件" in note and "没有给出" in note
+    quoted = "大专以上或同等学历（已有工作经验的人员可适当放低标准）"
+    assert note and quoted in note and "只有标题" in note
+    seed = (course.root / "seed.txt").read_text(encoding="utf-8")
+    assert unicodedata.normalize("NFKC", f"6.基本文化程度{quoted}") in unicodedata.normalize("NFKC", seed)

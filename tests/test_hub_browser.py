@@ -190,3 +190,19 @@ def test_two_learners_and_an_instructor_through_the_hub(hub: HubCourse) -> None:
         browser.close()
     assert CASE[LI] in mine and CASE[WANG] not in mine
     assert CASE[WANG] in theirs and CASE[LI] not in theirs
+
+
+def test_the_hub_serves_the_certificate_verification_page_without_a_login(hub: HubCourse) -> None:
+    """Does the hub route /services/certificates/ to the page, for anyone, saying why it cannot check yet?"""
+    url = f"{hub.settings.url}/services/certificates/?code=AAAA-BBBB-CCCC-DDDD-EEEE"
+    deadline = time.monotonic() + 60
+    while True:  # the hub starts its services beside itself
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                body = response.read().decode("utf-8")
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    assert "岗位技能认证证书核验" in body and 'id="status" class="warn">暂不可用<' in body  # no register yet

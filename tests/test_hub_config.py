@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from course.errors import WorkflowError
-from course.hub.hubconfig import HubSettings, role_files, role_of, server_environment
+from course.hub.hubconfig import HubSettings, role_files, role_of, server_environment, verify_service
 from course.hub.serve import check_interpreter, closed_folder
 
 SETTINGS = HubSettings(root="/srv/k/course", exchange="/srv/k/exchange", content="/srv/k/content",
@@ -40,6 +40,14 @@ def test_an_instructors_lab_has_formgrader_and_the_course_folder() -> None:
 def test_the_role_comes_from_the_hub_group() -> None:
     assert role_of(SETTINGS, ["formgrade-kam-cert", "nbgrader-kam-cert"]) == "instructor"
     assert role_of(SETTINGS, ["nbgrader-kam-cert"]) == "learner"
+
+
+def test_the_hub_runs_the_certificate_verification_page_as_a_service() -> None:
+    """Does the hub start `course certificate serve` on the course folder, routed at /services/certificates/?"""
+    service = verify_service(SETTINGS)
+    assert (service["name"], service["url"]) == ("certificates", "http://127.0.0.1:8003")
+    assert service["command"][1:] == ["certificate", "serve", "--root", "/srv/k/course", "--port", "8003"]
+    assert Path(service["command"][0]).name == "course"
 
 
 def test_an_interpreter_other_accounts_cannot_reach_is_refused() -> None:

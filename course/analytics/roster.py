@@ -1,6 +1,6 @@
 """The cohort roster: who the learners are, where they work, which level they aim at.
 
-CSV with a header row (UTF-8, Excel's "CSV UTF-8" works)::
+CSV (UTF-8 or GBK) or .xlsx with a header row (:mod:`course.csvrows`)::
 
     learner_id,name,region,department,target_level
     zhang.san,张三,华东,政企客户部,L4
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from course.csvrows import parse_rows
+from course.csvrows import key, parse_rows
 from course.errors import InputFileError
 from course.loader import Course
 
@@ -26,6 +26,7 @@ UNREGISTERED = "（未登记）"
 def read_roster(path: Path, course: Course) -> pd.DataFrame:
     """Roster frame indexed by learner id; InputFileError lists every bad row."""
     levels = {lv.id: lv.id for lv in course.levels.levels} | {lv.title: lv.id for lv in course.levels.levels}
+    lookup = {key(name): level for name, level in levels.items()}  # 三级(中级) and 三级（中级） alike
     rows, problems = parse_rows(path, COLUMNS)  # (row, message): listed in row order at the end
     records: list[dict[str, str]] = []
     first_row: dict[str, int] = {}
@@ -42,11 +43,11 @@ def read_roster(path: Path, course: Course) -> pd.DataFrame:
         for column in ("region", "department"):
             if not record[column]:
                 problems.append((number, f"row {number}: {column} of '{learner}' is empty: fill it in"))
-        if record["target_level"] not in levels:
+        if record["target_level"] not in lookup:
             problems.append((number, f"row {number}: target_level '{record['target_level']}' of '{learner}' is not "
                                      f"a level: use one of {', '.join(levels)}"))
             continue
-        record["target_level"] = levels[record["target_level"]]
+        record["target_level"] = lookup[record["target_level"]]
         records.append(record)
     if problems:
         raise InputFileError(path, [message for _, message in sorted(problems, key=lambda p: p[0])])

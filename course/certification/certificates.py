@@ -1,4 +1,4 @@
-"""Certificates: one PDF per certified learner, each with a verification code that ``course certificate verify`` checks.
+"""Certificates as PDF: one page per register entry, with its number, validity, code, link and QR code.
 
 **PDF and font.** The pages are drawn with matplotlib's PDF backend in the
 project's CJK font, Noto Sans CJK SC from mplfonts, a CFF-based OpenType
@@ -12,147 +12,109 @@ map, so the Chinese text is both drawn from the shipped font and extractable.
 Certificates therefore use Type 3 (tests check the font type, the font name and
 the extracted text).
 
-**Verification codes.** A registry ``certificates/registry.json`` maps each code
-to what the certificate states (learner, name, level, date, paper); the code is
-an HMAC-SHA256 of that record under a secret key kept in the course folder
-(``certificates/.secret``, mode 600, never committed). Verification needs both:
-the registry answers "which certificate is this" (and allows revocation by
-deleting an entry), the HMAC makes an edited registry entry or an invented code
-fail. A bare HMAC without a registry could not tell a manager whom a code
-belongs to; a bare registry could be edited unnoticed.
+**Verification.** Each certificate prints its code and the link of the verification page
+(:mod:`course.certification.verify_page`) with the code in it, as text and as a QR code
+(segno), so a client checks it with a phone camera; the page shows the register's status of
+that day. The page's public address is ``COURSE_VERIFY_URL`` (see :func:`verify_base`).
+
+The PDF is drawn from the register row alone, so it can always be drawn again
+(:func:`draw_missing`) and says exactly what the register holds.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import os
-import secrets
+import urllib.parse
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
+import segno
+import sqlalchemy as sa
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from course.analytics.fonts import use_cjk_font
+from course.certification import register, store
 from course.errors import CourseError
 
-ISSUER_NOTE = "本证书由课程系统依据考核结果生成，可使用验证码核验真伪。"
+ISSUER_NOTE = ("本证书由课程系统依据考核结果生成。扫描二维码或访问上方链接，"
+               "可查询证书真伪及当前状态（有效、暂停、撤销、过期）。")
+# `course hub` serves the verification page at this address by default (its port 8000); an office
+# publishes the page under its own address and sets COURSE_VERIFY_URL before issuing.
+DEFAULT_VERIFY_URL = "http://127.0.0.1:8000/services/certificates/"
 
 
-def cert_dir(root: Path) -> Path:
-    return root / "certificates"
+def verify_base() -> str:
+    """The verification page's public address: ``$COURSE_VERIFY_URL``, else :data:`DEFAULT_VERIFY_URL`."""
+    return os.environ.get("COURSE_VERIFY_URL") or DEFAULT_VERIFY_URL
 
 
-def registry_path(root: Path) -> Path:
-    return cert_dir(root) / "registry.json"
+def verify_link(code: str, base: str | None = None) -> str:
+    return f"{base or verify_base()}?{urllib.parse.urlencode({'code': code})}"
 
 
-def _secret(root: Path, create: bool) -> bytes:
-    path = cert_dir(root) / ".secret"
-    if not path.exists():
-        if not create:
-            raise CourseError(f"{path} is missing: no certificates were issued in this course folder "
-                              "(run `course certificate issue` there)")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+def qr_matrix(link: str) -> np.ndarray:
+    """The QR code of ``link`` as a 0/1 array with its 4-module quiet zone (1 = dark)."""
+    qr = segno.make(link, error="m", micro=False)
+    return np.array([list(row) for row in qr.matrix_iter(scale=1, border=4)], dtype=np.uint8)
 
 
-def _canonical(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-
-
-def code_for(secret: bytes, record: dict[str, Any]) -> str:
-    """A 20-character code: base32 of the first 100 bits of HMAC-SHA256(record), in groups of 4."""
-    digest = hmac.new(secret, _canonical(record), hashlib.sha256).digest()
-    text = base64.b32encode(digest).decode()[:20]
-    return "-".join(text[i:i + 4] for i in range(0, 20, 4))
-
-
-def read_registry(root: Path) -> dict[str, dict[str, Any]]:
-    path = registry_path(root)
-    if not path.exists():
-        return {}
-    try:
-        data: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CourseError(f"{path}: is not valid JSON ({exc}): restore it from a backup") from None
-    return data
-
-
-@dataclass(frozen=True)
-class Verification:
-    valid: bool
-    message: str
-    record: dict[str, Any] | None = None
-
-
-def verify(root: Path, code: str) -> Verification:
-    """Whether ``code`` is a certificate issued in this course folder, and what it certifies."""
-    code = code.strip().upper()
-    record = read_registry(root).get(code)
-    if record is None:
-        return Verification(False, f"验证码 {code} 无效：未找到该证书。")
-    if not hmac.compare_digest(code_for(_secret(root, create=False), record), code):
-        return Verification(False, f"验证码 {code} 无效：证书记录已被改动。")
-    return Verification(True, f"验证码 {code} 有效：{record['name']}，{record['level_title']}，"
-                              f"{record['date']} 颁发（试卷 {record['paper']}）。", record)
-
-
-def certificate_figure(record: dict[str, Any], code: str, course_title: str) -> Figure:
+def certificate_figure(cert: dict[str, Any], link: str, course_title: str) -> Figure:
     use_cjk_font()
     fig = Figure(figsize=(11.69, 8.27))  # A4 landscape
     fig.patches.append(matplotlib.patches.Rectangle((0.03, 0.04), 0.94, 0.92, transform=fig.transFigure,
                                                     fill=False, linewidth=3, edgecolor="#8b1a1a"))
+    renewal = f"（复审换发，原证书编号 {cert['renews']}）" if cert.get("renews") else ""
     text = [
-        (0.80, "岗位技能认证证书", 34),
-        (0.70, course_title, 16),
-        (0.56, f"{record['name']}（{record['learner']}）", 26),
-        (0.46, f"经考核合格，取得{record['level_title']}证书。", 18),
-        (0.36, f"地区：{record['region']}　部门：{record['department']}", 14),
-        (0.26, f"颁发日期：{record['date']}　试卷：{record['paper']}", 14),
-        (0.16, f"验证码：{code}", 16),
-        (0.09, ISSUER_NOTE, 11),
+        (0.86, "岗位技能认证证书", 34),
+        (0.77, course_title, 16),
+        (0.65, f"{cert['name']}（{cert['learner']}）", 26),
+        (0.56, f"经考核合格，取得{cert['level_title']}证书。{renewal}", 17),
+        (0.48, f"地区：{cert['region']}　部门：{cert['department']}", 13),
+        (0.42, f"证书编号：{cert['number']}　认证批次：{cert['round_id']}　试卷/场次：{cert['sitting']}", 13),
+        (0.36, f"考试日期：{cert['exam_date']}　颁发日期：{cert['issue_date']}　有效期至：{cert['valid_until']}", 13),
+        (0.28, f"验证码：{cert['code']}", 16),
+        (0.22, link, 10),
+        (0.09, ISSUER_NOTE, 10),
     ]
     for y, line, size in text:
-        fig.text(0.5, y, line, ha="center", va="center", fontsize=size)
+        fig.text(0.44, y, line, ha="center", va="center", fontsize=size)
+    qr = qr_matrix(link)
+    side = 0.17  # of the page width; the page is 11.69 in wide, so a module is about 1.5 mm
+    ax = fig.add_axes((0.78, 0.16, side, side * 11.69 / 8.27))
+    ax.imshow(qr, cmap="gray_r", interpolation="nearest", vmin=0, vmax=1)
+    ax.set_axis_off()
+    fig.text(0.78 + side / 2, 0.13, "扫码核验", ha="center", va="center", fontsize=10)
     return fig
 
 
-def write_pdf(fig: Figure, path: Path) -> list[str]:
-    """Save one certificate page (Type 3 fonts, see the module docstring); return any glyph warnings."""
+def write_pdf(fig: Figure, path: Path, title: str = "岗位技能认证证书") -> list[str]:
+    """Save one page (Type 3 fonts, see the module docstring); return any glyph warnings."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
     with warnings.catch_warnings(record=True) as caught, matplotlib.rc_context({"pdf.fonttype": 3}):
         warnings.simplefilter("always")
-        with PdfPages(path, metadata={"Title": "岗位技能认证证书", "Creator": "kam-course"}) as pdf:
+        with PdfPages(tmp, metadata={"Title": title, "Creator": "kam-course"}) as pdf:
             pdf.savefig(fig)
+    os.replace(tmp, path)
     return [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from font" in str(w.message)]
 
 
-def issue(root: Path, records: list[dict[str, Any]], course_title: str) -> list[tuple[str, Path]]:
-    """Register and draw one certificate per record; return (code, pdf path). Re-issuing is idempotent."""
-    secret = _secret(root, create=True)
-    registry = read_registry(root)
-    out = []
-    for record in records:
-        code = code_for(secret, record)
-        path = cert_dir(root) / f"{record['paper']}-{record['learner']}.pdf"
-        problems = write_pdf(certificate_figure(record, code, course_title), path)
-        if problems:
-            raise CourseError(f"{path}: the certificate font lacks glyphs ({problems[0]}): "
-                              "check that mplfonts is installed")
-        registry[code] = record
-        out.append((code, path))
-    target = registry_path(root)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(registry, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
-    return out
+def draw(root: Path, cert: dict[str, Any], course_title: str) -> Path:
+    path = register.pdf_path(root, cert["number"])
+    problems = write_pdf(certificate_figure(cert, verify_link(cert["code"]), course_title), path)
+    if problems:
+        raise CourseError(f"{path}: the certificate font lacks glyphs ({problems[0]}): "
+                          "check that mplfonts is installed")
+    return path
+
+
+def draw_missing(root: Path, engine: sa.Engine, course_title: str) -> list[Path]:
+    """Draw the PDF of every certificate in the register that has none yet (after a run, or to repair)."""
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(sa.select(store.certificates).order_by(store.certificates.c.number))
+                .mappings()]
+    return [draw(root, cert, course_title) for cert in rows if not register.pdf_path(root, cert["number"]).exists()]

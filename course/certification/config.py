@@ -45,6 +45,18 @@ class Eligibility(m.Strict):
     requires_level: str | None = Field(None, description="level id the applicant must already hold")
 
 
+class EducationWaiver(m.Strict):
+    min_years_in_post: float = Field(ge=0, description="years in the post from which the lower minimum applies")
+    minimum: str = Field(description="the lower minimum (a key of education.ranks)")
+
+
+class Education(m.Strict):
+    ranks: dict[str, int] = Field(min_length=1, description="每种文化程度 → rank (higher is more); "
+                                  "同等学历 ranks with the minimum it is equivalent to")
+    minimum: str = Field(description="the minimum 文化程度 (a key of ranks)")
+    waiver: EducationWaiver | None = Field(None, description="the lower minimum for experienced staff, or null")
+
+
 class PassMarks(m.Strict):
     theory: float = Field(ge=0, le=100)
     skills: float = Field(ge=0, le=100)
@@ -63,7 +75,9 @@ class Certification(m.Strict):
     near_duplicate_threshold: float = Field(gt=0, le=1)
     mastery: dict[str, list[m.Mastery]]
     eligibility: dict[str, Eligibility]
+    education: Education
     pass_marks: PassMarks
+    validity_years: dict[str, int] = Field(description="years a certificate of each level stays valid")
     competency: dict[str, CompetencyRequirement]
 
 
@@ -75,7 +89,7 @@ def _references(cert: Certification, course: Course, located: Located) -> list[P
     def add(path: tuple[str | int, ...], message: str) -> None:
         problems.append(Problem(located.file, located.line(path), "", message))
 
-    for section in ("mastery", "eligibility", "competency"):
+    for section in ("mastery", "eligibility", "competency", "validity_years"):
         table: dict[str, object] = getattr(cert, section)
         for level in levels:
             if level not in table:
@@ -91,6 +105,21 @@ def _references(cert: Certification, course: Course, located: Located) -> list[P
         if req.min_level not in comp_levels:
             add(("competency", key, "min_level"),
                 f"min_level '{req.min_level}' is not a competency level: use one of {', '.join(comp_levels)}")
+    for key, years in cert.validity_years.items():
+        if years < 1:
+            add(("validity_years", key),
+                f"validity_years of {key} is {years}: write a whole number of years, at least 1")
+    edu = cert.education
+    named = [("minimum", edu.minimum)] + ([("waiver", edu.waiver.minimum)] if edu.waiver else [])
+    for where, value in named:
+        if value not in edu.ranks:
+            path: tuple[str, ...] = ("education", "minimum") if where == "minimum" else (
+                "education", "waiver", "minimum")
+            add(path, f"'{value}' is not listed under education.ranks: use one of {', '.join(edu.ranks)}")
+    if edu.waiver and edu.waiver.minimum in edu.ranks and edu.minimum in edu.ranks and (
+            edu.ranks[edu.waiver.minimum] > edu.ranks[edu.minimum]):
+        add(("education", "waiver", "minimum"), f"the waiver's minimum '{edu.waiver.minimum}' ranks above the "
+            f"minimum '{edu.minimum}': a waiver lowers the standard, so choose a lower one")
     for key in cert.theory.types:
         if key not in m.QUESTION_TYPES or key == "case":
             add(("theory", "types", key), f"'{key}' is not an objective question type: use one of "

@@ -19,8 +19,8 @@ import pandas as pd
 from course.certification.config import Certification
 from course.loader import Course
 
-RESULT_COLUMNS = ["学员编号", "姓名", "地区", "部门", "目标级别", "培训学时", "资格", "理论", "技能", "能力素质",
-                  "结论", "原因"]
+RESULT_COLUMNS = ["学员编号", "姓名", "地区", "部门", "目标级别", "培训学时", "文化程度", "资格", "理论", "技能",
+                  "能力素质", "结论", "原因"]
 PASSED, FAILED = "通过", "未通过"
 ALL_MET = "全部条件达到"
 
@@ -29,7 +29,7 @@ def sitting_scores(manifests: list[dict[str, Any]], grades: pd.DataFrame) -> pd.
     """One row per learner × paper they were given: theory and skills on 100 (NaN: not submitted / not graded).
 
     ``grades`` is :func:`course.analytics.frames.read_grades`'s frame (learner, chapter = assignment,
-    question, score).
+    question, score, submitted_at); ``exam_date`` is the day the counted paper was submitted.
     """
     rows = []
     # only the paper assignments: a national gradebook holds millions of chapter rows no paper needs
@@ -42,7 +42,10 @@ def sitting_scores(manifests: list[dict[str, Any]], grades: pd.DataFrame) -> pd.
             submitted = got is not None
             theory = skills = np.nan
             pending = False
+            exam_date = ""
             if got is not None:
+                if "submitted_at" in got and got["submitted_at"].notna().any():
+                    exam_date = pd.Timestamp(got["submitted_at"].max()).date().isoformat()
                 scores = got.set_index("question")["score"]
                 # on 100, rounded to 2 decimals so 11/20 is 55, not 55.00000000000001
                 theory = round(float(scores.reindex(variant["theory"]).fillna(0).sum()) / data["theory_max"] * 100, 2)
@@ -52,9 +55,10 @@ def sitting_scores(manifests: list[dict[str, Any]], grades: pd.DataFrame) -> pd.
                     skills = round(float(case.sum()) / data["skills_max"] * 100, 2)
             rows.append({"learner": learner, "paper": data["paper"], "assignment": variant["assignment"],
                          "level": data["level"], "sitting": data.get("sitting", 1), "resit": data.get("resit", False),
-                         "submitted": submitted, "skills_pending": pending, "theory": theory, "skills": skills})
+                         "submitted": submitted, "skills_pending": pending, "theory": theory, "skills": skills,
+                         "exam_date": exam_date})
     cols = ["learner", "paper", "assignment", "level", "sitting", "resit", "submitted", "skills_pending", "theory",
-            "skills"]
+            "skills", "exam_date"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -116,6 +120,7 @@ def decide(course: Course, cert: Certification, roster: pd.DataFrame, eligibilit
         rows.append({
             "学员编号": learner, "姓名": person["name"], "地区": person["region"], "部门": person["department"],
             "目标级别": titles[person["target_level"]], "培训学时": float(e["hours"]),
+            "文化程度": e["education"] or "—",
             "资格": "符合" if e["eligible"] else "不符合", "理论": theory, "技能": skills,
             "能力素质": "未评定" if met is None else ("达标" if met else "未达标"),
             "结论": PASSED if passed else FAILED, "原因": note if passed else "；".join(reasons),

@@ -5,11 +5,13 @@ are written as CSV and imported through the same checks as real ones; each
 level's learners get a paper (one nbgrader assignment per learner variant),
 the simulated cohort answers and submits through nbgrader's exchange, papers
 are autograded with ``workflow.autograde`` and their case answers hand-graded;
-then the decisions, the Excel results list and the certificates are written.
+then the round runs (:mod:`course.certification.rounds`): decisions recorded, the Excel
+results list, notices and certificates written.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +24,10 @@ from tqdm import tqdm
 from course import learners, workflow
 from course import model as m
 from course.analytics.roster import read_roster
-from course.certification import eligibility, manifest, outputs, papers, ratings
+from course.certification import eligibility, manifest, papers, ratings
 from course.certification.config import load_certification
+from course.certification.csvfiles import Learners
+from course.certification.rounds import run_round
 from course.loader import Course
 from course.nbconfig import course_config, db_url
 from course.simulate import abilities, grade_by_rubric, item_parameters, p_correct, respond
@@ -51,9 +55,12 @@ def synthetic_records(course: Course, roster: pd.DataFrame, seed: int, folder: P
         total = levels[level].min_training_hours + int(rng.integers(-2, 12))
         for i, part in enumerate((0.5, 0.3, 0.2)):
             training.append({"learner_id": learner, "course": f"岗位技能培训第{i + 1}期",
-                             "hours": round(total * part, 1), "date": f"2026-0{7 + i}-1{i}"})
+                             "hours": round(total * part, 1),
+                             "date": (dt.date.today() - dt.timedelta(days=90 - 30 * i)).isoformat()})
         held = below[level] if rng.random() < 0.9 else ""
-        applicants.append({"learner_id": learner, "years_in_post": int(rng.integers(1, 9)), "held_level": held or ""})
+        education = str(rng.choice(["大专", "本科", "本科", "硕士", "高中"]))
+        applicants.append({"learner_id": learner, "years_in_post": int(rng.integers(1, 9)), "held_level": held or "",
+                           "education": education})
         need = ratings.required_rank(course, cert, level)
         for item in ratings.rated_items(course):
             rank = int(np.clip(need + rng.choice([-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]), 1, len(comp_levels)))
@@ -85,7 +92,7 @@ PREPARED = 1.0  # simulated candidates sit the exam after their training: abilit
 
 
 def demo_round(root: Path, course: Course, *, paper_suffix: str = "demo", seed: int = 2026,
-               progress: bool = True) -> DemoRound:
+               progress: bool = True, round_id: str = "demo") -> DemoRound:
     """Run one certification round on ``root`` (which holds ``roster.csv``); return where the outputs are."""
     root = root.resolve()
     cert = load_certification(course)
@@ -94,9 +101,10 @@ def demo_round(root: Path, course: Course, *, paper_suffix: str = "demo", seed: 
     for path in (eligibility.training_store(root), eligibility.applicant_store(root), ratings.ratings_store(root)):
         path.unlink(missing_ok=True)  # a demo round starts from its own synthetic records
     training_csv, applicants_csv, ratings_csv = synthetic_records(course, roster, seed, store / "demo-input")
-    eligibility.import_training(root, training_csv)
-    eligibility.import_applicants(root, applicants_csv, course)
-    ratings.import_ratings(root, ratings_csv, course)
+    known = Learners({str(x) for x in roster.index}, False, root / "roster.csv")
+    eligibility.import_training(root, training_csv, known)
+    eligibility.import_applicants(root, applicants_csv, course, cert, known)
+    ratings.import_ratings(root, ratings_csv, course, known)
 
     made = []
     for level in [lv.id for lv in course.levels.levels]:
@@ -129,6 +137,7 @@ def demo_round(root: Path, course: Course, *, paper_suffix: str = "demo", seed: 
     workflow.collect(root, assignments)
     workflow.autograde(root, course, assignments, progress=progress)
     hand_grade_papers(root, course, manifests, seed)
-    rnd = outputs.load_round(root, course)
-    out = outputs.write_outputs(root, course, rnd)
-    return DemoRound(out.excel, out.certificates_dir, len(out.certificates), len(roster), made)
+    run = run_round(root, course, round_id, papers=made, title="演示批次")
+    certified = int((run.results["结论"] == "通过").sum())
+    assert run.excel is not None  # a round's first run decides every learner
+    return DemoRound(run.excel, root / "certificates", certified, len(roster), made)

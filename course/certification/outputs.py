@@ -1,8 +1,9 @@
-"""A certification round: read everything, decide, and write the results list, the Excel workbook and certificates.
+"""A certification round's frames: read everything and decide (pure), and the formatted results workbook.
 
-load → decide → write, in that order; :func:`round_frames` is the reading and
-deciding half (what the manager notebook shows), :func:`write_outputs` the
-writing half.
+:func:`round_frames` reads nothing and decides everything; :func:`load_round` feeds it from a
+course folder (what the manager notebook shows, as of now); :mod:`course.certification.rounds`
+records the decisions and moves the register, and writes each run's workbook with
+:func:`write_excel`.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from wcwidth import wcswidth
 
 from course.analytics.frames import read_grades
 from course.analytics.roster import read_roster
-from course.certification import certificates, decisions, eligibility, manifest, ratings
+from course.certification import decisions, eligibility, manifest, ratings
 from course.certification.config import Certification, load_certification
 from course.errors import WorkflowError
 from course.loader import Course
 
-SHEETS = {"results": "认证结果", "region": "按地区通过率", "department": "按部门通过率", "missing": "缺交缺考"}
+SHEETS = {"results": "认证结果", "region": "按地区通过率", "department": "按部门通过率", "level": "按级别通过率",
+          "missing": "缺交缺考"}
 
 
 @dataclass(frozen=True)
@@ -38,13 +41,14 @@ class Round:
     gaps: pd.DataFrame
 
 
-def read_inputs(root: Path, course: Course) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+def read_inputs(root: Path, course: Course, cert: Certification
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Training records, ratings and applicant records (or None) stored in a course folder."""
     t_store = eligibility.training_store(root)
     training = eligibility.read_training(t_store) if t_store.exists() else pd.DataFrame(
         columns=list(eligibility.TRAINING_COLUMNS)).astype({"hours": float})
     a_store = eligibility.applicant_store(root)
-    applicants = eligibility.read_applicants(a_store, course) if a_store.exists() else None
+    applicants = eligibility.read_applicants(a_store, course, cert) if a_store.exists() else None
     r_store = ratings.ratings_store(root)
     rated = ratings.read_ratings(r_store, course) if r_store.exists() else pd.DataFrame(columns=list(ratings.COLUMNS))
     return training, rated, applicants
@@ -78,7 +82,7 @@ def load_round(root: Path, course: Course, roster_csv: Path | None = None,
                             "target_level) with --roster")
     roster = read_roster(roster_csv, course)
     cert = load_certification(course)
-    training, rated, applicants = read_inputs(root, course)
+    training, rated, applicants = read_inputs(root, course, cert)
     if snapshot:
         from course.analytics.snapshot import read_grades as snapshot_grades
 
@@ -94,53 +98,75 @@ def load_round(root: Path, course: Course, roster_csv: Path | None = None,
     return round_frames(course, cert, roster, training, applicants, rated, grades, manifests, chapters)
 
 
-def write_excel(rnd: Round, path: Path) -> Path:
-    """The results list and the pass rates and missing work, one sheet each (openpyxl)."""
+def _width(value: Any) -> int:
+    text = "" if value is None else str(value)
+    return max(wcswidth(text), len(text))
+
+
+def _format_sheet(sheet: Any, title: str, frame: pd.DataFrame, percent: tuple[str, ...] = (),
+                  decimals: tuple[str, ...] = ()) -> None:
+    """Title in row 1, header in row 2 frozen with the title, widths by display width, number formats."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sheet["A1"] = title
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.freeze_panes = "A3"
+    for i, column in enumerate(frame.columns, start=1):
+        cell = sheet.cell(row=2, column=i)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE5F0")
+        cell.alignment = Alignment(horizontal="center")
+        widest = max([_width(column), *(_width(v) for v in frame[column].head(2000))])
+        sheet.column_dimensions[get_column_letter(i)].width = min(widest + 2, 60)
+        fmt = "0.0%" if column in percent else ("0.0" if column in decimals else None)
+        if fmt:
+            for row in range(3, len(frame) + 3):
+                sheet.cell(row=row, column=i).number_format = fmt
+    if len(frame):
+        sheet.auto_filter.ref = f"A2:{get_column_letter(len(frame.columns))}{len(frame) + 2}"
+
+
+def _sheet_name(text: str, taken: set[str]) -> str:
+    name = "".join("_" if ch in '[]:*?/\\' else ch for ch in text)[:31] or "_"
+    while name in taken:
+        name = name[:29] + "_" + str(len(taken))
+    taken.add(name)
+    return name
+
+
+def write_excel(results: pd.DataFrame, missing: pd.DataFrame, path: Path, round_id: str, title: str,
+                on: dt.date) -> Path:
+    """The results list, pass rates by region, department and level, missing work, and one sheet per region.
+
+    Every sheet: a title naming the round and the date in row 1, the header in row 2 (frozen with
+    the title), columns as wide as their text, pass rates as percentages, scores to one decimal.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    heading = f"认证批次 {round_id}（{title}）　生成日期 {on.isoformat()}"
+    sheets: list[tuple[str, pd.DataFrame, tuple[str, ...]]] = [
+        (SHEETS["results"], results, ()),
+        (SHEETS["region"], decisions.pass_rates(results, "地区"), ("通过率",)),
+        (SHEETS["department"], decisions.pass_rates(results, "部门"), ("通过率",)),
+        (SHEETS["level"], decisions.pass_rates(results, "目标级别"), ("通过率",)),
+        (SHEETS["missing"], missing, ()),
+    ]
+    taken = {name for name, _, _ in sheets}
+    for region, part in results.groupby("地区", sort=True):
+        sheets.append((_sheet_name(f"地区-{region}", taken), part, ()))
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        rnd.results.to_excel(writer, sheet_name=SHEETS["results"], index=False)
-        rnd.by_region.to_excel(writer, sheet_name=SHEETS["region"], index=False)
-        rnd.by_department.to_excel(writer, sheet_name=SHEETS["department"], index=False)
-        rnd.missing.to_excel(writer, sheet_name=SHEETS["missing"], index=False)
+        for name, frame, percent in sheets:
+            frame.to_excel(writer, sheet_name=name, index=False, startrow=1)
+            label = name if name != SHEETS["results"] else "认证结果名单"
+            _format_sheet(writer.sheets[name], f"{label}　{heading}", frame, percent,
+                          decimals=("培训学时", "理论", "技能"))
     return path
 
 
 def read_excel_results(path: Path) -> pd.DataFrame:
     """The results sheet of an export, read back as the results frame's columns and types."""
-    frame = pd.read_excel(path, sheet_name=SHEETS["results"], dtype={"学员编号": str})
+    frame = pd.read_excel(path, sheet_name=SHEETS["results"], header=1, dtype={"学员编号": str})
     return frame[decisions.RESULT_COLUMNS]
-
-
-def certificate_records(course: Course, rnd: Round, manifests: list[dict[str, Any]],
-                        date: str) -> list[dict[str, Any]]:
-    full = {lv.id: lv.full_title for lv in course.levels.levels}
-    passed = rnd.results[rnd.results["结论"] == decisions.PASSED]
-    records = []
-    for row in passed.itertuples(index=False):
-        learner = row[0]
-        level = rnd.roster.loc[learner, "target_level"]
-        paper = next((d["paper"] for d in reversed(manifests)
-                      if learner in d["variants"] and d["level"] == level), "")
-        records.append({"learner": learner, "name": row[1], "region": row[2], "department": row[3],
-                        "level": level, "level_title": full[level], "date": date, "paper": paper})
-    return records
-
-
-@dataclass(frozen=True)
-class Outputs:
-    excel: Path
-    certificates_dir: Path
-    certificates: list[tuple[str, Path]]
-
-
-def write_outputs(root: Path, course: Course, rnd: Round, date: str | None = None) -> Outputs:
-    """Write ``certification/results.xlsx`` and one certificate per certified learner."""
-    root = root.resolve()
-    date = date or dt.date.today().isoformat()
-    excel = write_excel(rnd, root / "certification" / "results.xlsx")
-    records = certificate_records(course, rnd, manifest.manifests(root), date)
-    issued = certificates.issue(root, records, course.settings.title)
-    return Outputs(excel, certificates.cert_dir(root), issued)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 """Competency ratings: managers rate each learner on the model's items at four levels (初级/中级/高级/资深).
 
-CSV (UTF-8), one row per learner × item; ``competency`` is an item id or its
-title, ``level`` a competency level id or its title::
+CSV (UTF-8 or GBK) or .xlsx, one row per learner × item; ``competency`` is an item id or its
+title, ``level`` a competency level id or its title, ``rater`` who rated (never empty)::
 
     learner_id,competency,level,rater
     zhang.san,成就导向,中级,李经理
 
 Only items with ``assessed_by: rating`` are rated (the exam-assessed item is
-measured by the theory paper). Every bad row is named; nothing is half-imported.
+measured by the theory paper). Every bad row is named; nothing is half-imported. A later
+rating of a learner's item replaces the earlier one, and the audit trail keeps both.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from course.certification.config import Certification
-from course.certification.csvfiles import read_checked, write_atomic
+from course.certification.csvfiles import Learners, duplicate, not_empty, read_checked, write_atomic
+from course.certification.imports import record_import
+from course.csvrows import key
 from course.loader import Course
 
 COLUMNS = ("learner_id", "competency", "level", "rater")
@@ -35,18 +38,17 @@ def ratings_store(root: Path) -> Path:
     return root / "certification" / "ratings.csv"
 
 
-def read_ratings(path: Path, course: Course) -> pd.DataFrame:
+def read_ratings(path: Path, course: Course, learners: Learners | None = None) -> pd.DataFrame:
     """Ratings frame (learner_id, competency id, level id, rater); InputFileError naming every bad row."""
     items = {c.id: c for c in course.competencies.items}
-    names = {c.id: c.id for c in items.values()} | {c.title: c.id for c in items.values()}
-    levels = {lv.id: lv.id for lv in course.competencies.levels} | {
-        lv.title: lv.id for lv in course.competencies.levels}
-    first: dict[tuple[str, str], int] = {}
+    names = {key(c.id): c.id for c in items.values()} | {key(c.title): c.id for c in items.values()}
+    levels = {key(lv.id): lv.id for lv in course.competencies.levels} | {
+        key(lv.title): lv.id for lv in course.competencies.levels}
+    first: dict[tuple[str, ...], int] = {}
+    who = learners or Learners(None, True, None)
 
     def check(row: int, rec: dict[str, str]) -> list[str]:
-        problems = []
-        if not rec["learner_id"]:
-            problems.append(f"row {row}, column learner_id: is empty: fill in the learner id")
+        problems = who.check(rec["learner_id"], row)
         item = names.get(rec["competency"])
         if item is None:
             problems.append(f"row {row}, column competency: '{rec['competency']}' is not an item of the "
@@ -56,30 +58,34 @@ def read_ratings(path: Path, course: Course) -> pd.DataFrame:
                             "not rated: remove the row")
         else:
             rec["competency"] = item
-            key = (rec["learner_id"], item)
-            if key in first:
-                problems.append(f"row {row}: {rec['learner_id']} is rated on {items[item].title} again "
-                                f"(first on row {first[key]}): keep one row")
-            else:
-                first[key] = row
+            problems += duplicate(first, (rec["learner_id"], item), row,
+                                  f"the rating of {rec['learner_id']} on {items[item].title}", "keep one row")
         if rec["level"] not in levels:
             problems.append(f"row {row}, column level: '{rec['level']}' is not a competency level: use one of "
                             f"{', '.join(lv.title for lv in course.competencies.levels)}")
         else:
             rec["level"] = levels[rec["level"]]
+        problems += not_empty(rec, row, "rater", "write who rated (e.g. 李经理)")
         return problems
 
-    return read_checked(path, COLUMNS, check)
+    return read_checked(path, COLUMNS, check)[list(COLUMNS)]
 
 
-def import_ratings(root: Path, path: Path, course: Course) -> pd.DataFrame:
+def import_ratings(root: Path, path: Path, course: Course, learners: Learners | None = None) -> pd.DataFrame:
     """Merge ``path``'s ratings into the store (a new rating of a learner's item replaces the old one)."""
-    new = read_ratings(path, course)
+    new = read_ratings(path, course, learners)
     store = ratings_store(root)
     old = read_ratings(store, course) if store.exists() else new.iloc[0:0]
+    before = {(r.learner_id, r.competency): (r.level, r.rater) for r in old.itertuples(index=False)}
+    titles = {c.id: c.title for c in course.competencies.items}
+    changes = [(r.learner_id, f"能力素质评定 {r.learner_id} {titles[r.competency]}",
+                {"级别": before[k][0], "评定人": before[k][1]}, {"级别": r.level, "评定人": r.rater})
+               for r in new.itertuples(index=False)
+               if (k := (r.learner_id, r.competency)) in before and before[k] != (r.level, r.rater)]
     merged = pd.concat([old, new], ignore_index=True).drop_duplicates(["learner_id", "competency"], keep="last")
     merged = merged.sort_values(["learner_id", "competency"], ignore_index=True)
-    write_atomic(merged, store)
+    record_import(root, path, "ratings", lambda: write_atomic(merged, store),
+                  {"行数": len(new), "新增": len(merged) - len(old), "更新": len(changes)}, changes)
     return merged
 
 

@@ -183,6 +183,21 @@ def server_environment(settings: HubSettings, role: str) -> dict[str, str]:
     return env
 
 
+def verify_service(settings: HubSettings) -> dict[str, Any]:
+    """The certificate verification page as a hub-managed service at ``/services/certificates/``.
+
+    The hub starts it (as the hub's own account, which can read the register and the key) and its
+    proxy routes to it without a login: whoever holds a certificate may check it. Port: the hub's + 3.
+    """
+    port = settings.port + 3
+    env = {"LANG": "C.UTF-8"}
+    if os.environ.get("COURSE_DB_URL"):
+        env["COURSE_DB_URL"] = os.environ["COURSE_DB_URL"]
+    return {"name": "certificates", "url": f"http://127.0.0.1:{port}", "display": False, "environment": env,
+            "command": [str(Path(settings.bindir) / "course"), "certificate", "serve", "--root", settings.root,
+                        "--port", str(port)]}
+
+
 def configure_hub(c: Any, settings: HubSettings) -> None:
     """Fill the JupyterHub config object ``c`` for ``settings``."""
     state = Path(settings.state)
@@ -218,3 +233,4 @@ def configure_hub(c: Any, settings: HubSettings) -> None:
         spawner.notebook_dir = settings.root if role == "instructor" else "~"
 
     c.Spawner.pre_spawn_hook = pre_spawn
+    c.JupyterHub.services = [verify_service(settings)]

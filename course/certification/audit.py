@@ -1,0 +1,77 @@
+"""The audit trail: who did what to the certification records, when, with the values before and after.
+
+Every import, every hand-grade change a decision saw, every decision, issue, suspension,
+reinstatement and revocation, every appeal and every reopened sitting is one row of
+``kam_audit`` (:mod:`course.certification.store`), appended in the same transaction as the
+change it describes. ``course certify audit`` lists them in order.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from course.certification import store
+
+# action → its name for the certification office
+ACTIONS = {
+    "import": "导入",
+    "round": "批次",
+    "grade-change": "成绩变更",
+    "decision": "判定",
+    "issue": "颁发",
+    "suspend": "暂停",
+    "reinstate": "恢复",
+    "revoke": "撤销",
+    "appeal": "复核",
+    "sitting-reopen": "重开场次",  # for the exam sittings (考试场次): record() with this action
+    "key": "密钥",
+}
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def record(conn: sa.Connection, action: str, subject: str, *, round_id: str | None = None,
+           learner: str | None = None, before: Any = None, after: Any = None, at: str | None = None) -> None:
+    """Append one audit entry (inside the caller's transaction, so it stands or falls with the change)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}: use one of {', '.join(ACTIONS)}")
+    conn.execute(store.audit.insert().values(
+        at=at or store.now(), who=store.who(), action=action, round_id=round_id, learner=learner,
+        subject=subject, before=_json(before), after=_json(after)))
+
+
+def entries(engine: sa.Engine, round_id: str | None = None, learner: str | None = None) -> pd.DataFrame:
+    """The audit trail in the order it was written, optionally of one round and/or one learner."""
+    query = sa.select(store.audit).order_by(store.audit.c.id)
+    if round_id is not None:
+        query = query.where(store.audit.c.round_id == round_id)
+    if learner is not None:
+        query = query.where(store.audit.c.learner == learner)
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    return pd.DataFrame(rows, columns=[c.name for c in store.audit.columns], dtype=object)
+
+
+def _short(text: str | None) -> str:
+    if text is None:
+        return "—"
+    value = json.loads(text)
+    if isinstance(value, dict):
+        return "，".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def render(frame: pd.DataFrame) -> list[str]:
+    """One line per entry: number, time, who, action, round, learner, subject, before → after."""
+    lines = []
+    for row in frame.itertuples(index=False):
+        where = " ".join(x for x in (row.round_id, row.learner) if x)
+        lines.append(f"{row.id}\t{row.at}\t{row.who}\t{ACTIONS[row.action]}\t{where}\t{row.subject}\t"
+                     f"{_short(row.before)} → {_short(row.after)}")
+    return lines
