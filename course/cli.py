@@ -103,6 +103,13 @@ def validate(
         return
     if not quiet:
         typer.echo(render(course))
+        if (course.root / "certification.yaml").exists():
+            from course.certification.capacity import bank_capacity, render_capacity
+            from course.certification.config import load_certification
+
+            cert = load_certification(course)
+            typer.echo("== 试卷题量 ==")
+            typer.echo(render_capacity(course, cert, bank_capacity(course, cert)))
     typer.echo(f"OK: {len(course.questions)} questions in {len(course.chapters)} chapters.")
 
 
