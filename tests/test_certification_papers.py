@@ -259,3 +259,27 @@ def test_a_manifest_of_item_counts_still_reads_as_points(course: Course, cert: C
     plan, variant = papers.stored_variant(data, "a")
     assert plan == blueprint(course, cert, "L4")
     assert variant == papers.Variant("a", "P-a", ("ch01-001",), ("ch01-030",))
+
+
+@pytest.mark.parametrize(("old", "new", "marker", "message"), [
+    ("types: {single: 8, truefalse: 12}", "types: {single: 8, truefalse: 10}", "types:",
+     "the types hold 18 points, not total_points 20: make them add up"),
+    ("types: {single: 8, truefalse: 12}", "types: {single: 28, truefalse: -8}", "types:",
+     "truefalse has -8 points: give 0 or more"),
+    ("{了解: 0.8, 熟悉: 0.7, 掌握: 0.6, 熟练掌握: 0.5}", "{了解: 1.2, 熟悉: 0.7, 掌握: 0.6, 熟练掌握: 0.5}",
+     "prior_facility", "prior facility 1.2 for 了解 must lie strictly between 0 and 1"),
+    ("{了解: 0.8, 熟悉: 0.7, 掌握: 0.6, 熟练掌握: 0.5}", "{了解: 0.8, 熟悉: 0.7}", "prior_facility",
+     "no prior facility for 掌握, 熟练掌握: add them"),
+])
+def test_theory_and_prior_errors_name_the_line_and_fix(tmp_path: Path, old: str, new: str, marker: str,
+                                                       message: str) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CERT, content)
+    path = content / "certification.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ContentError) as info:
+        load_certification(load_course(content))
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if marker in t)
+    assert str(info.value) == f"content/certification.yaml:{line}: {message}"
