@@ -117,7 +117,8 @@ def responses_from_grades(grades: pd.DataFrame, paper_assignments: Mapping[str, 
     chapter = kept["chapter"].astype(str)
     learner = kept["learner"].astype(str)
     paper = chapter.map(paper_assignments)
-    respondent = learner.where(paper.isna(), learner + "@" + paper.fillna(""))
+    paper = paper.astype(object)
+    respondent = learner.where(paper.isna(), learner + "@" + paper.fillna("").astype(str))
     proportion = (kept["score"].astype(float) / kept["max_score"].astype(float)).clip(0.0, 1.0)
     return pd.DataFrame({"respondent": respondent.to_numpy(), "question": kept["question"].astype(str).to_numpy(),
                          "proportion": proportion.to_numpy()})
