@@ -236,7 +236,11 @@ def read_estimates(path: Path) -> Estimates:
 
 def latest_estimates(root: Path) -> Estimates | None:
     """The newest stored estimates, or None when there are none."""
-    found = sorted(estimates_dir(root).glob("*.json"))
+    def order(path: Path) -> tuple[str, int]:  # <time>.json, then <time>-2.json, <time>-3.json ...
+        stamp, _, k = path.stem.partition("-")
+        return stamp, int(k) if k.isdigit() else 1
+
+    found = sorted(estimates_dir(root).glob("*.json"), key=order)
     return read_estimates(found[-1]) if found else None
 
 
