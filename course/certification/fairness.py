@@ -8,6 +8,7 @@ is what ``course paper report`` prints and the certification page shows.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -125,3 +126,51 @@ def render_decisions(table: pd.DataFrame, pass_mark: float) -> str:
                      f"平行卷判定一致的概率 {r.agreement:.1%}（κ {_num(r.kappa, 2)}），判定准确率 {r.accuracy:.1%}，"
                      f"测量标准误 {_num(r.sem)} 分，合格线处 {_num(r.sem_at_cut)} 分")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the certification page
+def page_tables(course_root: Path | str, content: Path | str | None = None,
+                snapshot: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | str:
+    """The certification page's two tables, or a sentence saying why there are none.
+
+    1. per paper and ability: target and the variants' expected theory scores (试卷难度平衡);
+    2. per paper and per level: decision consistency and the SEM at the pass mark (判定一致性).
+    """
+    from course.analytics.frames import read_grades
+    from course.certification.config import load_certification
+    from course.certification.consistency import decision_table
+    from course.certification.manifest import manifests
+    from course.loader import load_course
+
+    root = Path(course_root).resolve()
+    course = load_course(Path(content) if content else None)
+    if not (course.root / "certification.yaml").exists():
+        return "本题库未配置认证设置（certification.yaml）。"
+    cert = load_certification(course)
+    found = manifests(root)
+    if not found:
+        return "尚未生成认证试卷。"
+    rows = []
+    for data in found:
+        for r in spread(data).itertuples(index=False):
+            rows.append({"试卷": data["paper"], "级别": data["level"], "能力θ": r.ability, "目标": r.target,
+                         "份数": r.variants, "平均": r.mean, "标准差": r.sd, "最低": r.min, "最高": r.max,
+                         "在容差内": r.within})
+    balance = pd.DataFrame(rows, columns=["试卷", "级别", "能力θ", "目标", "份数", "平均", "标准差", "最低", "最高",
+                                          "在容差内"])
+    if snapshot:
+        from course.analytics.snapshot import read_grades as snapshot_grades
+
+        grades = snapshot_grades(snapshot)
+    else:
+        from course.nbconfig import course_config, db_url
+
+        grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
+    table = decision_table(course, cert, found, grades)
+    kinds = {"paper": "试卷", "level": "级别"}
+    decisions = pd.DataFrame({
+        "范围": [f"{kinds[k]} {v}" for k, v in zip(table["kind"], table["key"], strict=True)],
+        "人数": table["n"], "平均": table["mean"], "信度α（领域分）": table["reliability"],
+        "有效题数": table["effective_length"], "判定一致性": table["agreement"], "κ": table["kappa"],
+        "判定准确率": table["accuracy"], "测量标准误": table["sem"], "合格线处标准误": table["sem_at_cut"]})
+    return balance, decisions
