@@ -103,6 +103,13 @@ def validate(
         return
     if not quiet:
         typer.echo(render(course))
+        if (course.root / "certification.yaml").exists():
+            from course.certification.capacity import bank_capacity, render_capacity
+            from course.certification.config import load_certification
+
+            cert = load_certification(course)
+            typer.echo("== 试卷题量 ==")
+            typer.echo(render_capacity(course, cert, bank_capacity(course, cert)))
     typer.echo(f"OK: {len(course.questions)} questions in {len(course.chapters)} chapters.")
 
 
@@ -535,21 +542,98 @@ def paper_create(
 @reports_errors
 def paper_report(
     paper: Annotated[str, typer.Argument(help="Paper id.")],
+    variants: Annotated[bool, typer.Option("--variants", help="Print every variant's blueprint.")] = False,
     content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
-    """Blueprint report of every variant of a paper: target against achieved points per area."""
+    """A paper's blueprint check, the difficulty spread of its variants and, after grading, decision consistency."""
+    from course.certification.config import load_certification
+    from course.certification.difficulty import estimates_dir, read_estimates
+    from course.certification.fairness import render_decisions, render_fairness
     from course.certification.manifest import manifest_path, read_manifest
     from course.certification.papers import render_report, stored_variant
     from course.errors import WorkflowError
     from course.loader import load_course
 
     course = load_course(content)
-    path = manifest_path(root.resolve(), paper)
+    cert = load_certification(course)
+    root = root.resolve()
+    path = manifest_path(root, paper)
     if not path.exists():
         raise WorkflowError(f"{path} does not exist: create the paper with `course paper create`")
     data = read_manifest(path)
+    bad = []
     for learner in data["variants"]:
-        typer.echo(render_report(course, *stored_variant(data, learner)))
+        plan, variant = stored_variant(data, learner)
+        text = render_report(course, plan, variant)
+        if variants or "✗" in text:
+            bad.append(text)
+    first = next(iter(data["variants"]))
+    typer.echo(render_report(course, *stored_variant(data, first)) if not bad else "\n".join(bad))
+    if not any("✗" in t for t in bad):
+        typer.echo(f"全部 {len(data['variants'])} 份试卷的各知识领域与各题型分值均与蓝图一致。")
+    name = (data.get("balance") or {}).get("estimates") or ""
+    est = read_estimates(estimates_dir(root) / name) if name else None
+    grades = _paper_grades(root, data)
+    theory: dict[str, float] = {}
+    table = None
+    if grades is not None:
+        from course.certification.consistency import decision_table
+        from course.certification.decisions import sitting_scores
+
+        sat = sitting_scores([data], grades)
+        theory = {str(r.learner): float(r.theory) for r in sat.itertuples() if r.submitted}
+        table = decision_table(course, cert, [data], grades)
+        table = table[table["kind"] == "paper"]
+    typer.echo(render_fairness(data, est, theory))
+    if table is not None:
+        typer.echo(render_decisions(table, cert.pass_marks.theory))
+
+
+def _paper_grades(root: Path, data: dict[str, Any]) -> Any:
+    """The gradebook's rows of a paper's assignments, or None when there is no gradebook yet."""
+    from course.status import is_course_folder
+
+    if not is_course_folder(root):
+        return None
+    from course.analytics.frames import read_grades
+    from course.nbconfig import course_config, db_url
+
+    url = db_url(root)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return None
+    grades = read_grades(url, course_config(root).CourseDirectory.course_id)
+    return grades[grades["chapter"].isin({v["assignment"] for v in data["variants"].values()})]
+
+
+@paper_app.command("estimate")
+@reports_errors
+def paper_estimate(
+    irt: Annotated[bool, typer.Option("--irt/--no-irt", help="Calibrate items with enough respondents "
+                                      "(graded response model); --no-irt: facility only.")] = True,
+    content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Item difficulty from the gradebook (chapters and earlier papers), stored under papers/estimates/."""
+    import datetime as dt
+
+    from course.analytics.frames import read_grades
+    from course.certification.config import load_certification
+    from course.certification.difficulty import estimate, responses_from_grades, write_estimates
+    from course.certification.manifest import manifests
+    from course.loader import load_course
+    from course.nbconfig import course_config, db_url
+
+    root = _course_root(root)
+    course = load_course(content)
+    cert = load_certification(course)
+    as_of = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
+    papers_of = {v["assignment"]: d["paper"] for d in manifests(root) for v in d["variants"].values()}
+    est = write_estimates(root, estimate(course.questions, cert, responses_from_grades(grades, papers_of), as_of,
+                                         calibrate=irt))
+    counts = {s: sum(1 for i in est.items.values() if i.source == s) for s in ("grm", "facility", "prior")}
+    typer.echo(f"题目难度估计（{est.respondents} 名作答者，数据截至 {est.as_of}）：等级反应模型标定 "
+               f"{counts['grm']} 题，得分率 {counts['facility']} 题，先验值 {counts['prior']} 题。")
+    typer.echo(f"written papers/estimates/{est.name}; `course paper create` balances new papers with it.")
 
 
 RosterOpt = Annotated[Path | None, typer.Option(

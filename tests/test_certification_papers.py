@@ -29,34 +29,34 @@ def cert(course: Course) -> Certification:
     return load_certification(course)
 
 
-def achieved(course: Course, variant: papers.Variant) -> tuple[dict[str, float], dict[tuple[str, str], int]]:
-    points: dict[str, float] = {}
-    cells: dict[tuple[str, str], int] = {}
+def achieved(course: Course, variant: papers.Variant) -> tuple[dict[str, float], dict[str, float]]:
+    """Points per area and per type of a variant's theory items."""
+    areas: dict[str, float] = {}
+    types: dict[str, float] = {}
     for qid in variant.theory:
         q = course.by_id[qid]
-        area = course.area_of(q)
-        points[area] = points.get(area, 0) + q.points
-        cells[(area, q.type)] = cells.get((area, q.type), 0) + 1
-    return points, cells
+        areas[course.area_of(q)] = areas.get(course.area_of(q), 0) + q.points
+        types[q.type] = types.get(q.type, 0) + q.points
+    return areas, types
 
 
 def test_the_l4_blueprint_is_the_hand_computed_one(course: Course, cert: Certification) -> None:
-    """Does 70/30 of 20 points with 4 two-point singles give 3+1 singles and 8+4 true/false?"""
+    """Does 70/30 of 20 points give 14 + 6, with 8 points of singles and 12 of true/false?"""
     plan = blueprint(course, cert, "L4")
     assert plan.area_points == {"basic.telecom": 14, "legal.law": 6}
-    assert plan.cells == {"basic.telecom": {"single": 3, "truefalse": 8}, "legal.law": {"single": 1, "truefalse": 4}}
-    assert (plan.theory_points, plan.skills_max, plan.length) == (20, 10, 17)
+    assert plan.type_points == {"single": 8, "truefalse": 12}
+    assert (plan.theory_points, plan.skills_max) == (20, 10)
 
 
 @pytest.mark.parametrize("level", ["L4", "L1"])
 def test_every_variant_matches_its_blueprint_exactly(course: Course, cert: Certification, level: str) -> None:
+    """Does every variant hold each area's and each type's points exactly, with suitable, distinct items?"""
     plan = blueprint(course, cert, level)
     for learner in LEARNERS:
         variant = papers.draw(course, cert, plan, "P1", "seed", learner)
-        points, cells = achieved(course, variant)
-        assert points == plan.area_points
-        assert cells == {(a, t): n for a, row in plan.cells.items() for t, n in row.items() if n}
-        assert len(set(variant.questions)) == len(variant.questions) == plan.length
+        areas, types = achieved(course, variant)
+        assert areas == plan.area_points and types == plan.type_points
+        assert len(set(variant.questions)) == len(variant.questions)
         assert [course.by_id[q].points for q in variant.skills] == [10]
         assert all(course.by_id[q].mastery in cert.mastery[level] for q in variant.questions)
 
@@ -83,17 +83,16 @@ def test_near_duplicates_never_share_a_paper(course: Course, cert: Certification
         assert not {"ch01-024", "ch01-025"} <= drawn
 
 
-def test_a_bank_short_of_true_false_is_refused_with_the_area_type_and_points(
-        course: Course, cert: Certification) -> None:
+def test_a_bank_short_of_an_area_is_refused_with_the_area_and_points(course: Course, cert: Certification) -> None:
     law = [q for q in course.questions if course.area_of(q) == "legal.law"]
     tf = [q.id for q in law if q.type == "truefalse"]
     single = [q.id for q in law if q.type == "single"]
     with pytest.raises(BlueprintError) as info:
-        # 1 of 9 true/false and 1 of 3 singles left: 2 + 4 × 1 points needed, only 2 + 1 there
-        blueprint(course, cert, "L4", exclude=tf[:8] + single[:2])
+        # 1 of 9 true/false and 1 of 3 singles left: 1 + 2 of the 6 points (the multiple is no paper type here)
+        papers.draw(course, cert, blueprint(course, cert, "L4"), "P", "s", "a", exclude=tf[:8] + single[:2])
     assert str(info.value) == (
         "the question bank cannot fill the L4 paper blueprint:\n"
-        "  法律知识 lacks 3 points of 判断题 (1-point items): needs 4, the bank has 1 eligible\n"
+        "  法律知识 lacks 3 points: needs 6, the bank has 3 eligible\n"
         "fix: add questions of that type and area to the bank, or change theory/skills in certification.yaml")
 
 
@@ -101,33 +100,53 @@ def test_a_bank_short_of_singles_and_cases_is_refused_naming_each(course: Course
     gone = [q.id for q in course.questions if q.type == "single"][:7] + [
         q.id for q in course.questions if q.type == "case"]
     with pytest.raises(BlueprintError) as info:
-        blueprint(course, cert, "L4", exclude=gone)
+        papers.draw(course, cert, blueprint(course, cert, "L4"), "P", "s", "a", exclude=gone)
     assert info.value.shortfalls == [
-        "单选题 (2-point items): 2 item(s) (4 points) more are needed than the areas' eligible items and points allow",
+        "单选题 lacks 4 points: needs 8, the bank has 4 eligible",
         "技能 lacks 10 points of 案例分析题 (10-point items): needs 1, the bank has 0 eligible",
     ]
 
 
+def test_points_that_cannot_add_up_are_refused_with_the_fix(course: Course, cert: Certification) -> None:
+    """Telecom keeps exactly its 14 points (3 singles, 8 true/false), but two of them are near-duplicates."""
+    telecom = [q for q in course.questions if course.area_of(q) == "basic.telecom"]
+    tf = [q.id for q in telecom if q.type == "truefalse" and q.id not in ("ch01-024", "ch01-025")]
+    single = [q.id for q in telecom if q.type == "single"]
+    with pytest.raises(BlueprintError) as info:
+        papers.draw(course, cert, blueprint(course, cert, "L4"), "P", "s", "a", exclude=tf[:11] + single[:3])
+    assert info.value.shortfalls == [
+        "no set of eligible items gives every area its 比重表 points and every type its points at once (the items' "
+        "points do not add up, or near-duplicates exclude each other): add items, above all of 1 or 2 points"]
+
+
 def test_the_shipped_bank_fills_every_level_blueprint() -> None:
-    """Every level of the real content gets a paper of 100 theory points in the 比重表's split."""
+    """Every level of the real content gets a paper of 100 theory points in the 比重表's split and the type mix."""
     course = load_course()
     cert = load_certification(course)
     for level in course.weights.tables:
         plan = blueprint(course, cert, level)
         variant = papers.draw(course, cert, plan, "R", "2026", "zhang.san")
-        points, _ = achieved(course, variant)
-        assert points == {a: w for a, w in course.weights.tables[level].items()}
-        assert plan.theory_points == 100
+        areas, types = achieved(course, variant)
+        assert areas == {a: w for a, w in course.weights.tables[level].items()}
+        assert types == {"single": 34, "multiple": 21, "blank": 12, "matching": 8, "ordering": 4, "truefalse": 21}
+        assert plan.theory_points == 100 and not variant.miss
 
 
 def test_blueprint_report_shows_target_against_achieved(course: Course, cert: Certification) -> None:
+    """A hand-made variant: 3 singles + 8 true/false in telecom, 1 single + 4 true/false in law, one case."""
     plan = blueprint(course, cert, "L4")
-    variant = papers.draw(course, cert, plan, "P1", "seed", "learner01")
+    telecom = [q for q in course.questions if course.area_of(q) == "basic.telecom"]
+    law = [q for q in course.questions if course.area_of(q) == "legal.law"]
+    theory = ([q.id for q in telecom if q.type == "single"][:3] + [q.id for q in telecom if q.type == "truefalse"][:8]
+              + [q.id for q in law if q.type == "single"][:1] + [q.id for q in law if q.type == "truefalse"][:4])
+    case = next(q.id for q in telecom if q.type == "case")
+    variant = papers.Variant("learner01", "P1-learner01", tuple(theory), (case,))
     assert papers.render_report(course, plan, variant).splitlines() == [
         "P1-learner01: L4 试卷蓝图（目标 / 实际分值）",
         "  电信基础知识: 14 / 14 ✓  单选题3道，判断题8道",
         "  法律知识: 6 / 6 ✓  单选题1道，判断题4道",
         "  技能（案例分析）: 10 / 10 ✓  案例分析题1道",
+        "  题型分值：单选题 8 / 8 ✓，判断题 12 / 12 ✓",
         "  合计 30 分，17 题",
     ]
 
@@ -152,9 +171,11 @@ def test_create_paper_writes_one_notebook_per_learner_listing_its_questions(
 
 def test_a_resit_paper_avoids_every_item_the_learner_has_seen(
         tmp_path: Path, course: Course, cert: Certification) -> None:
+    """Are the first paper's items and their near-duplicates all left out of the re-sit?"""
     first = papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["a", "b"])
     resit = papers.create_paper(course, cert, tmp_path, "L4-b", "L4", "s", ["a"], resit=True)
-    assert not set(first.variants["a"].questions) & set(resit.variants["a"].questions)
+    clash = papers.near_duplicates(list(course.questions), cert.near_duplicate_threshold)
+    assert not papers.with_near_duplicates(first.variants["a"].questions, clash) & set(resit.variants["a"].questions)
     points, _ = achieved(course, resit.variants["a"])
     assert points == {"basic.telecom": 14, "legal.law": 6}
     assert manifest.read_manifest(tmp_path / "papers" / "L4-b.json")["sitting"] == 2
@@ -164,7 +185,7 @@ def test_a_third_sitting_is_refused_when_the_unseen_bank_runs_out(
         tmp_path: Path, course: Course, cert: Certification) -> None:
     papers.create_paper(course, cert, tmp_path, "L4-a", "L4", "s", ["a"])
     papers.create_paper(course, cert, tmp_path, "L4-b", "L4", "s", ["a"], resit=True)
-    with pytest.raises(BlueprintError, match="法律知识 lacks 3 points of 判断题"):
+    with pytest.raises(BlueprintError, match=r"电信基础知识 lacks 1[12] points: needs 14, the bank has [23] eligible"):
         papers.create_paper(course, cert, tmp_path, "L4-c", "L4", "s", ["a"], resit=True)
     assert not (tmp_path / "papers" / "L4-c.json").exists()
     assert not (tmp_path / "source" / "L4-c-a").exists()
@@ -228,17 +249,37 @@ def test_the_shipped_settings_are_labelled_defaults() -> None:
     assert cert.status == "default" and "默认" in cert.note
 
 
-def test_repair_swaps_a_single_for_a_multiple_to_spare_a_missing_true_false_item() -> None:
-    """Area A has 1 point left but no true/false item: trading its single (2) for B's multiple (3) fills it."""
-    from course.certification.blueprint import _repair
-    from course.certification.config import Filler, Theory, TypeQuota
+def test_a_manifest_of_item_counts_still_reads_as_points(course: Course, cert: Certification) -> None:
+    """A manifest written before points-based blueprints (cells × one item's points) gives the same blueprint."""
+    data = {"level": "L4", "area_points": {"basic.telecom": 14, "legal.law": 6}, "skills_count": 1,
+            "skills_points": 10, "type_points": {"single": 2, "truefalse": 1},
+            "variants": {"a": {"assignment": "P-a", "theory": ["ch01-001"], "skills": ["ch01-030"],
+                               "cells": {"basic.telecom": {"single": 3, "truefalse": 8},
+                                         "legal.law": {"single": 1, "truefalse": 4}}}}}
+    plan, variant = papers.stored_variant(data, "a")
+    assert plan == blueprint(course, cert, "L4")
+    assert variant == papers.Variant("a", "P-a", ("ch01-001",), ("ch01-030",))
 
-    theory = Theory(total_points=20, types={"single": TypeQuota(count=1, points=2),
-                                            "multiple": TypeQuota(count=1, points=3)},
-                    filler=Filler(type="truefalse", points=1))
-    cells = {"A": {"single": 1, "multiple": 0}, "B": {"single": 0, "multiple": 1}}
-    room = {"A": 1.0, "B": 2.0}
-    have = {("A", "single", 2.0): 1, ("A", "multiple", 3.0): 1, ("B", "single", 2.0): 1, ("B", "multiple", 3.0): 1}
-    _repair(cells, room, theory, {"A": 0, "B": 10}, have, 1.0)
-    assert cells == {"A": {"single": 0, "multiple": 1}, "B": {"single": 1, "multiple": 0}}
-    assert room == {"A": 0.0, "B": 3.0}
+
+@pytest.mark.parametrize(("old", "new", "marker", "message"), [
+    ("types: {single: 8, truefalse: 12}", "types: {single: 8, truefalse: 10}", "types:",
+     "the types hold 18 points, not total_points 20: make them add up"),
+    ("types: {single: 8, truefalse: 12}", "types: {single: 28, truefalse: -8}", "types:",
+     "truefalse has -8 points: give 0 or more"),
+    ("{了解: 0.8, 熟悉: 0.7, 掌握: 0.6, 熟练掌握: 0.5}", "{了解: 1.2, 熟悉: 0.7, 掌握: 0.6, 熟练掌握: 0.5}",
+     "prior_facility", "prior facility 1.2 for 了解 must lie strictly between 0 and 1"),
+    ("{了解: 0.8, 熟悉: 0.7, 掌握: 0.6, 熟练掌握: 0.5}", "{了解: 0.8, 熟悉: 0.7}", "prior_facility",
+     "no prior facility for 掌握, 熟练掌握: add them"),
+])
+def test_theory_and_prior_errors_name_the_line_and_fix(tmp_path: Path, old: str, new: str, marker: str,
+                                                       message: str) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CERT, content)
+    path = content / "certification.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ContentError) as info:
+        load_certification(load_course(content))
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if marker in t)
+    assert str(info.value) == f"content/certification.yaml:{line}: {message}"

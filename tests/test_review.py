@@ -118,6 +118,7 @@ def test_review_reads_a_real_gradebook_and_the_answers_files(tmp_path: Path) -> 
     lines = result.output.splitlines()
     assert lines[0] == "题目复核：成绩库中 20 名学员的最新提交，1 章；3 道题需要复核。"  # no submission time here
     assert lines[1].split()[:3] == ["章节", "题号", "题型"]
-    by_id = {line.split()[1]: line for line in lines[2:]}
+    assert lines[-1] == "差异题目功能（DIF）：没有学员名册（roster.csv），无法按地区和部门分组分析。"
+    by_id = {line.split()[1]: line for line in lines[2:-1]}
     assert "负区分" in by_id["ch01-002"] and "以下哪些属于市场营销4P？" in by_id["ch01-002"]
     assert "干扰项无效（C）" in by_id["ch01-001"]

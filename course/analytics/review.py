@@ -156,7 +156,43 @@ def load_review_cohort(root: Path, content: Path | None = None) -> Cohort:
     return cohort
 
 
+DIF_BY = {"region": "地区", "department": "部门"}
+
+
+def render_dif(cohort: Cohort, roster: pd.DataFrame | None) -> str:
+    """Items with ETS class B or C DIF by region and by department (Mantel–Haenszel), with their stems."""
+    from course.analytics.dif import MIN_GROUP, dif_items
+
+    if roster is None:
+        return "差异题目功能（DIF）：没有学员名册（roster.csv），无法按地区和部门分组分析。"
+    questions = {q.id: q for q in cohort.course.questions}
+    scores = cohort.scores.drop(columns=[c for c in DIF_BY if c in cohort.scores.columns])
+    learners = scores["learner"].astype(str)
+    for column in DIF_BY:
+        scores[column] = learners.map(roster[column].astype(str)).fillna("未登记").to_numpy()
+    lines = ["差异题目功能（DIF，Mantel–Haenszel，ETS 分级；各组与其余学员比较，按章总分分层，"
+             f"每组至少 {MIN_GROUP} 人）："]
+    for column, title in DIF_BY.items():
+        table = dif_items(scores, column)
+        flagged = table[table["ets"].isin(["B", "C"])].sort_values(["ets", "question"], ascending=[False, True])
+        lines.append(f"按{title}：分析 {table['question'].nunique()} 题 × {table['group'].nunique()} 组，"
+                     f"B 级 {int((table['ets'] == 'B').sum())}、C 级 {int((table['ets'] == 'C').sum())}。")
+        for r in flagged.itertuples(index=False):
+            side = "对该组偏难" if r.delta < 0 else "对该组偏易"
+            q = questions[r.question]
+            lines.append(f"  {r.ets} 级  {r.question}  {TYPE_TITLES.get(q.type, q.type)}  {title}={r.group}"
+                         f"（{r.n_focal} 人，对照 {r.n_reference} 人）  Δ_MH {r.delta:+.2f}，{side}  "
+                         f"{stem_start(q.stem)}")
+    return "\n".join(lines)
+
+
 def review_report(root: Path, content: Path | None = None) -> str:
     """Everything ``course validate --review`` prints, from the gradebook under ``root``."""
     cohort = load_review_cohort(root, content)
-    return render_review(cohort, review_items(cohort))
+    roster_csv = root / "roster.csv"
+    roster = None
+    if roster_csv.is_file():
+        from course.analytics.roster import read_roster
+
+        roster = read_roster(roster_csv, cohort.course)
+    return render_review(cohort, review_items(cohort)) + "\n" + render_dif(cohort, roster)

@@ -19,20 +19,26 @@ from course.yamlsrc import Located
 FILE = "certification.yaml"
 
 
-class TypeQuota(m.Strict):
-    count: int = Field(ge=0, description="number of items of this type on every paper")
-    points: float = Field(gt=0, description="points of each item; only items of exactly these points qualify")
-
-
-class Filler(m.Strict):
-    type: str = Field(description="question type that makes up the rest of each area's points")
-    points: float = Field(gt=0)
-
-
 class Theory(m.Strict):
     total_points: float = Field(gt=0)
-    types: dict[str, TypeQuota] = Field(min_length=1)
-    filler: Filler
+    types: dict[str, float] = Field(min_length=1, description="points of each question type on every paper, "
+                                    "summing to total_points; an item counts with its own points")
+
+
+class Balance(m.Strict):
+    tolerance: float = Field(gt=0, description="largest distance (points) of a variant's expected theory score "
+                             "from the paper's target, at each ability of `abilities`")
+    abilities: list[float] = Field(min_length=1, description="abilities (θ, calibration scale) at which the "
+                                   "expected score is balanced")
+
+
+class Difficulty(m.Strict):
+    prior_facility: dict[m.Mastery, float] = Field(description="expected proportion of an item's points for the "
+                                                  "average learner, by mastery level, for items without data")
+    prior_weight: float = Field(ge=0, description="the prior counts as this many respondents next to the data")
+    min_respondents_irt: int = Field(ge=20, description="items with at least this many respondents are "
+                                     "calibrated with the graded response model (2PL for one-point items)")
+    discrimination: float = Field(gt=0, description="discrimination assumed for items without a calibration")
 
 
 class Skills(m.Strict):
@@ -73,6 +79,9 @@ class Certification(m.Strict):
     theory: Theory
     skills: Skills
     near_duplicate_threshold: float = Field(gt=0, le=1)
+    sittings: int = Field(ge=1, description="disjoint papers every level must allow: a first sitting and re-sits")
+    balance: Balance
+    difficulty: Difficulty
     mastery: dict[str, list[m.Mastery]]
     eligibility: dict[str, Eligibility]
     education: Education
@@ -120,18 +129,23 @@ def _references(cert: Certification, course: Course, located: Located) -> list[P
             edu.ranks[edu.waiver.minimum] > edu.ranks[edu.minimum]):
         add(("education", "waiver", "minimum"), f"the waiver's minimum '{edu.waiver.minimum}' ranks above the "
             f"minimum '{edu.minimum}': a waiver lowers the standard, so choose a lower one")
-    for key in cert.theory.types:
+    for key, points in cert.theory.types.items():
         if key not in m.QUESTION_TYPES or key == "case":
             add(("theory", "types", key), f"'{key}' is not an objective question type: use one of "
                 f"{', '.join(t for t in m.QUESTION_TYPES if t != 'case')}")
-    filler = cert.theory.filler
-    if filler.type not in m.QUESTION_TYPES or filler.type == "case" or filler.type in cert.theory.types:
-        add(("theory", "filler", "type"), f"filler type '{filler.type}' must be an objective question type "
-            "not listed under theory.types")
-    fixed = sum(q.count * q.points for q in cert.theory.types.values())
-    if fixed > cert.theory.total_points:
-        add(("theory", "types"), f"the listed types hold {fixed:g} points, more than total_points "
-            f"{cert.theory.total_points:g}: lower the counts")
+        elif points < 0:
+            add(("theory", "types", key), f"{key} has {points:g} points: give 0 or more")
+    held = sum(cert.theory.types.values())
+    if abs(held - cert.theory.total_points) > 1e-9:
+        add(("theory", "types"), f"the types hold {held:g} points, not total_points "
+            f"{cert.theory.total_points:g}: make them add up")
+    for key, share in cert.difficulty.prior_facility.items():
+        if not 0 < share < 1:
+            add(("difficulty", "prior_facility", key), f"prior facility {share:g} for {key} must lie strictly "
+                "between 0 and 1")
+    missing = [x for x in m.MASTERY_LEVELS if x not in cert.difficulty.prior_facility]
+    if missing:
+        add(("difficulty", "prior_facility"), f"no prior facility for {', '.join(missing)}: add them")
     return problems
 
 

@@ -26,12 +26,23 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import numpy as np
 from nbformat import NotebookNode
 
 from course import build
 from course import model as m
-from course.certification.blueprint import Blueprint, BlueprintError, blueprint, eligible, title
+from course.certification import assembly
+from course.certification.blueprint import (
+    Blueprint,
+    BlueprintError,
+    blueprint,
+    shortfalls,
+    skills_pool,
+    theory_pool,
+    title,
+)
 from course.certification.config import Certification
+from course.certification.difficulty import Estimates, curves, latest_estimates
 from course.certification.manifest import manifest_path, manifests, seen_items
 from course.errors import WorkflowError
 from course.loader import Course
@@ -67,6 +78,9 @@ class Variant:
     assignment: str
     theory: tuple[str, ...]  # question ids, in paper order
     skills: tuple[str, ...]
+    expected: tuple[float, ...] = ()  # expected theory score at each balancing ability
+    target: tuple[float, ...] = ()  # the paper's target at the same abilities
+    miss: str = ""  # why the variant is outside the balancing tolerance ("" when within)
 
     @property
     def questions(self) -> tuple[str, ...]:
@@ -82,61 +96,138 @@ def assignment_id(paper_id: str, learner: str) -> str:
     return f"{paper_id}-{learner}"
 
 
+def with_near_duplicates(ids: Iterable[str], clash: dict[str, frozenset[str]]) -> set[str]:
+    """``ids`` and every near-duplicate of them (what a re-sit must not show again)."""
+    out = set(ids)
+    for qid in list(out):
+        out |= clash.get(qid, frozenset())
+    return out
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray | None:
+    return None if weights.sum() == 0 else (weights[:, None] * values).sum(axis=0) / weights.sum()
+
+
+def targets(course: Course, cert: Certification, plan: Blueprint, estimates: Estimates | None) -> np.ndarray:
+    """Areas × abilities: each area's share of the paper's target expected score.
+
+    The target is what a variant drawn in proportion from the level's whole eligible bank would
+    score: area points × type share, times the points-weighted mean expected proportion of the
+    area's items of that type (of the type across areas when the area has none; of the area when
+    the type has none). Seen items do not move it: a re-sit aims at the same difficulty as a first
+    sitting.
+    """
+    pool = theory_pool(course, cert, plan.level)
+    abilities = cert.balance.abilities
+    f = curves(estimates, pool, cert, abilities)
+    pts = np.array([float(q.points) for q in pool])
+    area = np.array([course.area_of(q) for q in pool])
+    qtype = np.array([q.type for q in pool])
+    out = np.zeros((len(plan.area_points), len(abilities)))
+    for i, (a, a_points) in enumerate(plan.area_points.items()):
+        for t, t_points in plan.type_points.items():
+            share = a_points * t_points / plan.theory_points
+            for mask in ((area == a) & (qtype == t), qtype == t, area == a):
+                mean = _weighted_mean(f[mask], pts[mask])
+                if mean is not None:
+                    out[i] += share * mean
+                    break
+    return out
+
+
 def draw(course: Course, cert: Certification, plan: Blueprint, paper_id: str, seed: str, learner: str,
-         exclude: Iterable[str] = ()) -> Variant:
-    """One learner's variant: for every blueprint cell, that many random items; no near-duplicates."""
-    pool = eligible(course, cert, plan.level, exclude)
-    clash = near_duplicates(pool, cert.near_duplicate_threshold)
+         exclude: Iterable[str] = (), estimates: Estimates | None = None,
+         clash: dict[str, frozenset[str]] | None = None) -> Variant:
+    """One learner's variant: the blueprint's points exactly, balanced in difficulty, no near-duplicates.
+
+    ``exclude``: items the learner must not see (a re-sit passes every item of their earlier
+    papers and the near-duplicates of those); ``estimates``: item difficulty (priors when None).
+    """
+    skip = set(exclude)
+    pool = sorted(theory_pool(course, cert, plan.level, skip), key=lambda q: q.id)
+    cases = sorted(skills_pool(course, cert, plan.level, skip), key=lambda q: q.id)
+    short = shortfalls(course, plan, pool, cases)
+    if short:
+        raise BlueprintError(plan.level, short)
+    if clash is None:
+        clash = near_duplicates(pool + cases, cert.near_duplicate_threshold)
+    areas, types = list(plan.area_points), list(plan.type_points)
+    index = {q.id: i for i, q in enumerate(pool)}
+    pairs = sorted({(min(i, index[o]), max(i, index[o])) for q, i in index.items()
+                    for o in clash.get(q, ()) if o in index})
+    area_target = targets(course, cert, plan, estimates)
+    problem = assembly.Problem(
+        points=np.array([float(q.points) for q in pool]),
+        area=np.array([areas.index(course.area_of(q)) for q in pool]),
+        qtype=np.array([types.index(q.type) for q in pool]),
+        expected=curves(estimates, pool, cert, cert.balance.abilities),
+        area_points=np.array(list(plan.area_points.values())), type_points=np.array(list(plan.type_points.values())),
+        clashes=pairs, target=area_target.sum(axis=0), area_target=area_target)
     rng = rng_for(seed, learner)
-    taken: list[str] = []
-    blocked: set[str] = set()
-    shortfalls: list[str] = []
-
-    def pick(candidates: list[m.Question], n: int, what: str) -> list[str]:
-        order = sorted(candidates, key=lambda q: q.id)
-        rng.shuffle(order)
-        chosen: list[str] = []
-        for q in order:
-            if len(chosen) == n:
-                break
-            if q.id not in blocked:
-                chosen.append(q.id)
-                blocked.add(q.id)
-                blocked.update(clash[q.id])
-        if len(chosen) < n:
-            shortfalls.append(f"{what}: {n - len(chosen)} item(s) short once near-duplicates are left out")
-        return chosen
-
-    for area, row in plan.cells.items():
-        for qtype, n in row.items():
-            if n:
-                cands = [q for q in pool if course.area_of(q) == area and q.type == qtype
-                         and float(q.points) == plan.type_points[qtype]]
-                taken += pick(cands, n, f"{title(course, area)} {m.TYPE_TITLES[qtype]}")
-    cases: list[m.Question] = [q for q in pool if q.type == "case" and float(q.points) == plan.skills_points]
-    skills = pick(cases, plan.skills_count, m.TYPE_TITLES["case"])
-    if shortfalls:
-        raise BlueprintError(plan.level, shortfalls)
-    order = {t: i for i, t in enumerate(m.QUESTION_TYPES)}
-    by_id = course.by_id
-    theory = sorted(taken, key=lambda qid: (order[by_id[qid].type], qid))
-    return Variant(learner, assignment_id(paper_id, learner), tuple(theory), tuple(sorted(skills)))
+    weights = np.array([rng.random() for _ in pool])
+    chosen, miss = assembly.solve(problem, weights, cert.balance.tolerance)
+    if chosen is None:
+        raise BlueprintError(plan.level, [
+            "no set of eligible items gives every area its 比重表 points and every type its points at once (the "
+            "items' points do not add up, or near-duplicates exclude each other): add items, above all of 1 or 2 "
+            "points"])
+    taken = [q for q, c in zip(pool, chosen, strict=True) if c]
+    blocked = with_near_duplicates((q.id for q in taken), clash)
+    order = list(cases)
+    rng.shuffle(order)
+    skills: list[str] = []
+    for q in order:
+        if len(skills) < plan.skills_count and q.id not in blocked:
+            skills.append(q.id)
+            blocked |= with_near_duplicates([q.id], clash)
+    if len(skills) < plan.skills_count:
+        raise BlueprintError(plan.level, [f"{m.TYPE_TITLES['case']}: {plan.skills_count - len(skills)} item(s) "
+                                          "short once near-duplicates are left out"])
+    expected = tuple(round(float(x), 2) for x in (problem.points[chosen, None] * problem.expected[chosen]).sum(0))
+    note = ""
+    if miss is not None:
+        note = (f"{learner}: expected score {miss.distance:.2f} points from the target (tolerance "
+                f"{cert.balance.tolerance:g}); the area furthest off is {title(course, areas[miss.area])} "
+                f"({miss.area_distance:+.2f} points from its share)")
+    type_order = {t: i for i, t in enumerate(m.QUESTION_TYPES)}
+    theory = sorted((q.id for q in taken), key=lambda qid: (type_order[course.by_id[qid].type], qid))
+    return Variant(learner, assignment_id(paper_id, learner), tuple(theory), tuple(sorted(skills)), expected,
+                   tuple(round(float(x), 2) for x in problem.target), note)
 
 
 # ---------------------------------------------------------------- report
+def cells_of(course: Course, variant: Variant) -> dict[str, dict[str, float]]:
+    """Area -> type -> points of the variant's theory items."""
+    out: dict[str, dict[str, float]] = {}
+    for qid in variant.theory:
+        q = course.by_id[qid]
+        row = out.setdefault(course.area_of(q), {})
+        row[q.type] = row.get(q.type, 0.0) + float(q.points)
+    return out
+
+
 def blueprint_report(course: Course, plan: Blueprint, variant: Variant) -> list[dict[str, Any]]:
     """Per area (and 技能): target points against the variant's achieved points, and items per type."""
     by_id = course.by_id
     rows = []
     for area, target in plan.area_points.items():
         items = [by_id[q] for q in variant.theory if course.area_of(by_id[q]) == area]
+        types = {t: sum(1 for q in items if q.type == t) for t in m.QUESTION_TYPES}
         rows.append({"area": area, "title": title(course, area), "target": target,
-                     "achieved": sum(float(q.points) for q in items),
-                     "types": {t: sum(1 for q in items if q.type == t) for t in plan.cells[area]}})
+                     "achieved": sum(float(q.points) for q in items), "types": {t: n for t, n in types.items() if n}})
     cases = [by_id[q] for q in variant.skills]
     rows.append({"area": "skills", "title": "技能（案例分析）", "target": plan.skills_max,
                  "achieved": sum(float(q.points) for q in cases), "types": {"case": len(cases)}})
     return rows
+
+
+def type_report(course: Course, plan: Blueprint, variant: Variant) -> dict[str, float]:
+    """Points per question type of the variant's theory items."""
+    got = dict.fromkeys(plan.type_points, 0.0)
+    for qid in variant.theory:
+        q = course.by_id[qid]
+        got[q.type] = got.get(q.type, 0.0) + float(q.points)
+    return got
 
 
 def render_report(course: Course, plan: Blueprint, variant: Variant) -> str:
@@ -145,24 +236,28 @@ def render_report(course: Course, plan: Blueprint, variant: Variant) -> str:
         types = "，".join(f"{m.TYPE_TITLES[t]}{n}道" for t, n in row["types"].items() if n)
         mark = "✓" if row["target"] == row["achieved"] else "✗"
         lines.append(f"  {row['title']}: {row['target']:g} / {row['achieved']:g} {mark}  {types}")
-    lines.append(f"  合计 {plan.theory_points + plan.skills_max:g} 分，{plan.length} 题")
+    got = type_report(course, plan, variant)
+    lines.append("  题型分值：" + "，".join(
+        f"{m.TYPE_TITLES[t]} {p:g} / {got[t]:g}{' ✓' if p == got[t] else ' ✗'}" for t, p in plan.type_points.items()))
+    length = len(variant.questions)
+    lines.append(f"  合计 {plan.theory_points + plan.skills_max:g} 分，{length} 题")
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- manifests and notebooks
-def paper_header(course: Course, level: str, paper_id: str, learner: str, plan: Blueprint) -> str:
+def paper_header(course: Course, level: str, paper_id: str, learner: str, plan: Blueprint, length: int) -> str:
     lv = {x.id: x for x in course.levels.levels}[level]
     return "\n".join([
         f"# {lv.full_title} 理论与技能考核试卷",
         "",
-        f"**{course.settings.title}** · 试卷 {paper_id} · 考生 {learner} · 共 {plan.length} 题，"
+        f"**{course.settings.title}** · 试卷 {paper_id} · 考生 {learner} · 共 {length} 题，"
         f"理论 {plan.theory_points:g} 分，技能（案例分析，讲师人工评分）{plan.skills_max:g} 分",
         "",
         "**作答说明**",
         "",
         "1. 请先点击菜单 **运行 → 运行全部单元格**（Run → Run All Cells），题目控件随即出现。",
         "2. 直接在控件中作答，**答案会自动保存**。",
-        "3. 每位考生的试卷题目不同，但题型、分值和各知识领域的比重完全相同。",
+        "3. 每位考生的试卷题目不同，但各知识领域和各题型的分值完全相同，难度经过平衡。",
         "4. 完成后点击 **检查作答情况**，然后在 **Assignments（作业）** 页面点击 **Submit（提交）**。",
     ])
 
@@ -171,7 +266,7 @@ def paper_notebook(course: Course, data: dict[str, Any], variant: Variant, plan:
     questions = [course.by_id[q] for q in variant.questions]
     meta = {"paper": data["paper"], "level": data["level"], "learner": variant.learner,
             "questions": list(variant.questions)}
-    header = paper_header(course, data["level"], data["paper"], variant.learner, plan)
+    header = paper_header(course, data["level"], data["paper"], variant.learner, plan, len(questions))
     return build.quiz_notebook(course, variant.assignment, header, questions, meta)
 
 
@@ -200,9 +295,17 @@ def questions_of_assignment(course: Course, root: Path, assignment: str) -> list
 def stored_variant(data: dict[str, Any], learner: str) -> tuple[Blueprint, Variant]:
     """A learner's blueprint and variant as the manifest recorded them."""
     v = data["variants"][learner]
-    plan = Blueprint(data["level"], dict(data["area_points"]), v["cells"], dict(data["type_points"]),
-                     int(data["skills_count"]), float(data["skills_points"]))
-    return plan, Variant(learner, v["assignment"], tuple(v["theory"]), tuple(v["skills"]))
+    if "type_totals" in data:
+        totals = {t: float(p) for t, p in data["type_totals"].items()}
+    else:  # manifests before points-based blueprints: item counts × one item's points
+        totals = {}
+        for row in v["cells"].values():
+            for t, n in row.items():
+                totals[t] = totals.get(t, 0.0) + n * float(data["type_points"][t])
+    plan = Blueprint(data["level"], dict(data["area_points"]), totals, int(data["skills_count"]),
+                     float(data["skills_points"]))
+    return plan, Variant(learner, v["assignment"], tuple(v["theory"]), tuple(v["skills"]),
+                         tuple(v.get("expected", ())), tuple(v.get("target", ())), v.get("miss") or "")
 
 
 @dataclass(frozen=True)
@@ -212,9 +315,7 @@ class Paper:
     variants: dict[str, Variant]
 
 
-def create_paper(course: Course, cert: Certification, root: Path, paper_id: str, level: str, seed: str,
-                 learners: list[str], resit: bool = False) -> Paper:
-    """Draw every learner's variant and write the manifest and source notebooks (nothing written on refusal)."""
+def _check_ids(course: Course, root: Path, paper_id: str, learners: list[str]) -> None:
     if not PAPER_ID.match(paper_id):
         raise WorkflowError(f"paper id '{paper_id}' may hold only letters, digits, _ and single hyphens "
                             "(e.g. L3-2026a)")
@@ -230,29 +331,53 @@ def create_paper(course: Course, cert: Certification, root: Path, paper_id: str,
     clash = [ch for ch in course.chapters if any(assignment_id(paper_id, x) == ch for x in learners)]
     if clash:
         raise WorkflowError(f"assignment id {clash[0]} is a chapter: choose another paper id")
+
+
+def _variant_record(course: Course, v: Variant) -> dict[str, Any]:
+    cells: dict[str, dict[str, int]] = {}
+    for qid in v.theory:
+        q = course.by_id[qid]
+        row = cells.setdefault(course.area_of(q), {})
+        row[q.type] = row.get(q.type, 0) + 1
+    return {"assignment": v.assignment, "theory": list(v.theory), "skills": list(v.skills), "cells": cells,
+            "points": cells_of(course, v), "expected": list(v.expected), "target": list(v.target),
+            "miss": v.miss or None}
+
+
+def create_paper(course: Course, cert: Certification, root: Path, paper_id: str, level: str, seed: str,
+                 learners: list[str], resit: bool = False, estimates: Estimates | None = None) -> Paper:
+    """Draw every learner's variant and write the manifest and source notebooks (nothing written on refusal).
+
+    ``estimates``: item difficulty for the balance; default the newest stored
+    (``papers/estimates/``), else the priors. A re-sit leaves out every item of the learner's
+    earlier papers and every near-duplicate of them.
+    """
+    _check_ids(course, root, paper_id, learners)
+    if estimates is None:
+        estimates = latest_estimates(root)
     # a learner's n-th paper is their n-th sitting; a paper's sitting is the highest among its learners
     earlier = manifests(root)
     sitting = 1 + max((d.get("sitting", 1) for d in earlier if set(d["variants"]) & set(learners)), default=0)
-    plans: dict[str, Blueprint] = {}
+    plan = blueprint(course, cert, level)
+    clash = near_duplicates(list(course.questions), cert.near_duplicate_threshold)
     variants: dict[str, Variant] = {}
     for learner in learners:
-        exclude = seen_items(root, learner) if resit else set()
-        plan = blueprint(course, cert, level, exclude)
-        plans[learner] = plan
-        variants[learner] = draw(course, cert, plan, paper_id, seed, learner, exclude)
+        exclude = with_near_duplicates(seen_items(root, learner), clash) if resit else set()
+        variants[learner] = draw(course, cert, plan, paper_id, seed, learner, exclude, estimates, clash)
+    abilities = list(cert.balance.abilities)
     data = {"paper": paper_id, "level": level, "seed": seed, "resit": resit, "sitting": sitting,
-            "theory_max": next(iter(plans.values())).theory_points,
-            "skills_max": next(iter(plans.values())).skills_max,
-            "variants": {x: {"assignment": v.assignment, "theory": list(v.theory), "skills": list(v.skills),
-                             "cells": plans[x].cells} for x, v in variants.items()},
-            "area_points": next(iter(plans.values())).area_points,
-            "type_points": next(iter(plans.values())).type_points,
-            "skills_count": next(iter(plans.values())).skills_count,
-            "skills_points": next(iter(plans.values())).skills_points}
-    for learner, variant in variants.items():
+            "theory_max": plan.theory_points, "skills_max": plan.skills_max,
+            "variants": {x: _variant_record(course, v) for x, v in variants.items()},
+            "area_points": plan.area_points, "type_totals": plan.type_points,
+            "skills_count": plan.skills_count, "skills_points": plan.skills_points,
+            "balance": {"abilities": abilities, "tolerance": cert.balance.tolerance,
+                        "estimates": estimates.name if estimates is not None else "",
+                        "estimates_as_of": estimates.as_of if estimates is not None else ""}}
+    plans = dict.fromkeys(variants, plan)
+    for variant in variants.values():
         path = notebook_path(root, variant.assignment)
         path.parent.mkdir(parents=True, exist_ok=True)
-        nb = paper_notebook(course, data, variant, plans[learner])
+        nb = paper_notebook(course, data, variant, plan)
         path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
     target = manifest_path(root, paper_id)
     target.parent.mkdir(parents=True, exist_ok=True)

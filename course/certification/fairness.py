@@ -1,0 +1,176 @@
+"""How comparable a paper's variants are: expected-score spread, the estimates behind it, observed scores.
+
+Pure functions over a paper manifest (``papers/<paper>.json``), the item estimates it was
+balanced with and, after the sitting, the learners' theory scores; :func:`render_fairness`
+is what ``course paper report`` prints and the certification page shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from course.certification.difficulty import Estimates
+
+GROUPS = ("较易的三分之一", "中间的三分之一", "较难的三分之一")
+
+
+def spread(data: Mapping[str, Any]) -> pd.DataFrame:
+    """Per balancing ability: the target and the variants' expected theory scores (mean, sd, min, max, within)."""
+    balance = data.get("balance") or {}
+    abilities = list(balance.get("abilities", []))
+    tol = float(balance.get("tolerance", np.nan))
+    expected = np.array([v.get("expected") or [np.nan] * len(abilities) for v in data["variants"].values()],
+                        dtype=float).reshape(-1, len(abilities))
+    targets = np.array([v.get("target") or [np.nan] * len(abilities) for v in data["variants"].values()],
+                       dtype=float).reshape(-1, len(abilities))
+    rows = []
+    for k, theta in enumerate(abilities):
+        e = expected[:, k]
+        rows.append({"ability": theta, "target": float(np.nanmean(targets[:, k])),
+                     "variants": int(np.isfinite(e).sum()),
+                     "mean": float(np.nanmean(e)), "sd": float(np.nanstd(e, ddof=1)) if len(e) > 1 else np.nan,
+                     "min": float(np.nanmin(e)), "max": float(np.nanmax(e)),
+                     "within": int((np.abs(e - targets[:, k]) <= tol + 1e-9).sum())})
+    return pd.DataFrame(rows, columns=["ability", "target", "variants", "mean", "sd", "min", "max", "within"])
+
+
+def sources(data: Mapping[str, Any], est: Estimates | None) -> pd.DataFrame:
+    """Per estimate source (grm, facility, prior): items of the paper's variants and their respondents."""
+    drawn = sorted({q for v in data["variants"].values() for q in v["theory"]})
+    rows = []
+    for qid in drawn:
+        item = est.items.get(qid) if est is not None else None
+        rows.append({"source": item.source if item else "prior", "n": item.n if item else 0})
+    frame = pd.DataFrame(rows, columns=["source", "n"])
+    out = frame.groupby("source")["n"].agg(items="size", n_min="min", n_median="median").reset_index()
+    order = {"grm": 0, "facility": 1, "prior": 2}
+    return out.sort_values("source", key=lambda s: s.map(order), ignore_index=True)
+
+
+def observed_by_group(data: Mapping[str, Any], theory: Mapping[str, float], ability_index: int) -> pd.DataFrame:
+    """Variants split into thirds by expected score at one ability: expected and observed mean theory score.
+
+    ``theory``: learner → theory score on 100 of this paper (learners who did not sit are absent).
+    If the balance holds, the thirds' observed means differ no more than chance.
+    """
+    variants = data["variants"]
+    learners = [x for x in variants if variants[x].get("expected")]
+    expected = pd.Series({x: float(variants[x]["expected"][ability_index]) for x in learners}, dtype=float)
+    ranked = expected.rank(method="first")
+    third = np.ceil(ranked * 3 / max(len(ranked), 1)).clip(1, 3).astype(int) - 1
+    rows = []
+    for g, name in enumerate(GROUPS):
+        members = third.index[third == g]
+        scores = [theory[x] for x in members if x in theory and np.isfinite(theory[x])]
+        rows.append({"group": name, "variants": len(members), "expected": float(expected[members].mean())
+                     if len(members) else np.nan, "sat": len(scores),
+                     "observed": float(np.mean(scores)) if scores else np.nan})
+    return pd.DataFrame(rows, columns=["group", "variants", "expected", "sat", "observed"])
+
+
+def _num(x: float, digits: int = 1) -> str:
+    return "—" if not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+def render_fairness(data: Mapping[str, Any], est: Estimates | None, theory: Mapping[str, float]) -> str:
+    """The comparability part of ``course paper report``, in Chinese."""
+    balance = data.get("balance") or {}
+    lines = [f"试卷 {data['paper']}（{data['level']}）各考生试卷的难度平衡："]
+    if not balance:
+        lines.append("  本试卷生成时尚未进行难度平衡（旧版试卷），没有预期得分记录。")
+        return "\n".join(lines)
+    src = est.name if est is not None else "先验值（无作答数据）"
+    when = f"，数据截至 {est.as_of}" if est is not None and est.as_of else ""
+    lines.append(f"  题目难度估计：{src}{when}；容差 ±{balance['tolerance']:g} 分（理论满分 "
+                 f"{data['theory_max']:g}）")
+    lines.append("  能力θ   目标    平均    标准差  最低–最高      在容差内")
+    for r in spread(data).itertuples(index=False):
+        lines.append(f"  {r.ability:+5.1f}  {_num(r.target):>6} {_num(r.mean):>7} {_num(r.sd, 2):>7}  "
+                     f"{_num(r.min)}–{_num(r.max):<8} {r.within}/{r.variants}")
+    titles = {"grm": "等级反应模型（2PL）标定", "facility": "得分率（含先验收缩）", "prior": "先验值（按掌握程度）"}
+    for r in sources(data, est).itertuples(index=False):
+        lines.append(f"  估计来源 {titles.get(r.source, r.source)}：{r.items} 题，作答人数 {r.n_min}–中位数 "
+                     f"{r.n_median:g}")
+    misses = [v["miss"] for v in data["variants"].values() if v.get("miss")]
+    for miss in misses:
+        lines.append(f"  未达容差：{miss}")
+    abilities = list(balance["abilities"])
+    k = abilities.index(0) if 0 in abilities else len(abilities) // 2
+    groups = observed_by_group(data, theory, k)
+    if groups["sat"].sum():
+        lines.append(f"  按预期得分（θ={abilities[k]:g}）三等分的实际理论成绩：")
+        for r in groups.itertuples(index=False):
+            lines.append(f"    {r.group}：{r.variants} 份，预期 {_num(r.expected)}，已考 {r.sat} 人，实际平均 "
+                         f"{_num(r.observed)}")
+    else:
+        lines.append("  尚无已评分的作答：考试后再运行本报告可看到各组实际成绩。")
+    return "\n".join(lines)
+
+
+def render_decisions(table: pd.DataFrame, pass_mark: float) -> str:
+    """Decision consistency lines (:func:`course.certification.consistency.decision_table`), in Chinese."""
+    if table.empty:
+        return "判定一致性：尚无已评分的试卷。"
+    lines = [f"理论成绩合格判定（合格线 {pass_mark:g}）的一致性（Livingston–Lewis；信度为各知识领域分的 α，偏保守）："]
+    names = {"paper": "试卷", "level": "级别"}
+    for r in table.itertuples(index=False):
+        if not np.isfinite(r.agreement):
+            lines.append(f"  {names[r.kind]} {r.key}：{r.n} 人，数据不足以估计（信度 {_num(r.reliability, 2)}）")
+            continue
+        lines.append(f"  {names[r.kind]} {r.key}：{r.n} 人，平均 {_num(r.mean)}，信度 {_num(r.reliability, 2)}，"
+                     f"平行卷判定一致的概率 {r.agreement:.1%}（κ {_num(r.kappa, 2)}），判定准确率 {r.accuracy:.1%}，"
+                     f"测量标准误 {_num(r.sem)} 分，合格线处 {_num(r.sem_at_cut)} 分")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the certification page
+def page_tables(course_root: Path | str, content: Path | str | None = None,
+                snapshot: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | str:
+    """The certification page's two tables, or a sentence saying why there are none.
+
+    1. per paper and ability: target and the variants' expected theory scores (试卷难度平衡);
+    2. per paper and per level: decision consistency and the SEM at the pass mark (判定一致性).
+    """
+    from course.analytics.frames import read_grades
+    from course.certification.config import load_certification
+    from course.certification.consistency import decision_table
+    from course.certification.manifest import manifests
+    from course.loader import load_course
+
+    root = Path(course_root).resolve()
+    course = load_course(Path(content) if content else None)
+    if not (course.root / "certification.yaml").exists():
+        return "本题库未配置认证设置（certification.yaml）。"
+    cert = load_certification(course)
+    found = manifests(root)
+    if not found:
+        return "尚未生成认证试卷。"
+    rows = []
+    for data in found:
+        for r in spread(data).itertuples(index=False):
+            rows.append({"试卷": data["paper"], "级别": data["level"], "能力θ": r.ability, "目标": r.target,
+                         "份数": r.variants, "平均": r.mean, "标准差": r.sd, "最低": r.min, "最高": r.max,
+                         "在容差内": r.within})
+    balance = pd.DataFrame(rows, columns=["试卷", "级别", "能力θ", "目标", "份数", "平均", "标准差", "最低", "最高",
+                                          "在容差内"])
+    if snapshot:
+        from course.analytics.snapshot import read_grades as snapshot_grades
+
+        grades = snapshot_grades(snapshot)
+    else:
+        from course.nbconfig import course_config, db_url
+
+        grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
+    table = decision_table(course, cert, found, grades)
+    kinds = {"paper": "试卷", "level": "级别"}
+    decisions = pd.DataFrame({
+        "范围": [f"{kinds[k]} {v}" for k, v in zip(table["kind"], table["key"], strict=True)],
+        "人数": table["n"], "平均": table["mean"], "信度α（领域分）": table["reliability"],
+        "有效题数": table["effective_length"], "判定一致性": table["agreement"], "κ": table["kappa"],
+        "判定准确率": table["accuracy"], "测量标准误": table["sem"], "合格线处标准误": table["sem_at_cut"]})
+    return balance, decisions

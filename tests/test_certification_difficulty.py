@@ -1,0 +1,89 @@
+"""Item difficulty estimates: priors, facility pulled towards them, score levels, storage, and the paper report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from course.certification import difficulty as d
+from course.certification.config import load_certification
+from course.cli import app
+from course.loader import load_course
+
+CERT = Path(__file__).parent / "fixtures" / "cert"
+
+
+def test_a_prior_curve_averages_its_mastery_facility_over_the_cohort() -> None:
+    """A 掌握 item (prior 0.6) has a curve whose mean over N(0, 1) abilities is 0.6."""
+    course = load_course(CERT)
+    cert = load_certification(course)
+    item = d.prior_estimate(course.questions[0], cert)
+    theta = np.linspace(-8, 8, 16001)
+    mean = float((item.expected(theta) * np.exp(-theta ** 2 / 2)).sum() / np.exp(-theta ** 2 / 2).sum())
+    assert (item.source, item.n, item.a) == ("prior", 0, 1.7) and mean == pytest.approx(0.6, abs=1e-6)
+
+
+def test_few_respondents_are_pulled_towards_the_prior_as_prior_weight_respondents() -> None:
+    """10 respondents at facility 0.9 with a prior of 0.6 weighing 10: (10·0.9 + 10·0.6)/20 = 0.75."""
+    course = load_course(CERT)
+    cert = load_certification(course)
+    q = course.questions[0]
+    responses = pd.DataFrame({"respondent": [f"r{i}" for i in range(10)], "question": q.id,
+                              "proportion": [1.0] * 9 + [0.0]})
+    est = d.estimate([q], cert, responses, "2026-12-01T00:00:00+00:00")
+    item = est.items[q.id]
+    assert (item.source, item.n, item.facility, est.respondents) == ("facility", 10, 0.9, 10)
+    assert item.b == (d.location_for(0.75, 1.7),)
+
+
+def test_score_levels_with_few_respondents_merge_into_their_smaller_neighbour() -> None:
+    """Levels 0 (×30), 0.5 (×4), 1 (×20): 0.5 has fewer than 10 and joins 1, worth (4·0.5 + 20)/24."""
+    values = np.array([0.0] * 30 + [0.5] * 4 + [1.0] * 20)
+    codes, levels = d._levels(values)
+    assert levels == (0.0, pytest.approx(22.0 / 24)) and list(np.bincount(codes)) == [30, 24]
+
+
+def test_responses_count_each_paper_sitting_as_its_own_respondent() -> None:
+    grades = pd.DataFrame({"learner": ["a", "a", "a"], "chapter": ["ch01", "P-a", "ch01"],
+                           "question": ["q1", "q1", "setup"], "max_score": [2.0, 2.0, 0.0],
+                           "score": [1.0, 2.0, 0.0]})
+    out = d.responses_from_grades(grades, {"P-a": "P"})
+    assert out.to_dict("records") == [{"respondent": "a", "question": "q1", "proportion": 0.5},
+                                      {"respondent": "a@P", "question": "q1", "proportion": 1.0}]
+
+
+def test_estimates_are_stored_as_new_files_and_read_back(tmp_path: Path) -> None:
+    course = load_course(CERT)
+    cert = load_certification(course)
+    est = d.priors(course.questions, cert)
+    est = d.Estimates("2026-12-01T08:00:00+00:00", 0, "prior", est.items)
+    first = d.write_estimates(tmp_path, est)
+    second = d.write_estimates(tmp_path, est)
+    assert (first.name, second.name) == ("20261201T080000Z.json", "20261201T080000Z-2.json")
+    assert d.latest_estimates(tmp_path) == second
+    (tmp_path / "papers" / "estimates" / "20261201T080000Z-3.json").write_text("{", encoding="utf-8")
+    with pytest.raises(Exception, match=r"20261201T080000Z-3\.json: cannot be read as item estimates"):
+        d.latest_estimates(tmp_path)
+
+
+def test_paper_report_prints_the_blueprint_check_and_the_spread(tmp_path: Path) -> None:
+    """Two variants drawn with priors: the report names them, the ability rows and the estimates' source."""
+    runner = CliRunner()
+    made = runner.invoke(app, ["paper", "create", "L4", "--paper", "L4-t", "--learner", "a", "--learner", "b",
+                               "--content", str(CERT), "--root", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    data = json.loads((tmp_path / "papers" / "L4-t.json").read_text(encoding="utf-8"))
+    report = runner.invoke(app, ["paper", "report", "L4-t", "--content", str(CERT), "--root", str(tmp_path)])
+    assert report.exit_code == 0, report.output
+    lines = report.output.splitlines()
+    assert "全部 2 份试卷的各知识领域与各题型分值均与蓝图一致。" in lines
+    assert "  题目难度估计：先验值（无作答数据）；容差 ±0.5 分（理论满分 20）" in lines
+    zero = next(line for line in lines if line.startswith("   +0.0"))
+    expected = [v["expected"][1] for v in data["variants"].values()]
+    assert zero.split()[2] == f"{np.mean(expected):.1f}" and zero.split()[-1] == "2/2"
+    assert lines[-1] == "  尚无已评分的作答：考试后再运行本报告可看到各组实际成绩。"
