@@ -138,7 +138,7 @@ def header_markdown(course: Course, chapter: m.Chapter, questions: list[m.Questi
         "关闭浏览器或重启内核后再次“运行所有单元格”即可看到已保存的答案。",
         "3. 选项顺序因人而异，请按选项内容作答。",
         "4. 完成后点击页面底部的 **检查作答情况**，确认没有漏答，"
-        "然后在 **Assignments（作业）** 页面点击 **Submit（提交）**。",
+        "然后回到 **课程作业** 页面（菜单 **作业 → 课程作业**）点击 **提交**。",
         "5. 请勿修改或删除题目单元格；评分只依据你在控件中保存的答案。",
     ])
 
@@ -175,8 +175,9 @@ def quiz_notebook(course: Course, assignment_id: str, header: str, questions: li
 def chapter_notebook(course: Course, chapter_id: str) -> NotebookNode:
     chapter = course.chapters[chapter_id]
     questions = course.questions_of(chapter_id)
+    title = f"{course.part_of[chapter_id].title}　{chapter.title}"  # the learners' course page lists it by this
     return quiz_notebook(course, chapter_id, header_markdown(course, chapter, questions), questions,
-                         {"chapter": chapter_id, "questions": [q.id for q in questions]})
+                         {"chapter": chapter_id, "title": title, "questions": [q.id for q in questions]})
 
 
 def notebook_path(source_dir: Path, chapter_id: str) -> Path:

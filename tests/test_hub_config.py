@@ -17,21 +17,43 @@ SETTINGS = HubSettings(root="/srv/k/course", exchange="/srv/k/exchange", content
                        state="/srv/k/state", port=8000, course_id="kam-cert", instructors=["t"], learners=["l"])
 
 
-def test_a_learners_lab_keeps_only_the_assignments_tab() -> None:
+def test_a_learners_lab_has_no_nbgrader_tool_and_the_chinese_course_page() -> None:
+    """No nbgrader plugin in the lab (its English Assignments tab included); the course page's server side on."""
     files = role_files(SETTINGS, "learner")
     disabled = json.loads(files["labconfig/page_config.json"])["disabledExtensions"]
-    assert "@jupyter/nbgrader:assignment-list" not in disabled
-    assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
-            "@jupyter/nbgrader:validate-assignment", "@jupyter/nbgrader:menu"} <= set(disabled)
-    server = json.loads(files["jupyter_server_config.json"])["ServerApp"]["jpserver_extensions"]
-    assert server["nbgrader.server_extensions.formgrader"] is False
-    assert "nbgrader.server_extensions.assignment_list" not in server
+    assert set(disabled) == {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                             "@jupyter/nbgrader:validate-assignment", "@jupyter/nbgrader:course-list",
+                             "@jupyter/nbgrader:menu", "@jupyter/nbgrader:assignment-list"}
+    server = json.loads(files["jupyter_server_config.json"])["ServerApp"]
+    assert server["jpserver_extensions"] == {
+        "nbgrader.server_extensions.formgrader": False, "nbgrader.server_extensions.validate_assignment": False,
+        "nbgrader.server_extensions.course_list": False, "course_runtime.coursepage": True}
+    assert server["tornado_settings"]["headers"] == {"Content-Security-Policy": "frame-ancestors 'self'"}
     assert "configure_learner_exchange(c)" in files["nbgrader_config.py"]
+    imports = [ln for ln in files["nbgrader_config.py"].splitlines() if "import" in ln]
+    assert imports == ["from course_runtime.exchange import configure_learner_exchange"]  # nothing of the course
+
+
+def test_every_role_gets_the_course_lab_defaults_and_learners_chinese_menus() -> None:
+    """Do the lab settings reach every server the hub starts (a config folder, whatever the install mode)?"""
+    learner = json.loads(role_files(SETTINGS, "learner")["labconfig/default_setting_overrides.d/kam-course.json"])
+    teacher = json.loads(role_files(SETTINGS, "instructor")["labconfig/default_setting_overrides.d/kam-course.json"])
+    assert learner["@jupyter-widgets/jupyterlab-manager:plugin"] == {"saveState": True}
+    assert learner["@jupyterlab/docmanager-extension:plugin"] == {"autosave": True, "autosaveInterval": 1}
+    assert learner["@jupyterlab/translation-extension:plugin"] == {"locale": "zh_CN"}
+    assert "@jupyterlab/translation-extension:plugin" not in teacher
+    assert teacher["@jupyter-widgets/jupyterlab-manager:plugin"] == {"saveState": True}
 
 
 def test_an_instructors_lab_has_formgrader_and_the_course_folder() -> None:
     files = role_files(SETTINGS, "instructor")
     assert json.loads(files["labconfig/page_config.json"]) == {}
+    server = json.loads(files["jupyter_server_config.json"])["ServerApp"]
+    assert server["tornado_settings"]["headers"] == {"Content-Security-Policy": "frame-ancestors 'self'"}
+    assert server["terminado_settings"]["shell_command"] == [
+        "/bin/bash", "--rcfile", "/srv/k/state/jupyter/instructor/bashrc", "-i"]
+    assert f'export PATH="{SETTINGS.bindir}:$PATH"' in files["bashrc"]
+    assert "[ \"$PWD\" = \"$HOME\" ] && cd '/srv/k/course'" in files["bashrc"]
     assert "configure(c, Path('/srv/k/course'))" in files["nbgrader_config.py"]
     assert server_environment(SETTINGS, "instructor")["COURSE_EXCHANGE"] == "/srv/k/exchange"
     assert "COURSE_EXCHANGE" not in server_environment(SETTINGS, "learner")

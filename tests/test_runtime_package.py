@@ -39,9 +39,9 @@ def key_strings(course: Course) -> list[str]:
 
 
 def holds(text: str, key: str) -> bool:
-    """A number or date key counts only as a whole number (``20`` is not in ``2031``; ``122`` not in ``#1225``)."""
+    """A number or date key counts only as a whole number (``20`` is not in ``2031``, ``#1225`` or ``20_000``)."""
     if re.search(r"\d", key):
-        return re.search(rf"(?<![\d.]){re.escape(key)}(?![\d.])", text) is not None
+        return re.search(rf"(?<![\d.,_]){re.escape(key)}(?![\d.,_])", text) is not None
     return key in text
 
 
@@ -76,8 +76,8 @@ def test_the_runtime_wheel_ships_only_its_modules(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("kam_course_runtime-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     modules = sorted(n for n in names if not n.startswith("kam_course_runtime-"))
-    assert modules == ["course_runtime/__init__.py", "course_runtime/exchange.py", "course_runtime/quiz.py",
-                       "course_runtime/scoring.py"]
+    assert modules == ["course_runtime/__init__.py", "course_runtime/coursepage.py", "course_runtime/exchange.py",
+                       "course_runtime/quiz.py", "course_runtime/scoring.py"]
 
 
 def test_released_notebooks_hold_no_hidden_test_explanation_or_rubric() -> None:

@@ -255,16 +255,18 @@ def paper_header(course: Course, level: str, paper_id: str, learner: str, plan: 
         "",
         "**作答说明**",
         "",
-        "1. 请先点击菜单 **运行 → 运行全部单元格**（Run → Run All Cells），题目控件随即出现。",
+        "1. 请先点击菜单 **运行 → 运行所有单元格**，题目控件随即出现。",
         "2. 直接在控件中作答，**答案会自动保存**。",
         "3. 每位考生的试卷题目不同，但各知识领域和各题型的分值完全相同，难度经过平衡。",
-        "4. 完成后点击 **检查作答情况**，然后在 **Assignments（作业）** 页面点击 **Submit（提交）**。",
+        "4. 完成后点击 **检查作答情况**，然后回到 **课程作业** 页面（菜单 **作业 → 课程作业**）点击 **提交**。",
     ])
 
 
 def paper_notebook(course: Course, data: dict[str, Any], variant: Variant, plan: Blueprint) -> NotebookNode:
     questions = [course.by_id[q] for q in variant.questions]
-    meta = {"paper": data["paper"], "level": data["level"], "learner": variant.learner,
+    level = {x.id: x for x in course.levels.levels}[data["level"]]
+    title = f"{level.full_title} 考核试卷"  # the learners' course page lists it by this
+    meta = {"paper": data["paper"], "level": data["level"], "learner": variant.learner, "title": title,
             "questions": list(variant.questions)}
     header = paper_header(course, data["level"], data["paper"], variant.learner, plan, len(questions))
     return build.quiz_notebook(course, variant.assignment, header, questions, meta)

@@ -74,7 +74,7 @@ def rating_notebook(root: Path, roster_csv: Path, content: Path | None) -> nbfor
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
     nb.cells = [
-        nbformat.v4.new_markdown_cell("# 能力素质评定\n\n请点击 **运行 → 运行全部单元格**，然后在下方表单中评定。",
+        nbformat.v4.new_markdown_cell("# 能力素质评定\n\n请点击 **运行 → 运行所有单元格**，然后在下方表单中评定。",
                                       id="intro"),
         nbformat.v4.new_code_cell(
             "from course.certification.rating_widgets import rating_form\n"

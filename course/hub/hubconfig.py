@@ -23,21 +23,25 @@ from course.lab import learner_settings
 
 LOCALE_PLUGIN = "@jupyterlab/translation-extension:plugin"
 
-# nbgrader's lab plugins a learner must not see; the Assignments tab (assignment-list) stays.
+# nbgrader's lab plugins a learner must not see. Its English Assignments tab goes too: learners use the
+# Chinese course page (course_runtime.coursepage) over nbgrader's own assignment_list server extension.
 LEARNER_DISABLED_PLUGINS = (
     "@jupyter/nbgrader:formgrader",
     "@jupyter/nbgrader:create-assignment",
     "@jupyter/nbgrader:validate-assignment",
     "@jupyter/nbgrader:course-list",
     "@jupyter/nbgrader:menu",
+    "@jupyter/nbgrader:assignment-list",
 )
-# The Assignments tab shows a Validate button beside each fetched notebook; its server side is off.
-LEARNER_CSS = "#nbgrader-assignment-list .nested_list_item .item_status button { display: none; }\n"
 LEARNER_DISABLED_SERVER_EXTENSIONS = (
     "nbgrader.server_extensions.formgrader",
     "nbgrader.server_extensions.validate_assignment",
     "nbgrader.server_extensions.course_list",
 )
+COURSE_PAGE = "kam/assignments"  # course_runtime.coursepage: a learner's landing page
+# JupyterHub 6 sends `frame-ancestors 'none'` unless the server sets a policy: allow framing by the same origin
+# only, so formgrader's tab inside JupyterLab shows (and no other site can frame the servers).
+SAME_ORIGIN_FRAMES = {"headers": {"Content-Security-Policy": "frame-ancestors 'self'"}}
 
 
 @dataclass(frozen=True)
@@ -108,17 +112,31 @@ def lab_defaults(role: str) -> dict[str, Any]:
     return defaults
 
 
+def instructor_bashrc(settings: HubSettings) -> str:
+    return "\n".join([
+        "# Written by `course hub`: an instructor's terminal has the course tools and starts in the course folder.",
+        "[ -f /etc/bash.bashrc ] && . /etc/bash.bashrc",
+        "[ -f ~/.bashrc ] && . ~/.bashrc",
+        f'export PATH="{settings.bindir}:$PATH"',
+        f'[ "$PWD" = "$HOME" ] && cd {settings.root!r}',
+        "",
+    ])
+
+
 def role_files(settings: HubSettings, role: str) -> dict[str, str]:
     """Relative path → text of the Jupyter configuration folder of ``role`` (learner or instructor)."""
     if role == "learner":
         page = {"disabledExtensions": dict.fromkeys(LEARNER_DISABLED_PLUGINS, True)}
-        server = {"ServerApp": {"jpserver_extensions": dict.fromkeys(LEARNER_DISABLED_SERVER_EXTENSIONS, False)},
-                  "LabApp": {"custom_css": True}}
+        extensions = {**dict.fromkeys(LEARNER_DISABLED_SERVER_EXTENSIONS, False), "course_runtime.coursepage": True}
+        server = {"ServerApp": {"jpserver_extensions": extensions, "tornado_settings": SAME_ORIGIN_FRAMES}}
         nbgrader = learner_nbgrader_config(settings)
-        extra = {"custom/custom.css": LEARNER_CSS}
-    else:
-        page, server, nbgrader = {}, {"ServerApp": {}}, instructor_nbgrader_config(settings)
         extra = {}
+    else:
+        # The terminal: the course tools on PATH, in the course folder (a login shell would reset PATH).
+        shell = ["/bin/bash", "--rcfile", str(settings.role_dir(role) / "bashrc"), "-i"]
+        server = {"ServerApp": {"tornado_settings": SAME_ORIGIN_FRAMES, "terminado_settings": {"shell_command": shell}}}
+        page, nbgrader = {}, instructor_nbgrader_config(settings)
+        extra = {"bashrc": instructor_bashrc(settings)}
     return {"labconfig/page_config.json": json.dumps(page, indent=2) + "\n",
             # Read from every Jupyter config folder whatever the install mode (jupyterlab_server's
             # default_setting_overrides): saved widget state, a short autosave, the language.
@@ -142,11 +160,13 @@ def write_role_dirs(settings: HubSettings) -> None:
         folder.chmod(0o755)
 
 
-# A learner's own "作业" menu holding only nbgrader's Assignments tab (nbgrader's menu is disabled).
-LEARNER_MENU_SETTINGS = {
-    "menus": [{"id": "jp-mainmenu-kam-assignments", "label": "作业", "rank": 5,
-               "items": [{"command": "nbgrader:open-assignment-list"}]}],
-}
+def learner_menu_settings(name: str) -> dict[str, Any]:
+    """A learner's own 作业 menu: the Chinese course page, in a browser tab of its own."""
+    page = {"url": f"/user/{name}/{COURSE_PAGE}", "text": "课程作业（获取、提交、反馈）", "newBrowserTab": True}
+    return {"menus": [{"id": "jp-mainmenu-kam-assignments", "label": "作业", "rank": 5,
+                       "items": [{"command": "help:open", "args": page}]}]}
+
+
 MENU_SETTINGS_FILE = Path("@jupyterlab/mainmenu-extension/plugin.jupyterlab-settings")
 
 
@@ -163,7 +183,7 @@ def write_learner_menu(name: str) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(LEARNER_MENU_SETTINGS, ensure_ascii=False, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(learner_menu_settings(name), ensure_ascii=False, indent=2), encoding="utf-8")
     folder = path
     while folder != Path(user.pw_dir):
         os.chown(folder, user.pw_uid, user.pw_gid)
@@ -230,6 +250,7 @@ def configure_hub(c: Any, settings: HubSettings) -> None:
         if role == "learner":
             write_learner_menu(spawner.user.name)
             spawner.cmd = [str(Path(settings.learner_bindir) / "jupyterhub-singleuser")]  # no course, no keys
+            spawner.default_url = f"/{COURSE_PAGE}"
         spawner.notebook_dir = settings.root if role == "instructor" else "~"
 
     c.Spawner.pre_spawn_hook = pre_spawn

@@ -31,6 +31,7 @@ from IPython.display import HTML, Markdown, display
 from course_runtime.scoring import check_shape, score
 
 ANSWERS_FORMAT = "kam-answers/1"
+CASE_MAX_CHARS = 20_000  # a case answer's saved length; the grader reads up to 50,000 characters of a text
 NOT_CHOSEN = ""  # a dropdown's （请选择） entry; saved as None
 # Shown only once the setup cell has run: hide the code of every cell that draws a question widget
 # (JupyterLab would otherwise show a collapsed cell's first line) and the output prompts.
@@ -43,6 +44,15 @@ STYLE = (
     ".kam-quiz .widget-dropdown select{width:100%;height:auto;white-space:normal}"
     ".kam-quiz .kam-prompt{line-height:1.5;margin-top:6px}"
     ".kam-quiz .kam-warning{color:#b00;font-weight:bold}"
+    # the chosen true/false button must stand out (ipywidgets' default is grey on grey)
+    ".kam-quiz .widget-toggle-button.mod-active{background:#1976d2;color:#fff}"
+    # After a kernel restart the saved widgets still show every answer, disconnected: no broken-chain icon,
+    # dimmed, and the progress line says what to do to change an answer.
+    ".jupyter-widgets-disconnected.kam-quiz::before,.jupyter-widgets-disconnected .kam-quiz::before,"
+    ".kam-quiz .jupyter-widgets-disconnected::before{content:none;display:none}"
+    ".jupyter-widgets-disconnected.kam-quiz{opacity:.75}"
+    ".jupyter-widgets-disconnected.kam-progress::after{display:block;color:#b00;font-weight:bold;"
+    "content:'内核已重启：以上答案均已保存。如需修改答案，请选择菜单 运行 → 运行所有单元格。'}"
     "</style>"
 )
 
@@ -138,6 +148,7 @@ class Quiz:
         self.answers = self._load()
         self.progress = widgets.HTML()
         self.progress.add_class("kam-quiz")
+        self.progress.add_class("kam-progress")
         self.check_result = widgets.HTML()  # what 检查作答情况 found; empty until clicked
         self.widgets: dict[str, widgets.Widget] = {}  # the latest widget drawn per question
         self._refresh()
@@ -163,7 +174,7 @@ class Quiz:
         self._refresh()
         self._touch_soon()
 
-    def _touch_soon(self, delay: float = 1.0) -> None:
+    def _touch_soon(self, delay: float = 0.2) -> None:
         """After an answer, change the empty output once: a widget change alone does not mark the notebook
         changed, so without this the next autosave could keep an older progress line in the file."""
         handle = getattr(self, "_touch_handle", None)
@@ -321,8 +332,18 @@ class Quiz:
     def _case(self, qid: str, spec: dict[str, Any], saved: Any) -> widgets.Widget:
         w = widgets.Textarea(value=saved or "", placeholder="请在此输入你的分析与方案（自动保存）",
                              layout=widgets.Layout(width="95%", height="220px"))
-        w.observe(lambda ch: self.save(qid, ch["new"]), "value")
-        return w
+        warning = widgets.HTML()
+        warning.add_class("kam-warning")
+
+        def changed(change: dict[str, Any]) -> None:
+            text = change["new"]
+            # The grader refuses a text far longer than any answer: keep what is saved below that.
+            warning.value = (f"答案已超过 {CASE_MAX_CHARS:,} 字，超出部分不会保存，请精简。"
+                             if len(text) > CASE_MAX_CHARS else "")
+            self.save(qid, text[:CASE_MAX_CHARS])
+
+        w.observe(changed, "value")
+        return widgets.VBox([w, warning], layout=widgets.Layout(width="95%"))
 
     # ------------------------------------------------------------ learner actions
     def unanswered_message(self) -> str:
@@ -334,7 +355,7 @@ class Quiz:
             parts.append(f"部分作答：{self._partial_text(partial)}。")
         if parts:
             return "\n\n".join(parts)
-        return "全部题目均已作答。请在 Assignments（作业）页面提交。"
+        return "全部题目均已作答。请回到“课程作业”页面点击“提交”。"
 
     def check(self) -> None:
         """Show the progress and a button listing unanswered questions (never the keys)."""

@@ -1,0 +1,180 @@
+"""课程作业: a learner's page of chapters and papers by their Chinese titles, with fetch, submit and feedback.
+
+nbgrader's Assignments tab is English and lists assignments by id (``jc01``) and UTC timestamps.
+This Jupyter server extension serves one server-rendered page at ``<base_url>kam/assignments``
+(the learner's landing page on the hub) that lists the same assignments through nbgrader's own
+``assignment_list`` manager, with each one's title from its notebook (``metadata.course.title``),
+its state in Chinese, and buttons that run nbgrader's own fetch, submit and fetch-feedback. No
+nbgrader code is patched; nothing of the course is needed (titles travel with the released notebook).
+Errors are logged in full for the instructor and shown to the learner in Chinese only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+PAGE = "kam/assignments"
+COURSE_ID = "kam-cert"
+CHINA = ZoneInfo("Asia/Shanghai")
+ACTIONS = {"fetch": "获取", "submit": "提交", "fetch_feedback": "获取反馈"}
+STYLE = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;max-width:960px;
+color:#222;line-height:1.6}
+h1{font-size:1.6em}table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.6em;
+text-align:left;vertical-align:middle}th{background:#f4f6f8}form{display:inline}
+button,a.button{font:inherit;padding:.3em 1em;margin-right:.4em;border:1px solid #1976d2;border-radius:4px;
+background:#1976d2;color:#fff;cursor:pointer;text-decoration:none}a.secondary{background:#fff;color:#1976d2}
+.notice{padding:.6em 1em;border-radius:4px;background:#e8f5e9;margin-bottom:1em}.error{background:#fdecea}
+.muted{color:#777}
+"""
+
+
+def when(stamp: str | None) -> str:
+    """nbgrader's UTC timestamp as China time, to the minute."""
+    if not stamp:
+        return ""
+    try:
+        parsed = dt.datetime.fromisoformat(stamp.replace(" UTC", "+00:00"))
+    except ValueError:
+        return ""
+    return parsed.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def notebook_title(path: str | None) -> str | None:
+    """The title an assignment's notebook carries (``metadata.course.title``), if any."""
+    if not path or not os.path.isfile(path) or os.path.getsize(path) > 5_000_000:
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            title = json.load(fh).get("metadata", {}).get("course", {}).get("title")
+    except (OSError, ValueError):
+        return None
+    return title if isinstance(title, str) else None
+
+
+def rows(listing: list[dict[str, Any]], root: str) -> list[dict[str, Any]]:
+    """One row per assignment: id, title, state in Chinese, actions, feedback link. Pure."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for item in listing:
+        aid = item["assignment_id"]
+        row = by_id.setdefault(aid, {"id": aid, "title": aid, "released": False, "fetched": None,
+                                     "submitted": None, "feedback": None, "feedback_ready": False})
+        if item.get("status") in ("released", "fetched"):
+            row["released"] = True
+            for nb in item.get("notebooks", []):  # a fetched notebook's path is relative to the server's root
+                path = nb["path"] if os.path.isabs(nb["path"]) else os.path.join(root, nb["path"])
+                row["title"] = notebook_title(path) or row["title"]
+                if item["status"] == "fetched":
+                    row["fetched"] = nb["path"]
+        elif item.get("status") == "submitted":
+            last = item["submissions"][-1]
+            row["submitted"] = last["timestamp"]
+            row["feedback_ready"] = bool(last.get("has_exchange_feedback"))
+            if last.get("local_feedback_path"):
+                row["feedback"] = f"{last['local_feedback_path']}/{aid}.html"
+    out = []
+    for row in sorted(by_id.values(), key=lambda r: r["id"]):
+        if row["submitted"]:
+            state = f"已提交（{when(row['submitted'])}）"
+            state += "，反馈已获取" if row["feedback"] else ("，反馈可获取" if row["feedback_ready"] else "，等待评分")
+        elif row["fetched"]:
+            state = "已获取，未提交"
+        else:
+            state = "未获取"
+        actions = []
+        if row["released"] and not row["fetched"]:
+            actions.append("fetch")
+        if row["fetched"]:
+            actions.append("submit")
+        if row["feedback_ready"]:
+            actions.append("fetch_feedback")
+        out.append({**row, "state": state, "actions": actions})
+    return out
+
+
+def page(items: list[dict[str, Any]], base_url: str, xsrf: str, notice: str = "", error: bool = False) -> str:
+    """The course page's HTML (every value escaped)."""
+    esc = html.escape
+    body = []
+    for r in items:
+        buttons = [
+            f'<form method="post" action="{esc(url_path_join(base_url, PAGE, action))}">{xsrf}'
+            f'<input type="hidden" name="assignment_id" value="{esc(r["id"])}">'
+            f'<button type="submit">{ACTIONS[action]}</button></form>'
+            for action in r["actions"]]
+        if r["fetched"]:
+            target = url_path_join(base_url, "lab", "tree", r["fetched"])
+            buttons.insert(0, f'<a class="button" href="{esc(target)}">打开作答</a>')
+        if r["feedback"]:
+            target = url_path_join(base_url, "files", r["feedback"])
+            buttons.append(f'<a class="button secondary" href="{esc(target)}" target="_blank">查看反馈</a>')
+        body.append(f"<tr><td>{esc(r['title'])}</td><td>{esc(r['state'])}</td><td>{''.join(buttons)}</td></tr>")
+    table = ("<table><thead><tr><th>章节 / 试卷</th><th>状态</th><th>操作</th></tr></thead><tbody>"
+             + "".join(body) + "</tbody></table>") if body else '<p class="muted">讲师尚未发布作业。</p>'
+    flash = f'<p class="notice{" error" if error else ""}">{esc(notice)}</p>' if notice else ""
+    lab = esc(url_path_join(base_url, "lab"))
+    return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>课程作业</title>'
+            f"<style>{STYLE}</style></head><body><h1>课程作业</h1>{flash}"
+            "<p>先点击 <b>获取</b>，再点击 <b>打开作答</b>；在作业中选择菜单 <b>运行 → 运行所有单元格</b> 后作答，"
+            "答案自动保存。完成后回到本页点击 <b>提交</b>。讲师评分后可 <b>获取反馈</b>。</p>"
+            f'{table}<p class="muted"><a href="{lab}">进入 JupyterLab 工作区</a></p></body></html>')
+
+
+class CoursePageHandler(JupyterHandler):
+    """GET: the page; POST <action>: run nbgrader's fetch, submit or fetch-feedback, then show the page."""
+
+    def _manager(self) -> Any:
+        manager = self.settings.get("assignment_list_manager")
+        if manager is None:
+            raise web.HTTPError(503, "nbgrader's assignment_list server extension is not enabled")
+        return manager
+
+    def _render(self, notice: str = "", error: bool = False) -> None:
+        listing = self._manager().list_assignments(course_id=COURSE_ID)
+        if not listing.get("success"):
+            self.log.error("course page: listing assignments failed: %s", listing.get("value"))
+            items, notice, error = [], "暂时无法读取作业列表，请稍后刷新；如仍有问题请联系讲师。", True
+        else:
+            items = rows(listing["value"], self.settings.get("server_root_dir", os.getcwd()))
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(page(items, self.base_url, self.xsrf_form_html(), notice, error))
+
+    @web.authenticated
+    def get(self) -> None:
+        self._render()
+
+    @web.authenticated
+    def post(self, action: str) -> None:
+        if action not in ACTIONS:
+            raise web.HTTPError(404)
+        assignment = self.get_body_argument("assignment_id", "")
+        manager = self._manager()
+        run = {"fetch": manager.fetch_assignment, "submit": manager.submit_assignment,
+               "fetch_feedback": manager.fetch_feedback}[action]
+        result = run(COURSE_ID, assignment)
+        if result.get("success"):
+            self._render(f"{ACTIONS[action]}成功：{assignment}")
+        else:
+            self.log.error("course page: %s %s failed: %s", action, assignment, result.get("value"))
+            self._render(f"{ACTIONS[action]}失败：{assignment}。请刷新页面重试；如仍失败，请联系讲师。", error=True)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "course_runtime.coursepage"}]
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    base = serverapp.web_app.settings["base_url"]
+    serverapp.web_app.add_handlers(".*$", [
+        (url_path_join(base, PAGE), CoursePageHandler),
+        (url_path_join(base, PAGE, r"(fetch|submit|fetch_feedback)"), CoursePageHandler),
+    ])
