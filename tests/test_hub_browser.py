@@ -110,6 +110,13 @@ def _menu(page: Any, menu: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
 
 
+def _menu_items(page: Any, menu: str) -> list[str]:
+    page.locator(".lm-MenuBar-itemLabel", has_text=menu).click()
+    items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+    page.keyboard.press("Escape")
+    return [str(i) for i in items]
+
+
 def _answers_shown(page: Any, name: str) -> bool:
     """The learner's answers on screen: the chosen option, and the case text."""
     page.locator("textarea").first.wait_for()
@@ -138,12 +145,15 @@ def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[st
         time.sleep(3)  # a learner reloads a few seconds after the last answer
         page.reload()
         assert _answers_shown(page, name) and dialogs == [], dialogs  # no "leave site?" and nothing lost
-        _menu(page, "内核", "重启内核…")
+        kernel_menu = _menu_items(page, "内核")
+        assert "重启内核…" not in kernel_menu and "重启内核 和 运行所有单元格…" in kernel_menu, kernel_menu
+        _menu(page, "内核", "重启内核 和 运行所有单元格…")  # the learner's only restart: it draws the answers again
         page.locator(".jp-Dialog button.jp-mod-accept").click()
-        page.get_by_text("Python 3 (ipykernel) | 空闲").wait_for()
-        page.reload()  # after a restart the saved widgets still show every answer, and say what to do
+        page.locator(".widget-html", has_text="已作答 2 / 7 题").first.wait_for()
+        assert _answers_shown(page, name)
+        time.sleep(3)
+        page.reload()
         assert _answers_shown(page, name) and dialogs == [], dialogs
-        page.get_by_text("内核已重启：以上答案均已保存").wait_for()
     assert course_page(page, hc, name, "提交") == "提交成功：ch01"
     assert "已提交" in course_page(page, hc, name)
     page.context.close()
@@ -182,6 +192,7 @@ def formgrader_in_the_lab(browser: Any, hc: HubCourse) -> str:
     _menu(page, "Nbgrader", "Formgrader")
     frame = page.frame_locator("iframe").first
     frame.get_by_text("Manage Assignments").first.wait_for()
+    frame.get_by_role("link", name="ch01").first.wait_for()  # the assignments table, loaded over the API
     text = str(frame.locator("body").inner_text())
     page.context.close()
     return text

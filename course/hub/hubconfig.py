@@ -109,6 +109,12 @@ def lab_defaults(role: str) -> dict[str, Any]:
     defaults = learner_settings()
     if role == "learner":
         defaults[LOCALE_PLUGIN] = {"locale": "zh_CN"}
+        # A plain restart leaves the widgets without their kernel (and the next autosave keeps no widget state):
+        # learners restart only with "restart and run all", which draws every saved answer again.
+        defaults["@jupyterlab/notebook-extension:panel"] = {"toolbar": [{"name": "restart", "disabled": True}]}
+        defaults["@jupyterlab/shortcuts-extension:shortcuts"] = {"shortcuts": [
+            {"command": "kernelmenu:restart", "keys": ["0", "0"], "disabled": True,
+             "selector": "[data-jp-kernel-user]:not(.jp-mod-readWrite) :focus:not(:read-write)"}]}
     return defaults
 
 
@@ -161,10 +167,12 @@ def write_role_dirs(settings: HubSettings) -> None:
 
 
 def learner_menu_settings(name: str) -> dict[str, Any]:
-    """A learner's own 作业 menu: the Chinese course page, in a browser tab of its own."""
+    """A learner's own 作业 menu (the Chinese course page, in a browser tab of its own); no plain kernel restart."""
     page = {"url": f"/user/{name}/{COURSE_PAGE}", "text": "课程作业（获取、提交、反馈）", "newBrowserTab": True}
+    plain_restarts = [{"command": c, "disabled": True} for c in ("kernelmenu:restart", "kernelmenu:restart-and-clear")]
     return {"menus": [{"id": "jp-mainmenu-kam-assignments", "label": "作业", "rank": 5,
-                       "items": [{"command": "help:open", "args": page}]}]}
+                       "items": [{"command": "help:open", "args": page}]},
+                      {"id": "jp-mainmenu-kernel", "items": plain_restarts}]}
 
 
 MENU_SETTINGS_FILE = Path("@jupyterlab/mainmenu-extension/plugin.jupyterlab-settings")

@@ -51,7 +51,8 @@ STYLE = (
     ".jupyter-widgets-disconnected.kam-quiz::before,.jupyter-widgets-disconnected .kam-quiz::before,"
     ".kam-quiz .jupyter-widgets-disconnected::before{content:none;display:none}"
     ".jupyter-widgets-disconnected.kam-quiz{opacity:.75}"
-    ".jupyter-widgets-disconnected.kam-progress::after{display:block;color:#b00;font-weight:bold;"
+    ".jupyter-widgets-disconnected.kam-progress{flex-wrap:wrap}"
+    ".jupyter-widgets-disconnected.kam-progress::after{flex-basis:100%;color:#b00;font-weight:bold;"
     "content:'内核已重启：以上答案均已保存。如需修改答案，请选择菜单 运行 → 运行所有单元格。'}"
     "</style>"
 )
