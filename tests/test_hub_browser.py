@@ -70,6 +70,8 @@ def login(browser: Any, hc: HubCourse, name: str) -> Any:
     page = browser.new_context(viewport={"width": 1280, "height": 1800}).new_page()
     page.set_default_timeout(SLOW)
     page.goto(f"{hc.settings.url}/hub/login")
+    text = page.locator("body").inner_text()
+    assert "用户名：" in text and "密码：" in text and "Sign in" not in text, text  # the login page in Chinese
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", hc.passwords[name])
     page.click("input[type=submit], button[type=submit]")
@@ -110,6 +112,13 @@ def _menu(page: Any, menu: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
 
 
+def _widget_outputs(path: Path) -> int:
+    """How many widget views the saved notebook holds (autosave keeps them in the file)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return sum("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+               for c in nb["cells"] for o in c.get("outputs", []))
+
+
 def _menu_items(page: Any, menu: str) -> list[str]:
     page.locator(".lm-MenuBar-itemLabel", has_text=menu).click()
     items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
@@ -143,8 +152,10 @@ def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[st
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.type), d.accept()))
         time.sleep(3)  # a learner reloads a few seconds after the last answer
+        on_disk = _widget_outputs(Path(f"/home/{name}/ch01/ch01.ipynb"))
+        print("widget views saved before the reload:", on_disk)
         page.reload()
-        assert _answers_shown(page, name) and dialogs == [], dialogs  # no "leave site?" and nothing lost
+        assert _answers_shown(page, name) and dialogs == [], (dialogs, on_disk)  # no "leave site?", nothing lost
         kernel_menu = _menu_items(page, "内核")
         assert "重启内核…" not in kernel_menu and "重启内核 和 运行所有单元格…" in kernel_menu, kernel_menu
         _menu(page, "内核", "重启内核 和 运行所有单元格…")  # the learner's only restart: it draws the answers again

@@ -22,6 +22,7 @@ from course.hub.accounts import CourseGroups
 from course.lab import learner_settings
 
 LOCALE_PLUGIN = "@jupyterlab/translation-extension:plugin"
+TEMPLATES = Path(__file__).parent / "templates"
 
 # nbgrader's lab plugins a learner must not see. Its English Assignments tab goes too: learners use the
 # Chinese course page (course_runtime.coursepage) over nbgrader's own assignment_list server extension.
@@ -238,6 +239,7 @@ def configure_hub(c: Any, settings: HubSettings) -> None:
     c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
     c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.template_paths = [str(TEMPLATES)]  # the login and start-up pages in Chinese
     c.JupyterHub.authenticator_class = "pam"
     c.PAMAuthenticator.open_sessions = False
     c.Authenticator.allowed_users = set(settings.instructors) | set(settings.learners)
