@@ -39,13 +39,19 @@ background:#1976d2;color:#fff;cursor:pointer;text-decoration:none}a.secondary{ba
 
 
 def when(stamp: str | None) -> str:
-    """nbgrader's UTC timestamp as China time, to the minute."""
+    """nbgrader's UTC timestamp as China time, to the minute.
+
+    The file exchange writes ``... UTC``; the ngshare exchange writes the time alone, also UTC (never the
+    server's local time, which in China is eight hours ahead).
+    """
     if not stamp:
         return ""
     try:
         parsed = dt.datetime.fromisoformat(stamp.replace(" UTC", "+00:00"))
     except ValueError:
         return ""
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
