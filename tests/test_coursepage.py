@@ -1,4 +1,4 @@
-"""Does the learners' course page show submission times in China time, whichever exchange wrote them?"""
+"""Does the learners' course page show times in China time and releases by title, whichever exchange listed them?"""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from course_runtime.coursepage import when
+from course_runtime.coursepage import rows, titles_needed, when
 
 
 @pytest.fixture
@@ -36,3 +36,25 @@ def server_in_china() -> Iterator[None]:
 def test_a_submission_time_is_shown_in_china_time(server_in_china: None, stamp: str, shown: str) -> None:
     """Is a time without a zone read as UTC (as both exchanges write it), not as the server's local time?"""
     assert when(stamp) == shown
+
+
+# nbgrader's assignment_list as the ngshare exchange answers it: a release is listed by id, without a notebook path
+NGSHARE_LISTING = [
+    {"course_id": "kam-cert", "assignment_id": "jc01", "status": "released", "notebooks": [{"notebook_id": "jc01"}]},
+    {"course_id": "kam-cert", "assignment_id": "jc02", "status": "released", "notebooks": [{"notebook_id": "jc02"}]},
+    {"course_id": "kam-cert", "assignment_id": "jc03", "status": "submitted", "submissions": [
+        {"timestamp": "2026-12-04 09:21:14.887507", "has_exchange_feedback": False, "local_feedback_path": None}]},
+]
+
+
+def test_a_release_listed_without_its_notebook_needs_its_title_read() -> None:
+    """Which releases must the page read a title for (ngshare lists ids only)?"""
+    assert titles_needed(NGSHARE_LISTING) == ["jc01", "jc02"]
+
+
+def test_releases_are_shown_by_the_titles_read_and_by_id_otherwise() -> None:
+    """A title read from the release shows; one that could not be read leaves the id, never an error."""
+    found = {r["id"]: (r["title"], r["state"], r["actions"]) for r in
+             rows(NGSHARE_LISTING, "/home/li", {"jc01": "基础篇　通信行业概况"})}
+    assert found == {"jc01": ("基础篇　通信行业概况", "未获取", ["fetch"]), "jc02": ("jc02", "未获取", ["fetch"]),
+                     "jc03": ("jc03", "已提交（2026-12-04 17:21），等待评分", [])}

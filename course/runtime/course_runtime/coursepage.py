@@ -6,7 +6,10 @@ This Jupyter server extension serves one server-rendered page at ``<base_url>kam
 ``assignment_list`` manager, with each one's title from its notebook (``metadata.course.title``),
 its state in Chinese, and buttons that run nbgrader's own fetch, submit and fetch-feedback. No
 nbgrader code is patched; nothing of the course is needed (titles travel with the released notebook).
-Errors are logged in full for the instructor and shown to the learner in Chinese only.
+An exchange that lists a release without its notebook (the ngshare service lists ids only) gets its
+title read once from the release itself, by nbgrader's own fetch into a temporary folder, and kept in
+the learner's Jupyter data folder. Errors are logged in full for the instructor and shown to the
+learner in Chinese only.
 """
 
 from __future__ import annotations
@@ -15,14 +18,18 @@ import datetime as dt
 import html
 import json
 import os
+import tempfile
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
 PAGE = "kam/assignments"
+TITLES_FILE = "kam-course-titles.json"  # in the learner's Jupyter data folder: titles of releases not yet fetched
 COURSE_ID = "kam-cert"
 CHINA = ZoneInfo("Asia/Shanghai")
 ACTIONS = {"fetch": "获取", "submit": "提交", "fetch_feedback": "获取反馈"}
@@ -67,8 +74,37 @@ def notebook_title(path: str | None) -> str | None:
     return title if isinstance(title, str) else None
 
 
-def rows(listing: list[dict[str, Any]], root: str) -> list[dict[str, Any]]:
-    """One row per assignment: id, title, state in Chinese, actions, feedback link. Pure."""
+def titles_needed(listing: list[dict[str, Any]]) -> list[str]:
+    """Released assignments listed without a notebook on disk (the ngshare service lists their ids only). Pure."""
+    return sorted({item["assignment_id"] for item in listing if item.get("status") == "released"
+                   and not any(nb.get("path") for nb in item.get("notebooks", []))})
+
+
+def release_title(manager: Any, course_id: str, assignment_id: str) -> str | None:
+    """The title inside a release, from nbgrader's own fetch into a temporary folder (whatever the exchange)."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange import ExchangeFactory
+
+    with manager.get_assignment_dir_config() as config, tempfile.TemporaryDirectory(prefix="kam-title-") as tmp:
+        config.CourseDirectory.course_id = course_id
+        config.CourseDirectory.assignment_id = assignment_id
+        config.Exchange.assignment_dir = tmp
+        ExchangeFactory(config=config).FetchAssignment(
+            coursedir=CourseDirectory(config=config), authenticator=Authenticator(config=config),
+            config=config).start()
+        for path in sorted(Path(tmp).rglob("*.ipynb")):
+            title = notebook_title(str(path))
+            if title:
+                return title
+    return None
+
+
+def rows(listing: list[dict[str, Any]], root: str, titles: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """One row per assignment: id, title, state in Chinese, actions, feedback link. Pure.
+
+    ``titles``: for releases listed without their notebook, titles read before (:func:`release_title`).
+    """
     by_id: dict[str, dict[str, Any]] = {}
     for item in listing:
         aid = item["assignment_id"]
@@ -76,7 +112,10 @@ def rows(listing: list[dict[str, Any]], root: str) -> list[dict[str, Any]]:
                                      "submitted": None, "feedback": None, "feedback_ready": False})
         if item.get("status") in ("released", "fetched"):
             row["released"] = True
+            row["title"] = (titles or {}).get(aid, row["title"])
             for nb in item.get("notebooks", []):  # a fetched notebook's path is relative to the server's root
+                if not nb.get("path"):
+                    continue
                 path = nb["path"] if os.path.isabs(nb["path"]) else os.path.join(root, nb["path"])
                 row["title"] = notebook_title(path) or row["title"]
                 if item["status"] == "fetched":
@@ -150,9 +189,36 @@ class CoursePageHandler(JupyterHandler):
             self.log.error("course page: listing assignments failed: %s", listing.get("value"))
             items, notice, error = [], "暂时无法读取作业列表，请稍后刷新；如仍有问题请联系讲师。", True
         else:
-            items = rows(listing["value"], self.settings.get("server_root_dir", os.getcwd()))
+            titles = self._release_titles(titles_needed(listing["value"]))
+            items = rows(listing["value"], self.settings.get("server_root_dir", os.getcwd()), titles)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(page(items, self.base_url, self.xsrf_form_html(), notice, error))
+
+    def _release_titles(self, wanted: list[str]) -> dict[str, str]:
+        """Titles of releases listed without their notebook: remembered, else read once from the release."""
+        if not wanted:
+            return {}
+        path = Path(jupyter_data_dir()) / TITLES_FILE
+        try:
+            known = json.loads(path.read_text(encoding="utf-8"))
+            known = {k: v for k, v in known.items() if isinstance(k, str) and isinstance(v, str)}
+        except (OSError, ValueError, AttributeError):
+            known = {}
+        missing = [aid for aid in wanted if aid not in known]
+        for aid in missing:
+            try:
+                title = release_title(self._manager(), COURSE_ID, aid)
+            except Exception:  # the page still lists it, by its id
+                self.log.exception("course page: reading the title of release %s failed", aid)
+                continue
+            if title:
+                known[aid] = title
+        if missing:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(known, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(path)
+        return known
 
     @web.authenticated
     def get(self) -> None:
