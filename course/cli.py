@@ -164,12 +164,12 @@ def collect(chapters: ChaptersArg = None, content: ContentOpt = None, root: Root
     """Run nbgrader collect: copy submissions from the exchange into submitted/."""
     from course import workflow
     from course.errors import WorkflowError
-    from course.nbconfig import COURSE_ID, exchange_root
+    from course.nbconfig import COURSE_ID, exchange_root, exchange_service
 
     root = _course_root(root)
     _, selected = _chapters(content, chapters)
     inbound = exchange_root(root) / COURSE_ID / "inbound"
-    if not inbound.is_dir():
+    if not exchange_service() and not inbound.is_dir():  # the ngshare service has no folder: it answers itself
         raise WorkflowError(f"nothing to collect: {inbound} does not exist, so no learner has submitted yet; "
                             "run `course release` first and let learners submit in the Assignments tab")
     workflow.collect(root, selected)
@@ -464,28 +464,51 @@ def hub(
     setup_only: Annotated[bool, typer.Option("--setup-only", help="Prepare everything, do not start the hub.")] = False,
     learner_env: Annotated[Path | None, typer.Option(
         "--learner-env", help="The learners' environment (built if missing; default <home>/envs/learner).")] = None,
+    exchange: Annotated[str, typer.Option(
+        "--exchange", help="closed: nbgrader's file exchange, closed by OS accounts (one machine); ngshare: the "
+        "ngshare service with PostgreSQL (COURSE_DB_URL), the national path.")] = "closed",
 ) -> None:
     """Run a multi-user JupyterHub for the course: one OS account per user, a closed exchange (as root).
 
     Learners' servers run an environment without the course or its keys; the hub starts only after a
-    probe run as a learner finds no key it could read.
+    probe run as a learner finds no key it could read. With --exchange ngshare, the exchange is the
+    ngshare service and the gradebook and exchange live in PostgreSQL (COURSE_DB_URL): no shared folder.
     """
     from course.hub import serve
 
     acc = serve.demo_accounts() if demo else serve.Accounts(list(instructor or []), list(learner or []), {})
-    settings = serve.setup(home.resolve(), port, acc, content, learner_env.resolve() if learner_env else None)
+    settings = serve.setup(home.resolve(), port, acc, content, learner_env.resolve() if learner_env else None,
+                           exchange=exchange, db_url=os.environ.get("COURSE_DB_URL"))
     wanted = list(chapters or [])
     if demo and not wanted:
         from course.loader import load_course
 
         wanted = list(load_course(Path(settings.content)).chapters)[:1]
-    for chapter in wanted:
-        serve.as_instructor(settings, ["generate", chapter])
-        serve.as_instructor(settings, ["release", chapter])
-        typer.echo(f"released {chapter}")
+    if settings.uses_ngshare:
+        if setup_only:
+            typer.echo(serve.logins_text(settings, acc))
+            return
+        proc = serve.start(settings)  # the exchange is a hub service: the hub runs before anything is released
+        try:
+            serve.wait_until_up(settings, proc)
+            serve.enroll(settings)
+            _release_as_instructor(serve, settings, wanted)
+            typer.echo(serve.logins_text(settings, acc))
+        except BaseException:
+            serve.stop(proc, settings)
+            raise
+        raise typer.Exit(serve.serve_until_stopped(proc, settings))
+    _release_as_instructor(serve, settings, wanted)
     typer.echo(serve.logins_text(settings, acc))
     if not setup_only:
         serve.run(settings)
+
+
+def _release_as_instructor(serve: Any, settings: Any, chapters: list[str]) -> None:
+    for chapter in chapters:
+        serve.as_instructor(settings, ["generate", chapter])
+        serve.as_instructor(settings, ["release", chapter])
+        typer.echo(f"released {chapter}")
 
 
 # ---------------------------------------------------------------- certification (course.certification)

@@ -63,6 +63,24 @@ def exchange_closed() -> bool:
     return os.environ.get("COURSE_EXCHANGE_MODE", "") == "closed"
 
 
+def exchange_service() -> bool:
+    """The ngshare service is the exchange (``COURSE_EXCHANGE_MODE=ngshare``, the national path): no folder."""
+    return os.environ.get("COURSE_EXCHANGE_MODE", "") == "ngshare"
+
+
+def configure_ngshare_exchange(c: Config) -> Config:
+    """nbgrader's exchange steps from ngshare_exchange, talking to ``COURSE_NGSHARE_URL`` with the hub token."""
+    url = os.environ.get("COURSE_NGSHARE_URL", "")
+    if not url:
+        raise ValueError("COURSE_EXCHANGE_MODE=ngshare needs COURSE_NGSHARE_URL, the ngshare service's address "
+                         "(e.g. http://127.0.0.1:8000/services/ngshare); `course hub` sets both in instructors' "
+                         "servers")
+    from ngshare_exchange import configureExchange  # only here: it reads JUPYTERHUB_USER (or USER) on import
+
+    configureExchange(c, url)
+    return c
+
+
 def configure_closed_exchange(c: Config) -> Config:
     """nbgrader's exchange with the hub's identity and a verified collect (see :mod:`course.hub.exchange`)."""
     configure_learner_exchange(c)
@@ -97,6 +115,8 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
     c.Execute.interrupt_on_timeout = True
     if exchange_closed():
         configure_closed_exchange(c)
+    elif exchange_service():
+        configure_ngshare_exchange(c)
     else:  # nbgrader's own exchange, with collect refusing hard links and rewritten submission times
         c.ExchangeFactory.collect = "course.hub.exchange.CheckedCollect"
     return c

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from course.errors import WorkflowError
-from course.hub.hubconfig import HubSettings, role_files, role_of, server_environment, verify_service
-from course.hub.serve import check_interpreter, closed_folder
+from course.hub import learnerenv, ngshare
+from course.hub.hubconfig import HubSettings, hub_services, role_files, role_of, server_environment, verify_service
+from course.hub.serve import Accounts, check_exchange, check_interpreter, closed_folder
 
 SETTINGS = HubSettings(root="/srv/k/course", exchange="/srv/k/exchange", content="/srv/k/content",
                        state="/srv/k/state", port=8000, course_id="kam-cert", instructors=["t"], learners=["l"])
@@ -91,3 +93,114 @@ def test_an_interpreter_other_accounts_cannot_reach_is_refused() -> None:
     finally:
         closed.chmod(0o755)
         shutil.rmtree(tmp_path)
+
+
+# ---------------------------------------------------------------- the national path: the ngshare exchange
+NATIONAL = HubSettings(root="/srv/k/course", exchange="/srv/k/exchange", content="/srv/k/content", state="/srv/k/state",
+                       port=8000, course_id="kam-cert", instructors=["t"], learners=["l"], exchange_mode="ngshare",
+                       ngshare_env="/srv/k/envs/ngshare", ngshare_storage="/srv/k/ngshare")
+FOUND = ngshare.Secrets(db_url="postgresql+psycopg2://kam:s3cret@127.0.0.1/kam", admin_token="a" * 64)
+
+
+def test_with_ngshare_a_learners_nbgrader_talks_to_the_service_with_the_hub_token() -> None:
+    """The learner's nbgrader config names ngshare_exchange and the service through the proxy; nothing of the course."""
+    text = role_files(NATIONAL, "learner")["nbgrader_config.py"]
+    assert [ln for ln in text.splitlines() if "import" in ln] == ["from ngshare_exchange import configureExchange"]
+    assert "configureExchange(c, 'http://127.0.0.1:8000/services/ngshare')" in text
+    assert "c.Exchange.root" not in text
+
+
+def test_with_ngshare_only_instructors_get_the_database() -> None:
+    """The gradebook's URL (with its password) reaches instructors' servers, never a learner's."""
+    learner = server_environment(NATIONAL, "learner", FOUND)
+    teacher = server_environment(NATIONAL, "instructor", FOUND)
+    assert learner["COURSE_EXCHANGE_MODE"] == teacher["COURSE_EXCHANGE_MODE"] == "ngshare"
+    assert "s3cret" not in json.dumps(learner) and "COURSE_NGSHARE_URL" not in learner
+    assert teacher["COURSE_DB_URL"] == FOUND.db_url
+    assert teacher["COURSE_NGSHARE_URL"] == "http://127.0.0.1:8000/services/ngshare"
+    assert "COURSE_EXCHANGE" not in teacher  # no exchange folder
+
+
+def test_with_ngshare_the_hub_runs_the_service_and_knows_the_course_service() -> None:
+    """ngshare beside the certificates page: its database URL in its environment, never on its command line."""
+    services = {s["name"]: s for s in hub_services(NATIONAL, FOUND)}
+    assert sorted(services) == ["certificates", "kam-course-admin", "ngshare"]
+    service = services["ngshare"]
+    assert service["url"] == "http://127.0.0.1:8004"
+    assert service["command"][:2] == ["/srv/k/envs/ngshare/bin/python", "-I"]
+    assert service["command"][2:] == [str(ngshare.SERVICE_SCRIPT), "--admins", "kam-course-admin",
+                                      "--storage", "/srv/k/ngshare/files"]
+    assert service["environment"]["NGSHARE_DB_URL"] == FOUND.db_url and "s3cret" not in json.dumps(service["command"])
+    assert services["kam-course-admin"] == {"name": "kam-course-admin", "api_token": FOUND.admin_token,
+                                            "display": False}
+    assert services["certificates"]["environment"]["COURSE_DB_URL"] == FOUND.db_url
+    assert ngshare.roles("formgrade-kam-cert") == [{
+        "name": "kam-course-admin", "description": "enrols the course in ngshare; tokens for instructors' commands",
+        "scopes": ["tokens!group=formgrade-kam-cert"], "services": ["kam-course-admin"]}]
+
+
+@pytest.mark.parametrize(("exchange", "db_url", "names", "message"), [
+    ("shared", None, ["t"], "unknown exchange 'shared': use closed (one machine) or ngshare (the national path)"),
+    ("ngshare", None, ["t"], "the ngshare exchange needs PostgreSQL: set COURSE_DB_URL to the course's database, e.g. "
+     "postgresql+psycopg2://kam:<password>@127.0.0.1/kam (README, 'Beyond one machine')"),
+    ("ngshare", "sqlite:////srv/k/gradebook.db", ["t"],
+     "COURSE_DB_URL must be a PostgreSQL URL (postgresql+psycopg2://...) for the ngshare exchange, not sqlite:..."),
+    ("ngshare", FOUND.db_url, ["t", "kam-course-admin"], "kam-course-admin is the name of the course's own hub service "
+     "(ngshare's administrator): no user may have it; rename that account"),
+])
+def test_the_exchange_is_refused_before_anything_is_made(exchange: str, db_url: str | None, names: list[str],
+                                                         message: str) -> None:
+    with pytest.raises(WorkflowError) as err:
+        check_exchange(exchange, db_url, Accounts(names[:1], names[1:], {}))
+    assert str(err.value) == message
+
+
+def test_check_exchange_passes_the_database_url_on() -> None:
+    assert check_exchange("closed", None, Accounts(["t"], [], {})) is None
+    assert check_exchange("ngshare", FOUND.db_url, Accounts(["t"], ["l"], {})) == FOUND.db_url
+
+
+def test_an_instructors_command_without_the_ngshare_address_says_what_is_missing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from traitlets.config import Config
+
+    from course.nbconfig import configure
+
+    monkeypatch.setenv("COURSE_EXCHANGE_MODE", "ngshare")
+    monkeypatch.delenv("COURSE_NGSHARE_URL", raising=False)
+    with pytest.raises(ValueError) as err:
+        configure(Config(), Path(tempfile.mkdtemp(prefix="kam-cfg-")))
+    assert str(err.value) == (
+        "COURSE_EXCHANGE_MODE=ngshare needs COURSE_NGSHARE_URL, the ngshare service's address (e.g. "
+        "http://127.0.0.1:8000/services/ngshare); `course hub` sets both in instructors' servers")
+
+
+def test_the_secrets_file_is_roots_alone(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.json"
+    ngshare.new_secrets(path, FOUND.db_url)
+    first = ngshare.Secrets.load(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and first.db_url == FOUND.db_url and len(first.admin_token) == 64
+    assert ngshare.new_secrets(path, "postgresql://other/db").admin_token == first.admin_token  # kept across runs
+    with pytest.raises(WorkflowError) as err:
+        ngshare.Secrets.load(tmp_path / "missing.json")
+    assert str(err.value) == (f"{tmp_path / 'missing.json'} does not exist: run `course hub --exchange ngshare` "
+                              "(as root) to write it")
+
+
+def test_the_learners_environment_gets_the_exchange_client_once(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    """Added for ngshare, kept after (hubs of either exchange share it); a runtime change reinstalls only that."""
+    calls: list[str] = []
+    monkeypatch.setattr(learnerenv, "new_venv", lambda env: calls.append("venv"))
+    monkeypatch.setattr(learnerenv, "pip_install", lambda env, args, what="": calls.append(f"pip {args[0]}"))
+    monkeypatch.setattr(learnerenv, "install_exchange_client", lambda env: calls.append("client"))
+    monkeypatch.setattr(learnerenv, "install_runtime", lambda env, runtime: calls.append("runtime"))
+    env = tmp_path / "env"
+    env.mkdir()
+    assert learnerenv.ensure(env) and calls == ["venv", f"pip {learnerenv.requirements()[0]}", "runtime"]
+    calls.clear()
+    assert learnerenv.ensure(env, exchange_client=True) and calls == ["client"]
+    calls.clear()
+    assert not learnerenv.ensure(env) and calls == []  # the closed exchange's hub keeps using it as it is
+    monkeypatch.setattr(learnerenv, "runtime_digest", lambda runtime_dir=None: "changed")
+    assert learnerenv.ensure(env) and calls == ["runtime"]

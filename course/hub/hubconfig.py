@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from course.hub import ngshare
 from course.hub.accounts import CourseGroups
 from course.lab import learner_settings
 
@@ -58,10 +59,26 @@ class HubSettings:
     proxy: str = "configurable-http-proxy"
     bindir: str = str(Path(sys.executable).parent)  # the instructors' environment (the course's own install)
     learner_env: str = ""  # the learners' environment (course.hub.learnerenv): no course, no keys
+    exchange_mode: str = "closed"  # "closed": nbgrader's file exchange, closed; "ngshare": the ngshare service
+    ngshare_env: str = ""  # ngshare's own environment (course.hub.ngshare)
+    ngshare_storage: str = ""  # ngshare's files: root only
 
     @property
     def learner_bindir(self) -> str:
         return str(Path(self.learner_env) / "bin")
+
+    @property
+    def uses_ngshare(self) -> bool:
+        return self.exchange_mode == "ngshare"
+
+    @property
+    def secrets_path(self) -> Path:
+        """The database URL and the course service's token (ngshare exchange): root only, 0600."""
+        return Path(self.state) / "secrets.json"
+
+    @property
+    def ngshare_url(self) -> str:
+        return ngshare.api_url(self.url)
 
     @property
     def groups(self) -> CourseGroups:
@@ -83,6 +100,15 @@ class HubSettings:
 
 
 def learner_nbgrader_config(settings: HubSettings) -> str:
+    if settings.uses_ngshare:
+        return "\n".join([
+            "# Written by `course hub`: a learner's nbgrader settings (the ngshare exchange; identity: the hub token).",
+            "from ngshare_exchange import configureExchange",
+            "c = get_config()  # noqa: F821",
+            f"c.CourseDirectory.course_id = {settings.course_id!r}",
+            f"configureExchange(c, {settings.ngshare_url!r})",
+            "",
+        ])
     return "\n".join([
         "# Written by `course hub`: a learner's nbgrader settings (the exchange, the closed steps).",
         "from course_runtime.exchange import configure_learner_exchange",
@@ -203,16 +229,23 @@ def role_of(settings: HubSettings, groups: list[str]) -> str:
     return "instructor" if settings.groups.instructors in groups else "learner"
 
 
-def server_environment(settings: HubSettings, role: str) -> dict[str, str]:
+def server_environment(settings: HubSettings, role: str, secrets: ngshare.Secrets | None = None) -> dict[str, str]:
+    """What the hub adds to a server's environment. ``secrets`` (ngshare exchange): the instructors' database URL."""
     bindir = settings.bindir if role == "instructor" else settings.learner_bindir
-    env = {"JUPYTER_CONFIG_DIR": str(settings.role_dir(role)), "COURSE_EXCHANGE_MODE": "closed",
+    env = {"JUPYTER_CONFIG_DIR": str(settings.role_dir(role)), "COURSE_EXCHANGE_MODE": settings.exchange_mode,
            "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
     if role == "instructor":
-        env.update({"COURSE_EXCHANGE": settings.exchange, "COURSE_CONTENT": settings.content})
+        env["COURSE_CONTENT"] = settings.content
+        if settings.uses_ngshare:
+            env["COURSE_NGSHARE_URL"] = settings.ngshare_url
+            if secrets is not None:
+                env["COURSE_DB_URL"] = secrets.db_url
+        else:
+            env["COURSE_EXCHANGE"] = settings.exchange
     return env
 
 
-def verify_service(settings: HubSettings) -> dict[str, Any]:
+def verify_service(settings: HubSettings, secrets: ngshare.Secrets | None = None) -> dict[str, Any]:
     """The certificate verification page as a hub-managed service at ``/services/certificates/``.
 
     The hub starts it (as the hub's own account, which can read the register and the key) and its
@@ -220,16 +253,26 @@ def verify_service(settings: HubSettings) -> dict[str, Any]:
     """
     port = settings.port + 3
     env = {"LANG": "C.UTF-8"}
-    if os.environ.get("COURSE_DB_URL"):
-        env["COURSE_DB_URL"] = os.environ["COURSE_DB_URL"]
+    db_url = secrets.db_url if secrets is not None else os.environ.get("COURSE_DB_URL")
+    if db_url:
+        env["COURSE_DB_URL"] = db_url
     return {"name": "certificates", "url": f"http://127.0.0.1:{port}", "display": False, "environment": env,
             "command": [str(Path(settings.bindir) / "course"), "certificate", "serve", "--root", settings.root,
                         "--port", str(port)]}
 
 
+def hub_services(settings: HubSettings, secrets: ngshare.Secrets | None) -> list[dict[str, Any]]:
+    """The hub's services (ports: the hub's + 3, + 4, ...). A service of the course is added here, beside these."""
+    found = [verify_service(settings, secrets)]
+    if settings.uses_ngshare and secrets is not None:
+        found += ngshare.services(settings.port, Path(settings.ngshare_env), Path(settings.ngshare_storage), secrets)
+    return found
+
+
 def configure_hub(c: Any, settings: HubSettings) -> None:
     """Fill the JupyterHub config object ``c`` for ``settings``."""
     state = Path(settings.state)
+    secrets = ngshare.Secrets.load(settings.secrets_path) if settings.uses_ngshare else None
     c.JupyterHub.ip = "127.0.0.1"
     c.JupyterHub.port = settings.port
     c.JupyterHub.hub_ip = "127.0.0.1"
@@ -256,7 +299,8 @@ def configure_hub(c: Any, settings: HubSettings) -> None:
     def pre_spawn(spawner: Any) -> None:
         role = role_of(settings, [g.name for g in spawner.user.groups])
         home = Path(pwd.getpwnam(spawner.user.name).pw_dir)
-        spawner.environment = {**spawner.environment, **server_environment(settings, role), **user_lab_dirs(home)}
+        spawner.environment = {**spawner.environment, **server_environment(settings, role, secrets),
+                               **user_lab_dirs(home)}
         if role == "learner":
             write_learner_menu(spawner.user.name)
             spawner.cmd = [str(Path(settings.learner_bindir) / "jupyterhub-singleuser")]  # no course, no keys
@@ -264,4 +308,7 @@ def configure_hub(c: Any, settings: HubSettings) -> None:
         spawner.notebook_dir = settings.root if role == "instructor" else "~"
 
     c.Spawner.pre_spawn_hook = pre_spawn
-    c.JupyterHub.services = [verify_service(settings)]
+    c.JupyterHub.services = hub_services(settings, secrets)
+    if settings.uses_ngshare:
+        c.JupyterHub.load_roles = ngshare.roles(settings.groups.instructors)
+        c.Authenticator.blocked_users = {ngshare.ADMIN_SERVICE}  # ngshare's administrator is the service only

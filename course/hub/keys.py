@@ -99,6 +99,15 @@ def places(root: Path, content: Path, state: Path, install: Path, extra: Sequenc
     return [p for p in found if p.path.exists()]
 
 
+def exchange_places(storage: Path, secrets_file: Path) -> list[Place]:
+    """With ngshare: its files (every learner's submissions and feedback) and the database URL with its password."""
+    found = [Place(storage, "the ngshare exchange's files (every submission and feedback)",
+                   f"`chown root: {storage} && chmod 700 {storage}` (course hub sets it)"),
+             Place(secrets_file, "the database URL with its password and the course service's token",
+                   f"`chmod 600 {secrets_file}`")]
+    return [p for p in found if p.path.exists()]
+
+
 def probe(learner: str, python: Path, paths: Sequence[Path]) -> dict[str, object]:
     """Run the probe as ``learner`` with ``python``: what it could read, and whether ``course`` imports."""
     env = accounts.user_env(learner, {"PATH": f"{python.parent}:/usr/bin:/bin"})

@@ -39,13 +39,15 @@ CONTENT_MODE = 0o750
 @dataclass(frozen=True)
 class Layout:
     root: Path          # the course folder (nbgrader_config.py, source/, gradebook/)
-    exchange: Path      # nbgrader's Exchange.root
+    exchange: Path | None  # nbgrader's Exchange.root; None with the ngshare service (no exchange folder)
     content: Path       # the content folder holding the answer keys
     groups: CourseGroups
     owner: str          # the instructor account owning the course folder
 
     @property
     def course_exchange(self) -> Path:
+        if self.exchange is None:
+            raise ValueError("the ngshare exchange has no exchange folder")
         return self.exchange / self.groups.course_id
 
 
@@ -68,14 +70,15 @@ def _own_tree(top: Path, uid: int, gid: int, dir_mode: int, file_mode: int) -> N
 
 
 def prepare(layout: Layout) -> None:
-    """Give every path of the table above its owner and mode (idempotent)."""
+    """Give every path of the table above its owner and mode (idempotent); no exchange rows with ngshare."""
     instructors = grp.getgrnam(layout.groups.instructors).gr_gid
     learners = grp.getgrnam(layout.groups.learners).gr_gid
     owner = pwd.getpwnam(layout.owner).pw_uid
-    _set(layout.exchange, 0, 0, EXCHANGE_ROOT_MODE)
-    _set(layout.course_exchange, 0, learners, COURSE_MODE)
-    _set(layout.course_exchange / "outbound", 0, instructors, OUTBOUND_MODE)
-    _set(layout.course_exchange / "inbound", 0, instructors, INBOUND_MODE)
-    _set(layout.course_exchange / "feedback", 0, instructors, FEEDBACK_MODE)
+    if layout.exchange is not None:
+        _set(layout.exchange, 0, 0, EXCHANGE_ROOT_MODE)
+        _set(layout.course_exchange, 0, learners, COURSE_MODE)
+        _set(layout.course_exchange / "outbound", 0, instructors, OUTBOUND_MODE)
+        _set(layout.course_exchange / "inbound", 0, instructors, INBOUND_MODE)
+        _set(layout.course_exchange / "feedback", 0, instructors, FEEDBACK_MODE)
     _own_tree(layout.root, owner, instructors, COURSE_FOLDER_MODE, 0o660)
     _own_tree(layout.content, 0, instructors, CONTENT_MODE, 0o640)

@@ -29,6 +29,10 @@ RUNTIME_DIR = Path(__file__).resolve().parents[1] / "runtime"  # course/runtime:
 PINNED = ("jupyterlab", "jupyterhub", "nbgrader", "ipywidgets", "ipykernel", "jupyter_server")
 LANGUAGE_PACK = "jupyterlab-language-pack-zh-cn==4.5.post3"  # JupyterLab's menus in Simplified Chinese
 STAMP = "kam-learner-env.json"
+# nbgrader's exchange for the ngshare service (course.hub.ngshare). Its metadata pins jupyter-core<4.11.2, which
+# JupyterLab 4 cannot use and its code does not need: installed without dependencies, its real needs beside it.
+CLIENT_NAME, CLIENT_VERSION = "ngshare-exchange", "0.5.3"
+CLIENT_NEEDS = ("rapidfuzz", "requests")  # at the instructors' versions; nbgrader and traitlets are there already
 
 
 def requirements() -> list[str]:
@@ -49,27 +53,34 @@ def runtime_digest(runtime_dir: Path = RUNTIME_DIR) -> str:
     return h.hexdigest()[:16]
 
 
-def _pip(env: Path, args: list[str]) -> None:
+def client_requirements() -> list[str]:
+    """ngshare_exchange's real needs, at the versions the instructors' environment runs."""
+    return [f"{name}=={metadata.version(name)}" for name in CLIENT_NEEDS]
+
+
+def pip_install(env: Path, args: list[str], what: str = "the learners' environment") -> None:
     # umask 022: every account reads and runs the environment; only root writes it.
     done = subprocess.run([str(env / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                            *args], capture_output=True, text=True, check=False, umask=0o022)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-5:])
-        raise WorkflowError(f"installing the learners' environment in {env} failed (pip needs PyPI or its cache):\n"
+        raise WorkflowError(f"installing {what} in {env} failed (pip needs PyPI or its cache):\n"
                             f"{tail}\nFix the cause and run `course hub` again; or delete {env} to start afresh")
 
 
-def ensure(env: Path, runtime_dir: Path = RUNTIME_DIR) -> bool:
-    """Build or update the learners' environment at ``env``; True if anything was installed."""
-    wanted = {"requirements": requirements(), "runtime": runtime_digest(runtime_dir)}
-    stamp = env / STAMP
-    have = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else {}
-    if have == wanted:
-        return False
-    if have.get("requirements") != wanted["requirements"]:
-        base = getattr(sys, "_base_executable", sys.executable)  # the interpreter under this virtualenv
-        subprocess.run([base, "-m", "venv", "--clear", str(env)], check=True, umask=0o022)
-        _pip(env, requirements())
+def new_venv(env: Path) -> None:
+    """An empty virtualenv at ``env`` from the interpreter under this one (readable by every account)."""
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", "--clear", str(env)], check=True, umask=0o022)
+
+
+def install_exchange_client(env: Path) -> None:
+    """ngshare_exchange without its stale jupyter-core pin, and its real needs (see course.hub.ngshare)."""
+    pip_install(env, client_requirements(), what="ngshare_exchange's needs")
+    pip_install(env, ["--no-deps", f"{CLIENT_NAME}=={CLIENT_VERSION}"], what="ngshare_exchange")
+
+
+def install_runtime(env: Path, runtime_dir: Path) -> None:
     # Not editable, and built from a copy: the environment gets its own files (learners may read them), and
     # the clone, closed to learners, is neither read by them nor written by the build.
     with tempfile.TemporaryDirectory(prefix="kam-runtime-") as tmp:
@@ -77,6 +88,44 @@ def ensure(env: Path, runtime_dir: Path = RUNTIME_DIR) -> bool:
             target = Path(tmp) / path.relative_to(runtime_dir)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
-        _pip(env, ["--force-reinstall", "--no-deps", str(tmp)])
+        pip_install(env, ["--force-reinstall", "--no-deps", str(tmp)])
+
+
+def ensure(env: Path, runtime_dir: Path = RUNTIME_DIR, exchange_client: bool = False) -> bool:
+    """Build or update the learners' environment at ``env``; True if anything was installed.
+
+    ``exchange_client``: add ngshare_exchange (the ngshare exchange). Once added it stays, so hubs of
+    either exchange can share one environment without rebuilding it.
+    """
+    stamp = env / STAMP
+    have = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else {}
+    client = f"{CLIENT_NAME}=={CLIENT_VERSION}"
+    wanted: dict[str, object] = {"requirements": requirements(), "runtime": runtime_digest(runtime_dir)}
+    rebuild = have.get("requirements") != wanted["requirements"]
+    kept = None if rebuild else have.get("exchange_client")
+    if exchange_client or kept:
+        wanted["exchange_client"] = client
+    if have == wanted:
+        return False
+    if rebuild:
+        new_venv(env)
+        pip_install(env, requirements())
+    if wanted.get("exchange_client") and kept != client:
+        install_exchange_client(env)
+    if rebuild or have.get("runtime") != wanted["runtime"]:
+        install_runtime(env, runtime_dir)
     stamp.write_text(json.dumps(wanted, indent=1) + "\n", encoding="utf-8")
     return True
+
+
+def image_requirements(hub_version: str | None = None) -> list[str]:
+    """What the learners' image installs (deploy/images/learner): this environment's parts, and ngshare's client's
+    needs; ``hub_version``: jupyterhub at the hub image's version (the chart's, on Kubernetes)."""
+    found = [*requirements(), *client_requirements()]
+    if hub_version:
+        found = [f"jupyterhub=={hub_version}" if r.startswith("jupyterhub==") else r for r in found]
+    return found
+
+
+if __name__ == "__main__":  # `python -m course.hub.learnerenv [HUB_VERSION] > requirements.txt` for the image
+    print("\n".join(image_requirements(sys.argv[1] if len(sys.argv) > 1 else None)))

@@ -8,6 +8,11 @@ Everything lives under one home folder (default ``/srv/kam-cert``)::
     <home>/state      the hub's database (0600), cookie secret and each role's Jupyter settings (root)
     <home>/envs/learner  the learners' environment: JupyterLab, nbgrader, the keyless runtime; no course
 
+With ``--exchange ngshare`` (the national path on one machine, :mod:`course.hub.ngshare`) there is no
+exchange folder: the ngshare service keeps the exchange in the course's PostgreSQL database and in
+``<home>/ngshare`` (root only), runs from ``<home>/envs/ngshare``, and the gradebook is PostgreSQL too;
+the hub starts first, then the course is enrolled in ngshare and the chapters released.
+
 Instructors' servers run from the course's own install, which ``course hub`` closes to everyone but
 the instructors' group; before the hub starts, a probe run as a learner proves that no place holding
 keys can be read (:mod:`course.hub.keys`).
@@ -15,19 +20,24 @@ keys can be read (:mod:`course.hub.keys`).
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import secrets
 import shutil
+import signal
+import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from course.errors import WorkflowError
-from course.hub import accounts, keys, learnerenv
+from course.hub import accounts, keys, learnerenv, ngshare
 from course.hub.accounts import CourseGroups
-from course.hub.hubconfig import HubSettings, write_role_dirs
+from course.hub.hubconfig import HubSettings, server_environment, write_role_dirs
 from course.hub.layout import Layout, prepare
 from course.nbconfig import COURSE_ID
 from course.ostools import closed_folder
@@ -103,23 +113,53 @@ def check_interpreter(bindir: Path) -> None:
                                 f"`chmod o+x {closed}`")
 
 
-def settings_for(home: Path, port: int, acc: Accounts, learner_env: Path | None = None) -> HubSettings:
+EXCHANGES = ("closed", "ngshare")
+
+
+def settings_for(home: Path, port: int, acc: Accounts, learner_env: Path | None = None, exchange: str = "closed",
+                 ngshare_env: Path | None = None) -> HubSettings:
+    national = exchange == "ngshare"
     return HubSettings(root=str(home / "course"), exchange=str(home / "exchange"), content=str(home / "content"),
                        state=str(home / "state"), port=port, course_id=COURSE_ID,
                        instructors=acc.instructors, learners=acc.learners, proxy=find_proxy(),
-                       learner_env=str(learner_env or home / "envs" / "learner"))
+                       learner_env=str(learner_env or home / "envs" / "learner"), exchange_mode=exchange,
+                       ngshare_env=str(ngshare_env or home / "envs" / "ngshare") if national else "",
+                       ngshare_storage=str(home / "ngshare") if national else "")
+
+
+def check_exchange(exchange: str, db_url: str | None, acc: Accounts) -> str | None:
+    """The database URL the exchange needs (ngshare: PostgreSQL), or None; WorkflowError naming the fix."""
+    if exchange not in EXCHANGES:
+        raise WorkflowError(f"unknown exchange {exchange!r}: use closed (one machine) or ngshare (the national path)")
+    if exchange != "ngshare":
+        return None
+    taken = [n for n in [*acc.instructors, *acc.learners] if n == ngshare.ADMIN_SERVICE]
+    if taken:
+        raise WorkflowError(f"{ngshare.ADMIN_SERVICE} is the name of the course's own hub service (ngshare's "
+                            "administrator): no user may have it; rename that account")
+    return ngshare.check_db_url(db_url)
+
+
+def private_folder(path: Path) -> None:
+    """A folder only root may enter (ngshare's files)."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chown(path, 0, 0)
+    path.chmod(0o700)
 
 
 def setup(home: Path, port: int, acc: Accounts, source_content: Path | None = None,
-          learner_env: Path | None = None) -> HubSettings:
+          learner_env: Path | None = None, exchange: str = "closed", db_url: str | None = None,
+          ngshare_env: Path | None = None) -> HubSettings:
     """Accounts, folders with their owners and modes, the learners' environment and the hub's settings file.
 
+    ``exchange="ngshare"``: the national path (``db_url``: PostgreSQL for the gradebook and ngshare).
     Ends by proving, as a learner, that no answer key or hub secret can be read (else WorkflowError).
     """
     accounts._root_only("course hub")
     if not acc.instructors:
         raise WorkflowError("no instructor account: pass --instructor NAME (or --demo)")
-    settings = settings_for(home, port, acc, learner_env)
+    db_url = check_exchange(exchange, db_url, acc)
+    settings = settings_for(home, port, acc, learner_env, exchange, ngshare_env)
     install = keys.install_root()
     if (closed := closed_folder(install)) is not None:
         raise WorkflowError(f"the course is installed in {install}, inside {closed}, which other accounts cannot "
@@ -130,27 +170,40 @@ def setup(home: Path, port: int, acc: Accounts, source_content: Path | None = No
     home.mkdir(parents=True, exist_ok=True)
     home.chmod(0o755)
     init_course_folder(Path(settings.root), Path(settings.content), source_content)
-    prepare(Layout(Path(settings.root), Path(settings.exchange), Path(settings.content), groups, acc.instructors[0]))
-    learnerenv.ensure(Path(settings.learner_env))
+    exchange_folder = None if settings.uses_ngshare else Path(settings.exchange)
+    prepare(Layout(Path(settings.root), exchange_folder, Path(settings.content), groups, acc.instructors[0]))
+    learnerenv.ensure(Path(settings.learner_env), exchange_client=settings.uses_ngshare)
+    if settings.uses_ngshare:
+        ngshare.ensure_client()  # instructors' servers and commands run the course's own environment
+        ngshare.ensure_env(Path(settings.ngshare_env))
+        private_folder(Path(settings.ngshare_storage))
     check_interpreter(Path(settings.learner_bindir))
     keys.close_install(install, grp.getgrnam(groups.instructors).gr_gid)
     state = Path(settings.state)
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o755)  # the role folders below are read by every server
     keys.create_private(state / "jupyterhub.sqlite")
+    if db_url is not None:
+        ngshare.new_secrets(settings.secrets_path, db_url)
     write_role_dirs(settings)
     settings.save(state / "hub.json")
     extra = [p for p in (source_content,) if p is not None]
     found = keys.places(Path(settings.root), Path(settings.content), state, install, extra)
+    if settings.uses_ngshare:
+        found += keys.exchange_places(Path(settings.ngshare_storage), settings.secrets_path)
     keys.check_learner_reach(acc.learners[0] if acc.learners else "nobody", Path(settings.learner_bindir) / "python",
                              found)
     return settings
 
 
 def instructor_env(settings: HubSettings, name: str) -> dict[str, str]:
-    from course.hub.hubconfig import server_environment
-
-    return accounts.user_env(name, server_environment(settings, "instructor"))
+    """An instructor's server environment; with ngshare, a short-lived hub token of theirs (the hub must run)."""
+    if not settings.uses_ngshare:
+        return accounts.user_env(name, server_environment(settings, "instructor"))
+    found = ngshare.Secrets.load(settings.secrets_path)
+    env = server_environment(settings, "instructor", found)
+    env["JUPYTERHUB_API_TOKEN"] = ngshare.user_token(settings.url, name, found)
+    return accounts.user_env(name, env)
 
 
 def as_instructor(settings: HubSettings, argv: Sequence[str]) -> str:
@@ -179,6 +232,74 @@ def logins_text(settings: HubSettings, acc: Accounts) -> str:
             password = acc.passwords.get(name, "(the account's own password)")
             lines.append(f"  {role:10} {name:16} {password}")
     return "\n".join(lines)
+
+
+def start(settings: HubSettings, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start JupyterHub as a child in a process group of its own (its services join it); output to ``log``."""
+    argv, env = hub_command(settings)
+    out = log.open("ab") if log is not None else None
+    try:
+        return subprocess.Popen(argv, env=env, cwd=settings.state, stdout=out, start_new_session=True,
+                                stderr=subprocess.STDOUT if out else None)
+    finally:
+        if out is not None:
+            out.close()  # the child holds its own descriptor
+
+
+def wait_until_up(settings: HubSettings, proc: subprocess.Popen[bytes], seconds: float = 180) -> None:
+    """Until the login page answers, and with ngshare until the service does (WorkflowError if the hub stops)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(f"{settings.url}/hub/login", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise WorkflowError(f"JupyterHub stopped (status {proc.returncode}) before its login page answered"
+                                    ) from None
+            if time.monotonic() > deadline:
+                raise WorkflowError(f"JupyterHub did not answer at {settings.url}/hub/login within {seconds:.0f} s"
+                                    ) from None
+            time.sleep(0.5)
+    if settings.uses_ngshare:
+        ngshare.wait_until_ready(settings.url, lambda: proc.poll() is None, max(deadline - time.monotonic(), 30))
+
+
+def enroll(settings: HubSettings) -> None:
+    """The course, its instructors and learners in ngshare (the hub must run)."""
+    ngshare.enroll(settings.url, settings.course_id, settings.instructors, settings.learners,
+                   ngshare.Secrets.load(settings.secrets_path))
+
+
+def stop(proc: subprocess.Popen[bytes], settings: HubSettings | None = None) -> None:
+    """Stop JupyterHub (normally it stops its servers, proxy and services itself), then whatever it left.
+
+    A hub that failed while starting leaves its services (in its process group) and its proxy (a session of
+    its own, named in ``<state>/proxy.pid``) running: both are stopped here too.
+    """
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    pid_file = Path(settings.state) / "proxy.pid" if settings is not None else None
+    if pid_file is not None and pid_file.is_file():
+        with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+
+
+def serve_until_stopped(proc: subprocess.Popen[bytes], settings: HubSettings) -> int:
+    """Wait for JupyterHub; SIGTERM and Ctrl-C stop it cleanly. Its exit status."""
+    signal.signal(signal.SIGTERM, lambda *_: stop(proc, settings))
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # the hub has a session of its own: the terminal's SIGINT reached only us
+        stop(proc, settings)
+        return proc.returncode
 
 
 def run(settings: HubSettings) -> None:
