@@ -33,7 +33,9 @@ if CHROMIUM is None and not os.environ.get("CI"):
     pytest.skip("needs Debian's chromium (apt-get install chromium); CI installs it and never skips",
                 allow_module_level=True)
 
-from playwright.sync_api import sync_playwright  # noqa: E402 - only once chromium is known to be there
+# only once chromium is known to be there
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
 
 TEACHER, LI, WANG = "kamhub-b-teacher", "kamhub-b-li", "kamhub-b-wang"
 CASE = {LI: "李：先倾听并致歉，再承诺处理时限。", WANG: "王：立即升级投诉并回访客户。"}
@@ -108,8 +110,16 @@ def learner_session(browser: Any, hc: HubCourse, name: str, *, reload: bool = Fa
 
 
 def _menu(page: Any, menu: str, item: str) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text=menu).click()
-    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
+    """Open ``menu`` in the menu bar and choose ``item`` (a click on an open bar may close it: click again)."""
+    entry = page.locator(".lm-Menu-itemLabel", has_text=item).first
+    for _ in range(3):
+        page.locator(".lm-MenuBar-itemLabel", has_text=menu).click()
+        try:
+            entry.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:  # the menu did not open: try again
+            continue
+    entry.click()
 
 
 def _widget_outputs(path: Path) -> int:
@@ -121,8 +131,10 @@ def _widget_outputs(path: Path) -> int:
 
 def _menu_items(page: Any, menu: str) -> list[str]:
     page.locator(".lm-MenuBar-itemLabel", has_text=menu).click()
+    page.locator(".lm-Menu-itemLabel").first.wait_for()
     items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
     page.keyboard.press("Escape")
+    page.locator(".lm-Menu").first.wait_for(state="hidden")
     return [str(i) for i in items]
 
 

@@ -209,6 +209,8 @@ def server_environment(settings: HubSettings, role: str) -> dict[str, str]:
            "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
     if role == "instructor":
         env.update({"COURSE_EXCHANGE": settings.exchange, "COURSE_CONTENT": settings.content})
+    else:
+        env["KAM_SITTINGS_URL"] = sittings_url(settings)  # course_runtime.exam: the timed sittings' clock
     return env
 
 
@@ -225,6 +227,28 @@ def verify_service(settings: HubSettings) -> dict[str, Any]:
     return {"name": "certificates", "url": f"http://127.0.0.1:{port}", "display": False, "environment": env,
             "command": [str(Path(settings.bindir) / "course"), "certificate", "serve", "--root", settings.root,
                         "--port", str(port)]}
+
+
+SITTINGS = "sittings"
+
+
+def sittings_url(settings: HubSettings) -> str:
+    """The sittings service, as learners' servers and kernels reach it (directly, on the loopback)."""
+    return f"http://127.0.0.1:{settings.port + 4}/services/{SITTINGS}/"
+
+
+def sittings_service(settings: HubSettings) -> dict[str, Any]:
+    """The exam sittings' clock (course.sittings.service) as a hub-managed service at ``/services/sittings/``.
+
+    It runs as the hub's own account (it writes the gradebook's sittings tables and reads the
+    generated papers); learners reach it only with their hub token. Port: the hub's + 4.
+    """
+    env = {"LANG": "C.UTF-8"}
+    if os.environ.get("COURSE_DB_URL"):
+        env["COURSE_DB_URL"] = os.environ["COURSE_DB_URL"]
+    return {"name": SITTINGS, "url": f"http://127.0.0.1:{settings.port + 4}", "display": False, "environment": env,
+            "command": [str(Path(settings.bindir) / "course"), "sitting", "serve", "--root", settings.root,
+                        "--port", str(settings.port + 4)]}
 
 
 def configure_hub(c: Any, settings: HubSettings) -> None:
@@ -264,4 +288,8 @@ def configure_hub(c: Any, settings: HubSettings) -> None:
         spawner.notebook_dir = settings.root if role == "instructor" else "~"
 
     c.Spawner.pre_spawn_hook = pre_spawn
-    c.JupyterHub.services = [verify_service(settings)]
+    c.JupyterHub.services = [verify_service(settings), sittings_service(settings)]
+    # Users may call the sittings service, and their servers' tokens (which their kernels hold) carry that scope.
+    c.JupyterHub.load_roles = [{"name": "user", "scopes": ["self", f"access:services!service={SITTINGS}"]}]
+    c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server",
+                                     f"access:services!service={SITTINGS}"]
