@@ -58,7 +58,9 @@ def hub() -> Iterator[HubCourse]:
                     break
                 except OSError:
                     if proc.poll() is not None:
-                        raise RuntimeError(f"JupyterHub stopped: see {log.name}") from None
+                        log.flush()
+                        tail = "\n".join(Path(log.name).read_text(encoding="utf-8").splitlines()[-30:])
+                        raise RuntimeError(f"JupyterHub stopped:\n{tail}") from None
                     time.sleep(0.5)
             yield hc
         finally:

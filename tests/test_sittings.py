@@ -133,7 +133,7 @@ def sat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         done = runner.invoke(app, [*argv, "--root", root, *(["--content", str(CERT)] if argv[0] != "sitting" else [])])
         assert done.exit_code == 0, done.output
     engine = open_url(db_url(cd.root), str(course_config(cd.root).CourseDirectory.course_id))
-    state = State(engine, cd.root, clock=lambda: TestClock.now)
+    state = State(lambda: engine, cd.root, clock=lambda: TestClock.now)
     port = _free_port()
     loop = asyncio.new_event_loop()
 

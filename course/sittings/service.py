@@ -22,6 +22,7 @@ moment the learner first had the questions.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -53,9 +54,13 @@ class Paper:
 
 @dataclass
 class State:
-    engine: sa.Engine
+    open_engine: Callable[[], sa.Engine]  # the gradebook, opened at the first request (the hub waits for a port)
     root: Path
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(UTC)
+
+    @functools.cached_property
+    def engine(self) -> sa.Engine:
+        return self.open_engine()
 
     def papers(self, learner: str) -> list[Paper]:
         """The learner's variants of the sittings that admit them (a paper without their variant is skipped)."""
@@ -217,7 +222,7 @@ def serve(root: Path, url: str, course_id: str, port: int) -> None:
     from course.sittings.store import open_url
 
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/sittings/")
-    app = make_app(State(open_url(url, course_id), root), prefix)
+    app = make_app(State(functools.partial(open_url, url, course_id), root), prefix)
     app.listen(port, "127.0.0.1")
 
     async def forever() -> None:
