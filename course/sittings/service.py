@@ -222,10 +222,10 @@ def serve(root: Path, url: str, course_id: str, port: int) -> None:
     from course.sittings.store import open_url
 
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/sittings/")
-    app = make_app(State(functools.partial(open_url, url, course_id), root), prefix)
-    app.listen(port, "127.0.0.1")
 
     async def forever() -> None:
+        # listen inside the running loop: a server bound before asyncio.run would sit on another loop
+        make_app(State(functools.partial(open_url, url, course_id), root), prefix).listen(port, "127.0.0.1")
         await asyncio.Event().wait()
 
     asyncio.run(forever())
