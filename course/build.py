@@ -62,7 +62,7 @@ def _hidden_code(cell_id: str, source: str, nbgrader: dict[str, Any]) -> Noteboo
     return cell
 
 
-def setup_source(chapter: str, questions: list[m.Question]) -> str:
+def setup_source(chapter: str, questions: list[m.Question], exam: bool = False) -> str:
     """The setup cell: import the keyless runtime package and hand it the questions' public specs."""
     specs = {q.id: public_spec(q, i) for i, q in enumerate(questions, 1)}
     payload = json.dumps(specs, ensure_ascii=False, sort_keys=True)
@@ -72,8 +72,8 @@ def setup_source(chapter: str, questions: list[m.Question]) -> str:
         "import json\n"
         "from IPython.display import HTML, display\n"
         "from course_runtime.quiz import STYLE, Quiz\n\n"
-        f"quiz = Quiz({chapter!r}, json.loads({payload!r}))\n"
-        "display(HTML(STYLE), quiz.progress)"
+        f"quiz = Quiz({chapter!r}, json.loads({payload!r}){', exam=True' if exam else ''})\n"
+        "display(HTML(STYLE), *quiz.top())"
     )
 
 
@@ -144,7 +144,7 @@ def header_markdown(course: Course, chapter: m.Chapter, questions: list[m.Questi
 
 
 def quiz_notebook(course: Course, assignment_id: str, header: str, questions: list[m.Question],
-                  meta: dict[str, Any]) -> NotebookNode:
+                  meta: dict[str, Any], exam: bool = False) -> NotebookNode:
     """One nbgrader source notebook of ``questions`` (a chapter, or an exam paper variant).
 
     ``meta`` becomes ``metadata.course``; it must list the question ids under
@@ -160,7 +160,7 @@ def quiz_notebook(course: Course, assignment_id: str, header: str, questions: li
     })
     cells = [
         _readonly_markdown("header", header),
-        _hidden_code(SETUP_ID, setup_source(assignment_id, questions),
+        _hidden_code(SETUP_ID, setup_source(assignment_id, questions, exam),
                      _nbgrader(SETUP_ID, grade=True, solution=False, locked=True, points=0)),
     ]
     for number, q in enumerate(questions, 1):

@@ -26,6 +26,11 @@ ChaptersArg = Annotated[
     list[str] | None, typer.Argument(help="Chapter ids (e.g. jc01 js03); default: every chapter.", show_default=False,
                                      metavar="CHAPTER")
 ]
+AssignmentsArg = Annotated[
+    list[str] | None, typer.Argument(help="Chapter ids (jc01), paper ids (L4-2026a: all its variants) or one "
+                                          "variant (L4-2026a-zhang.san); default: every chapter and paper.",
+                                     show_default=False, metavar="CHAPTER|PAPER")
+]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
 
 
@@ -82,6 +87,33 @@ def _chapters(content: Path | None, chapters: list[str] | None) -> tuple[Any, li
     return course, list(chapters or course.chapters)
 
 
+def _selection(root: Path, content: Path | None, ids: list[str] | None) -> tuple[Any, Any]:
+    """The course and the chapters and paper variants ``ids`` name (course.instructor.assignments)."""
+    from course.instructor.assignments import select
+    from course.loader import load_course
+
+    course = load_course(content)
+    return course, select(root, course, ids)
+
+
+def _sittings_of(root: Path) -> dict[str, list[Any]]:
+    """Paper id → the sittings (考试场次) that hold it, when the gradebook has any."""
+    from course.sittings import records
+
+    found: dict[str, list[Any]] = {}
+    with _sittings_engine(root).connect() as conn:
+        for sitting in records.current(conn):
+            found.setdefault(sitting.paper, []).append(sitting)
+    return found
+
+
+def _sittings_engine(root: Path) -> Any:
+    from course.nbconfig import course_config, db_url
+    from course.sittings.store import open_url
+
+    return open_url(db_url(root), str(course_config(root).CourseDirectory.course_id))
+
+
 @app.command()
 @reports_errors
 def validate(
@@ -136,44 +168,83 @@ def build(
 
 @app.command()
 @reports_errors
-def generate(chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
+def generate(chapters: AssignmentsArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
     """Run nbgrader generate_assignment: student versions under release/, hidden tests stripped."""
     from course import workflow
 
     root = _course_root(root)
-    _, selected = _chapters(content, chapters)
-    workflow.generate(root, selected)
-    typer.echo(f"generated {len(selected)} assignment(s) under release/.")
+    _, selection = _selection(root, content, chapters)
+    workflow.generate(root, selection.assignments)
+    typer.echo(f"generated {len(selection.assignments)} assignment(s) under release/.")
 
 
 @app.command()
 @reports_errors
-def release(chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
-    """Run nbgrader release_assignment: put the assignments in the exchange for learners."""
+def release(
+    chapters: AssignmentsArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
+    exchange: Annotated[bool, typer.Option(
+        "--exchange", help="Also put papers in the exchange for untimed practice (a paper sat in a sitting never "
+        "goes there: learners receive it when they start).")] = False,
+) -> None:
+    """Run nbgrader release_assignment for chapters; check that papers are ready for their sittings."""
     from course import workflow
+    from course.errors import WorkflowError
 
     root = _course_root(root)
-    _, selected = _chapters(content, chapters)
-    workflow.release(root, selected)
-    typer.echo(f"released {len(selected)} assignment(s).")
+    _, selection = _selection(root, content, chapters)
+    workflow.release(root, selection.chapters)
+    missing = [a for a in selection.variants if not (root / "release" / a / f"{a}.ipynb").is_file()]
+    if missing:
+        raise WorkflowError(f"{len(missing)} paper variant(s) not generated ({', '.join(missing[:5])}"
+                            f"{', ...' if len(missing) > 5 else ''}): run `course generate "
+                            f"{' '.join(selection.papers)}` first")
+    if exchange:
+        workflow.release(root, selection.variants)
+    typer.echo(f"released {len(selection.chapters) + (len(selection.variants) if exchange else 0)} assignment(s).")
+    for paper, variants in selection.papers.items():
+        where = ("in the exchange" if exchange else
+                 "not in the exchange: learners receive their variant when they start their sitting "
+                 "(`course sitting create`)")
+        typer.echo(f"paper {paper}: {len(variants)} variant(s) ready, {where}.")
 
 
 @app.command()
 @reports_errors
-def collect(chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
-    """Run nbgrader collect: copy submissions from the exchange into submitted/."""
+def collect(chapters: AssignmentsArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
+    """Run nbgrader collect; a paper sat in a sitting is collected from the sittings service's records."""
     from course import workflow
     from course.errors import WorkflowError
     from course.nbconfig import COURSE_ID, exchange_root, exchange_service
 
     root = _course_root(root)
-    _, selected = _chapters(content, chapters)
+    _, selection = _selection(root, content, chapters)
+    held = _sittings_of(root) if selection.papers else {}
+    through_exchange = selection.chapters + [a for p, vs in selection.papers.items() if p not in held for a in vs]
     inbound = exchange_root(root) / COURSE_ID / "inbound"
-    if not exchange_service() and not inbound.is_dir():  # the ngshare service has no folder: it answers itself
+    in_exchange = exchange_service() or inbound.is_dir()  # the ngshare service has no folder: it answers itself
+    if through_exchange and not in_exchange and not (set(selection.papers) & set(held)):
         raise WorkflowError(f"nothing to collect: {inbound} does not exist, so no learner has submitted yet; "
                             "run `course release` first and let learners submit in the Assignments tab")
-    workflow.collect(root, selected)
-    typer.echo(f"collected {len(selected)} assignment(s).")
+    if through_exchange and in_exchange:
+        workflow.collect(root, through_exchange)
+    for paper in selection.papers:
+        for sitting in held.get(paper, []):
+            _collect_sitting(root, sitting)
+    typer.echo(f"collected {len(selection.assignments)} assignment(s).")
+
+
+def _collect_sitting(root: Path, sitting: Any) -> list[Any]:
+    """Each learner's counted answers of ``sitting`` become their submission; print who ran over."""
+    from course.sittings.collect import outcomes, report_lines, write_submission
+
+    with _sittings_engine(root).connect() as conn:
+        found = outcomes(conn, root, sitting)
+    for outcome in found:
+        if outcome.tally is not None:
+            write_submission(root, outcome)
+    for line in report_lines(sitting, found):
+        typer.echo(line)
+    return found
 
 
 def print_grading_summary(report: Any) -> None:
@@ -198,7 +269,7 @@ def print_grading_summary(report: Any) -> None:
 @app.command()
 @reports_errors
 def autograde(
-    chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
+    chapters: AssignmentsArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
     student: Annotated[list[str] | None, typer.Option("--student", help="Only this learner (repeat for more).",
                                                       metavar="LEARNER")] = None,
     workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Worker processes (at least 1).")] = 2,
@@ -211,7 +282,8 @@ def autograde(
     from course import workflow
 
     root = _course_root(root)
-    course, selected = _chapters(content, chapters)
+    course, selection = _selection(root, content, chapters)
+    selected = selection.assignments
     check_submissions(root, selected if chapters else None, student)
     if execute:
         report = workflow.autograde_executing(root, selected, student)
@@ -248,7 +320,7 @@ def _numbered(waiting: dict[str, list[str]], numbers: dict[str, int]) -> str:
 @app.command()
 @reports_errors
 def feedback(
-    chapters: ChaptersArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
+    chapters: AssignmentsArg = None, content: ContentOpt = None, root: RootOpt = Path("."),
     hold_pending: Annotated[bool, typer.Option(
         "--hold-pending",
         help="Hold back a learner's feedback while any of their case answers waits for a hand grade.")] = False,
@@ -259,7 +331,12 @@ def feedback(
     from course.status import autograded, pending_manual
 
     root = _course_root(root)
-    course, selected = _chapters(content, chapters)
+    course, selection = _selection(root, content, chapters)
+    if selection.papers and chapters:
+        raise WorkflowError(f"{', '.join(selection.papers)}: exam papers get no item feedback (it would show the keys "
+                            "of items other learners may still be given); learners receive their 成绩通知单 from "
+                            "`course certify results`")
+    selected = selection.chapters
     graded = {c: learners for c, learners in autograded(root, selected).items() if learners}
     if not graded:
         raise WorkflowError(f"no graded submissions of {', '.join(chapters) if chapters else 'any chapter'}: "
@@ -303,18 +380,34 @@ def feedback(
 def import_answers(
     csv_file: Annotated[Path, typer.Argument(help="CSV with columns student_id,question_id,answer.")],
     content: ContentOpt = None, root: RootOpt = Path("."),
+    paper: Annotated[str | None, typer.Option(
+        "--paper", help="The answers are of this exam paper (sat on paper): each learner's own variant.")] = None,
+    date: Annotated[str | None, typer.Option(
+        "--date", help="With --paper: the day it was sat, YYYY-MM-DD (default: today).")] = None,
 ) -> None:
     """Turn answers given elsewhere (paper exam, another system) into real nbgrader submissions."""
+    import datetime as dt
+
     from course.errors import WorkflowError
     from course.import_answers import import_answers as run
+    from course.import_answers import import_paper_answers
     from course.loader import load_course
 
     root = _course_root(root)
     if not csv_file.is_file():
         raise WorkflowError(f"answers file {csv_file} does not exist: give the path of a CSV with columns "
                             "student_id,question_id,answer")
-    created = run(root, load_course(content), csv_file)
-    typer.echo(f"created and collected {len(created)} submission(s); run `course autograde` to grade them.")
+    if paper is None:
+        created = run(root, load_course(content), csv_file)
+        typer.echo(f"created and collected {len(created)} submission(s); run `course autograde` to grade them.")
+        return
+    try:
+        day = dt.date.fromisoformat(date) if date else dt.date.today()
+    except ValueError:
+        raise WorkflowError(f"--date {date!r} is not a day like 2026-12-04") from None
+    sat = dt.datetime.combine(day, dt.time(12)).astimezone()
+    created = import_paper_answers(root, load_course(content), csv_file, paper, sat)
+    typer.echo(f"created {len(created)} submission(s) of paper {paper}; run `course autograde {paper}` to grade them.")
 
 
 DEMO_CHAPTERS = ["jc01", "jc04", "jc05", "jc07", "js01", "xs01"]  # one chapter per knowledge area
@@ -520,6 +613,9 @@ certificate_app = typer.Typer(no_args_is_help=True, help="The certificate regist
 app.add_typer(paper_app, name="paper")
 app.add_typer(certify_app, name="certify")
 app.add_typer(certificate_app, name="certificate")
+sitting_app = typer.Typer(no_args_is_help=True, help="Exam sittings (考试场次): a paper sat at a set time, for a set "
+                          "duration, once; the clock is the hub's sittings service.")
+app.add_typer(sitting_app, name="sitting")
 
 
 def _paper_learners(course: Any, level: str, learner: list[str] | None, roster: Path | None) -> list[str]:
@@ -557,8 +653,8 @@ def paper_create(
     made = create_paper(course, cert, root.resolve(), paper, level, seed, learners, resit=resit)
     first = next(iter(made.variants))
     typer.echo(render_report(course, made.plans[first], made.variants[first]))
-    typer.echo(f"{len(made.variants)} variant(s) of {paper} written to source/; run `course generate "
-               f"{' '.join(v.assignment for v in made.variants.values())}` then `course release ...`.")
+    typer.echo(f"{len(made.variants)} variant(s) of {paper} written to source/; run `course generate {paper}`, "
+               f"then open a sitting: `course sitting create {paper} --opens ... --closes ... --minutes ...`.")
 
 
 @paper_app.command("report")
@@ -934,6 +1030,108 @@ def certificate_serve(
     root = root.resolve()
     typer.echo(f"verification page on http://127.0.0.1:{port}{prefix or '/'}", err=True)
     serve(root, store.course_url(root), port, prefix)
+
+
+# ---------------------------------------------------------------- exam sittings (course.sittings)
+SittingArg = Annotated[str, typer.Argument(help="The sitting's name (course sitting list).", metavar="SITTING")]
+
+
+@sitting_app.command("create")
+@reports_errors
+def sitting_create(
+    paper: Annotated[str, typer.Argument(help="The paper sat (its variants must be generated).", metavar="PAPER")],
+    opens: Annotated[str, typer.Option("--opens", help="When learners may start, '2026-12-10 09:00' (China time).")],
+    closes: Annotated[str, typer.Option("--closes", help="After this no one may start, and every time ends by it.")],
+    minutes: Annotated[int, typer.Option("--minutes", help="The time each learner has from their start.")],
+    learner: Annotated[list[str] | None, typer.Option(
+        "--learner", help="An admitted learner (repeatable; default: every learner with a variant).")] = None,
+    extra: Annotated[list[str] | None, typer.Option(
+        "--extra", help="Extra minutes for one learner (accommodation): LEARNER=MINUTES, repeatable.")] = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="The sitting's name (default <paper>-<n>); an existing one is changed (new version).")] = None,
+    root: RootOpt = Path("."),
+) -> None:
+    """Open a sitting of a paper: learners start it on their course page, each on the service's clock."""
+    import datetime as dt
+
+    from course.sittings import admin
+    from course.sittings.clock import china
+
+    root = _course_root(root)
+    with _sittings_engine(root).begin() as conn:
+        sitting = admin.define(conn, root, paper, name, admin.parse_time(opens, "--opens"),
+                               admin.parse_time(closes, "--closes"), minutes, learner or [],
+                               admin.parse_extra(extra or []), dt.datetime.now(dt.UTC))
+    typer.echo(f"sitting {sitting.sitting}: paper {paper}, {len(sitting.learners)} learner(s), {minutes} min, "
+               f"opens {china(sitting.opens)}, closes {china(sitting.closes)} (China time).")
+
+
+@sitting_app.command("list")
+@reports_errors
+def sitting_list(root: RootOpt = Path(".")) -> None:
+    """Every sitting, as its latest version defines it."""
+    from course.sittings import records
+    from course.sittings.clock import china
+
+    root = _course_root(root)
+    with _sittings_engine(root).connect() as conn:
+        found = records.current(conn)
+    for s in found:
+        typer.echo(f"{s.sitting}\tpaper {s.paper}\t{s.minutes} min\t{china(s.opens)} – {china(s.closes)}\t"
+                   f"{len(s.learners)} learner(s)")
+    if not found:
+        typer.echo("no sittings yet: `course sitting create PAPER --opens ... --closes ... --minutes ...`")
+
+
+@sitting_app.command("report")
+@reports_errors
+def sitting_report(sitting: SittingArg, root: RootOpt = Path(".")) -> None:
+    """Who started when, whose time ended when, who ran over and by how much (writes nothing)."""
+    from course.sittings import records
+    from course.sittings.collect import outcomes, report_lines
+
+    root = _course_root(root)
+    with _sittings_engine(root).connect() as conn:
+        found = records.find(conn, sitting)
+        lines = report_lines(found, outcomes(conn, root, found))
+    for line in lines:
+        typer.echo(line)
+
+
+@sitting_app.command("reopen")
+@reports_errors
+def sitting_reopen(
+    sitting: SittingArg,
+    learner: Annotated[str, typer.Option("--learner", help="The learner allowed one more attempt.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    until: Annotated[str | None, typer.Option(
+        "--until", help="The attempt may start until then (default: the sitting's closing time).")] = None,
+    root: RootOpt = Path("."),
+) -> None:
+    """Allow one learner another attempt at a sitting, with a reason that is logged."""
+    import datetime as dt
+
+    from course.sittings import admin
+
+    root = _course_root(root)
+    with _sittings_engine(root).begin() as conn:
+        number = admin.reopen(conn, sitting, learner, reason, admin.parse_time(until, "--until") if until else None,
+                              dt.datetime.now(dt.UTC))
+    typer.echo(f"sitting {sitting} reopened for {learner}: attempt {number} (audited).")
+
+
+@sitting_app.command("serve")
+@reports_errors
+def sitting_serve(
+    root: RootOpt = Path("."),
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (the hub routes /services/sittings/).")] = 8004,
+) -> None:
+    """Run the sittings service (course hub starts it as the JupyterHub service `sittings`)."""
+    from course.nbconfig import course_config, db_url
+    from course.sittings.service import serve
+
+    root = _course_root(root)
+    serve(root, db_url(root), str(course_config(root).CourseDirectory.course_id), port)
 
 
 def main() -> None:

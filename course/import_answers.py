@@ -31,11 +31,17 @@ Every row is checked before anything is written; one bad row stops the
 import with its row number, and no submission is created. Valid rows go
 through nbgrader's own exchange (fetch, submit) and ``collect``, so imported
 learners are graded exactly like online ones.
+
+With a paper (``--paper L4-2026a``, a paper sat on paper), each row's question
+must be on that learner's variant of the paper; the answers become the
+learner's submission of their variant (``submitted/<learner>/<paper>-<learner>/``,
+written directly: papers are never in the exchange), graded by ``course autograde``.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 import tempfile
 import unicodedata
@@ -48,7 +54,9 @@ from course_runtime.scoring import check_shape
 
 from course import learners, workflow
 from course import model as m
-from course.errors import InputFileError
+from course.certification.manifest import manifest_path, read_manifest
+from course.errors import InputFileError, WorkflowError
+from course.instructor.submissions import write_submission
 from course.loader import Course
 
 COLUMNS = ("student_id", "question_id", "answer")
@@ -144,8 +152,12 @@ def _pairs(q: m.Matching, text: str) -> dict[str, str]:
     return pairs
 
 
-def read_csv(path: Path, course: Course) -> dict[tuple[str, str], dict[str, Any]]:
-    """Answers grouped by (student, chapter); InputFileError lists every bad row."""
+def read_csv(path: Path, course: Course,
+             variants: dict[str, dict[str, Any]] | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """Answers grouped by (student, chapter), or by (student, variant) given a paper's ``variants``.
+
+    InputFileError lists every bad row.
+    """
     problems: list[str] = []
     grouped: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
     try:
@@ -177,13 +189,39 @@ def read_csv(path: Path, course: Course) -> dict[tuple[str, str], dict[str, Any]
                             "keep one row")
             continue
         seen[student, qid] = number
+        group = question.chapter
+        if variants is not None:
+            variant = variants.get(student)
+            if variant is None:
+                problems.append(f"row {number}, column student_id: learner '{student}' has no variant of this paper: "
+                                "check the id, or create their variant with `course paper create`")
+                continue
+            if qid not in variant["theory"] and qid not in variant["skills"]:
+                problems.append(f"row {number}, column question_id: {qid} is not on {student}'s paper "
+                                f"({variant['assignment']}): use a question id of that variant")
+                continue
+            group = variant["assignment"]
         try:
-            grouped[student, question.chapter][qid] = parse_answer(question, text)
+            grouped[student, group][qid] = parse_answer(question, text)
         except ValueError as exc:
             problems.append(f"row {number}, column answer: {exc}")
     if problems:
         raise InputFileError(path, problems)
     return dict(grouped)
+
+
+def import_paper_answers(root: Path, course: Course, path: Path, paper: str,
+                         submitted_at: dt.datetime) -> list[tuple[str, str]]:
+    """Create one submission per learner of ``paper`` in the CSV (their variant); return (learner, variant)."""
+    manifest = manifest_path(root, paper)
+    if not manifest.is_file():
+        known = ", ".join(sorted(p.stem for p in (root / "papers").glob("*.json"))) or "none"
+        raise WorkflowError(f"no paper {paper!r} in {root / 'papers'} (papers: {known}): create it with "
+                            "`course paper create`")
+    grouped = read_csv(path, course, read_manifest(manifest)["variants"])
+    for (student, assignment), answers in sorted(grouped.items()):
+        write_submission(root.resolve(), student, assignment, answers, submitted_at)
+    return sorted(grouped)
 
 
 def import_answers(root: Path, course: Course, path: Path) -> list[tuple[str, str]]:

@@ -79,10 +79,11 @@ GROUPS = [
         "test_analytics.py", "test_certification_papers.py", "test_certification_round.py", "test_cli.py",
         "test_cli_flow.py", "test_grading.py", "test_import_answers.py", "test_lint.py", "test_pipeline.py",
         "test_report.py", "test_report_tables.py", "test_review.py", "test_runtime.py", "test_runtime_package.py",
+        "test_sittings.py",
         "test_snapshot.py", "test_validation.py")),
     ("root, OS accounts and headless Chromium (skipped without them, never in CI)", (
         "test_browser.py", "test_hub_browser.py", "test_hub_deploy.py", "test_hub_exchange.py", "test_hub_keys.py",
-        "test_newcomers.py", "test_report_pages.py")),
+        "test_hub_sittings.py", "test_newcomers.py", "test_report_pages.py")),
 ]
 
 

@@ -5,9 +5,11 @@ Needs root (CI runs as root): the accounts are real, so file permissions are the
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
@@ -75,8 +77,8 @@ def install_restored() -> Iterator[Path]:
 
 
 @contextmanager
-def hub_course(tag: str, learners: list[str], port: int) -> Iterator[HubCourse]:
-    """Accounts ``kamhub-<tag>-teacher`` and ``kamhub-<tag>-<learner>``, the mini course released as ch01."""
+def hub_course(tag: str, learners: list[str], port: int, content: Path = MINI) -> Iterator[HubCourse]:
+    """Accounts ``kamhub-<tag>-teacher`` and ``kamhub-<tag>-<learner>``, the course ``content`` with ch01 released."""
     needs_root()
     groups = accounts.CourseGroups("kam-cert")
     existing_groups = {g.gr_name for g in grp.getgrall()}
@@ -86,7 +88,7 @@ def hub_course(tag: str, learners: list[str], port: int) -> Iterator[HubCourse]:
     home = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-"))
     with install_restored():
         try:
-            settings = serve.setup(home, port, serve.Accounts([teacher], names, passwords), source_content=MINI,
+            settings = serve.setup(home, port, serve.Accounts([teacher], names, passwords), source_content=content,
                                    learner_env=LEARNER_ENV)
             serve.as_instructor(settings, ["generate", "ch01"])
             serve.as_instructor(settings, ["release", "ch01"])
@@ -98,3 +100,34 @@ def hub_course(tag: str, learners: list[str], port: int) -> Iterator[HubCourse]:
                 if group not in existing_groups:
                     accounts.remove_group(group)
             shutil.rmtree(home, ignore_errors=True)
+
+
+@contextmanager
+def running_hub(hc: HubCourse) -> Iterator[HubCourse]:
+    """JupyterHub serving ``hc`` until the block ends (it stops its servers, services and proxy then)."""
+    import time
+    import urllib.request
+
+    argv, env = serve.hub_command(hc.settings)
+    log = (hc.home / "hub.log").open("w")
+    # Its own process group: the proxy and the services it starts go with it, even if it dies at start-up.
+    proc = subprocess.Popen(argv, env=env, cwd=hc.settings.state, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        while True:  # until the login page answers (or the hub died)
+            try:
+                urllib.request.urlopen(f"{hc.settings.url}/hub/login", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    log.flush()
+                    tail = "\n".join(Path(log.name).read_text(encoding="utf-8").splitlines()[-120:])
+                    raise RuntimeError(f"JupyterHub stopped:\n{tail}") from None
+                time.sleep(0.5)
+        yield hc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group is left (a hub that died at start-up)
+        log.close()

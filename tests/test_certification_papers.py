@@ -158,7 +158,7 @@ def test_create_paper_writes_one_notebook_per_learner_listing_its_questions(
     for learner, variant in made.variants.items():
         nb = nbformat.read(tmp_path / "source" / variant.assignment / f"{variant.assignment}.ipynb", as_version=4)
         assert nb.metadata.course == {"paper": "L4-2026a", "level": "L4", "learner": learner,
-                                      "questions": list(variant.questions)}
+                                      "title": "岗位技能四级 考核试卷", "questions": list(variant.questions)}
         graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
         assert sum(c.metadata.nbgrader["points"] for c in graded) == 30
         assert [q.id for q in papers.questions_of_assignment(course, tmp_path, variant.assignment)] == list(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,8 +23,7 @@ from typing import Any
 
 import pytest
 
-from course.hub import serve
-from tests.hubtools import HubCourse, hub_course, needs_root
+from tests.hubtools import HubCourse, hub_course, needs_root, running_hub
 
 needs_root()
 CHROMIUM = shutil.which("chromium")
@@ -33,68 +31,20 @@ if CHROMIUM is None and not os.environ.get("CI"):
     pytest.skip("needs Debian's chromium (apt-get install chromium); CI installs it and never skips",
                 allow_module_level=True)
 
-from playwright.sync_api import sync_playwright  # noqa: E402 - only once chromium is known to be there
+# only once chromium is known to be there
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.hubpages import ARGS, course_page, login, menu, menu_items, saved  # noqa: E402
 
 TEACHER, LI, WANG = "kamhub-b-teacher", "kamhub-b-li", "kamhub-b-wang"
 CASE = {LI: "李：先倾听并致歉，再承诺处理时限。", WANG: "王：立即升级投诉并回访客户。"}
 PICK = {LI: "5月17日", WANG: "6月1日"}
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SLOW = 180_000  # ms: spawning a server on 2 shared cores
 
 
 @pytest.fixture(scope="module")
 def hub() -> Iterator[HubCourse]:
-    with hub_course("b", ["li", "wang"], port=18200) as hc:
-        argv, env = serve.hub_command(hc.settings)
-        log = (hc.home / "hub.log").open("w")
-        proc = subprocess.Popen(argv, env=env, cwd=hc.settings.state, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            while True:  # until the login page answers (or the hub died)
-                try:
-                    urllib.request.urlopen(f"{hc.settings.url}/hub/login", timeout=2)
-                    break
-                except OSError:
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"JupyterHub stopped: see {log.name}") from None
-                    time.sleep(0.5)
-            yield hc
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
-            log.close()  # the hub stops the servers it spawned (JupyterHub.cleanup_servers)
-
-
-def login(browser: Any, hc: HubCourse, name: str) -> Any:
-    """Log in; a learner lands on the Chinese course page, an instructor in JupyterLab."""
-    page = browser.new_context(viewport={"width": 1280, "height": 1800}).new_page()
-    page.set_default_timeout(SLOW)
-    page.goto(f"{hc.settings.url}/hub/login")
-    text = page.locator("body").inner_text()
-    assert "用户名：" in text and "密码：" in text and "Sign in" not in text, text  # the login page in Chinese
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", hc.passwords[name])
-    page.click("input[type=submit], button[type=submit]")
-    page.wait_for_selector(".jp-LabShell" if name == TEACHER else "h1:has-text('课程作业')")
-    return page
-
-
-def course_page(page: Any, hc: HubCourse, name: str, action: str | None = None) -> str:
-    """The learner's course page (课程作业); with ``action``, click that button and return the notice."""
-    page.goto(f"{hc.settings.url}/user/{name}/kam/assignments")
-    if action is None:
-        return str(page.locator("body").inner_text())
-    page.get_by_role("button", name=action, exact=True).click()
-    return str(page.locator(".notice").inner_text())
-
-
-def saved(path: Path, qid: str, wanted: Any) -> bool:
-    """Whether the learner's answers file holds ``wanted`` for ``qid`` yet (polled, never timed)."""
-    for _ in range(150):
-        if path.exists() and json.loads(path.read_text(encoding="utf-8"))["answers"].get(qid) == wanted:
-            return True
-        time.sleep(0.2)
-    return False
+    with hub_course("b", ["li", "wang"], port=18200) as hc, running_hub(hc):
+        yield hc
 
 
 def learner_session(browser: Any, hc: HubCourse, name: str, *, reload: bool = False) -> list[str]:
@@ -107,23 +57,11 @@ def learner_session(browser: Any, hc: HubCourse, name: str, *, reload: bool = Fa
         raise
 
 
-def _menu(page: Any, menu: str, item: str) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text=menu).click()
-    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
-
-
 def _widget_outputs(path: Path) -> int:
     """How many widget views the saved notebook holds (autosave keeps them in the file)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     return sum("application/vnd.jupyter.widget-view+json" in o.get("data", {})
                for c in nb["cells"] for o in c.get("outputs", []))
-
-
-def _menu_items(page: Any, menu: str) -> list[str]:
-    page.locator(".lm-MenuBar-itemLabel", has_text=menu).click()
-    items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
-    page.keyboard.press("Escape")
-    return [str(i) for i in items]
 
 
 def _answers_shown(page: Any, name: str) -> bool:
@@ -141,7 +79,7 @@ def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[st
     page.wait_for_selector(".jp-Notebook")
     page.get_by_text("Python 3 (ipykernel) | 空闲").wait_for()  # the kernel is up: Run All will run
     menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
-    _menu(page, "运行", "运行所有单元格")  # the learners' lab is in Chinese (zh_CN language pack)
+    menu(page, "运行", "运行所有单元格")  # the learners' lab is in Chinese (zh_CN language pack)
     page.wait_for_selector("textarea")  # the case question is the last widget drawn
     page.get_by_label(PICK[name], exact=False).check()
     page.locator("textarea").fill(CASE[name])
@@ -156,9 +94,9 @@ def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[st
         print("widget views saved before the reload:", on_disk)
         page.reload()
         assert _answers_shown(page, name) and dialogs == [], (dialogs, on_disk)  # no "leave site?", nothing lost
-        kernel_menu = _menu_items(page, "内核")
+        kernel_menu = menu_items(page, "内核")
         assert "重启内核…" not in kernel_menu and "重启内核 和 运行所有单元格…" in kernel_menu, kernel_menu
-        _menu(page, "内核", "重启内核 和 运行所有单元格…")  # the learner's only restart: it draws the answers again
+        menu(page, "内核", "重启内核 和 运行所有单元格…")  # the learner's only restart: it draws the answers again
         page.locator(".jp-Dialog button.jp-mod-accept").click()
         page.locator(".widget-html", has_text="已作答 2 / 7 题").first.wait_for()
         assert _answers_shown(page, name)
@@ -200,7 +138,7 @@ def hand_grade(browser: Any, hc: HubCourse) -> float | None:
 def formgrader_in_the_lab(browser: Any, hc: HubCourse) -> str:
     """The instructor opens formgrader's tab inside JupyterLab; the text its frame shows."""
     page = login(browser, hc, TEACHER)
-    _menu(page, "Nbgrader", "Formgrader")
+    menu(page, "Nbgrader", "Formgrader")
     frame = page.frame_locator("iframe").first
     frame.get_by_text("Manage Assignments").first.wait_for()
     frame.get_by_role("link", name="ch01").first.wait_for()  # the assignments table, loaded over the API

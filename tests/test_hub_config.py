@@ -124,9 +124,9 @@ def test_with_ngshare_only_instructors_get_the_database() -> None:
 def test_with_ngshare_the_hub_runs_the_service_and_knows_the_course_service() -> None:
     """ngshare beside the certificates page: its database URL in its environment, never on its command line."""
     services = {s["name"]: s for s in hub_services(NATIONAL, FOUND)}
-    assert sorted(services) == ["certificates", "kam-course-admin", "ngshare"]
+    assert sorted(services) == ["certificates", "kam-course-admin", "ngshare", "sittings"]
     service = services["ngshare"]
-    assert service["url"] == "http://127.0.0.1:8004"
+    assert service["url"] == "http://127.0.0.1:8005"
     assert service["command"][:2] == ["/srv/k/envs/ngshare/bin/python", "-I"]
     assert service["command"][2:] == [str(ngshare.SERVICE_SCRIPT), "--admins", "kam-course-admin",
                                       "--storage", "/srv/k/ngshare/files"]
@@ -134,6 +134,7 @@ def test_with_ngshare_the_hub_runs_the_service_and_knows_the_course_service() ->
     assert services["kam-course-admin"] == {"name": "kam-course-admin", "api_token": FOUND.admin_token,
                                             "display": False}
     assert services["certificates"]["environment"]["COURSE_DB_URL"] == FOUND.db_url
+    assert services["sittings"]["environment"]["COURSE_DB_URL"] == FOUND.db_url  # the sittings' clock, same gradebook
     assert ngshare.roles("formgrade-kam-cert") == [{
         "name": "kam-course-admin", "description": "enrols the course in ngshare; tokens for instructors' commands",
         "scopes": ["tokens!group=formgrade-kam-cert"], "services": ["kam-course-admin"]}]

@@ -27,7 +27,8 @@ ACTIONS = {
     "reinstate": "恢复",
     "revoke": "撤销",
     "appeal": "复核",
-    "sitting-reopen": "重开场次",  # for the exam sittings (考试场次): record() with this action
+    "sitting": "考试场次",  # a sitting created or changed (course.sittings.admin)
+    "sitting-reopen": "重开场次",  # a learner's sitting reopened, with the reason
     "key": "密钥",
 }
 

@@ -269,7 +269,7 @@ def paper_notebook(course: Course, data: dict[str, Any], variant: Variant, plan:
     meta = {"paper": data["paper"], "level": data["level"], "learner": variant.learner, "title": title,
             "questions": list(variant.questions)}
     header = paper_header(course, data["level"], data["paper"], variant.learner, plan, len(questions))
-    return build.quiz_notebook(course, variant.assignment, header, questions, meta)
+    return build.quiz_notebook(course, variant.assignment, header, questions, meta, exam=True)
 
 
 def notebook_path(root: Path, assignment: str) -> Path:

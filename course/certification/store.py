@@ -146,19 +146,19 @@ def who() -> str:
         return f"uid {os.getuid()}"
 
 
-def _guard_sqlite(conn: sa.Connection) -> None:
-    for table in TABLES:
+def _guard_sqlite(conn: sa.Connection, tables: list[str]) -> None:
+    for table in tables:
         for op in ("UPDATE", "DELETE"):
             conn.exec_driver_sql(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: add a new row instead'); END")
 
 
-def _guard_postgresql(conn: sa.Connection) -> None:
+def _guard_postgresql(conn: sa.Connection, tables: list[str]) -> None:
     conn.execute(sa.text(  # text(): the driver would read the % as a parameter
         "CREATE OR REPLACE FUNCTION kam_append_only() RETURNS trigger AS $$ BEGIN "
         "RAISE EXCEPTION '% is append-only: add a new row instead', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"))
-    for table in TABLES:
+    for table in tables:
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         conn.exec_driver_sql(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                              "FOR EACH ROW EXECUTE FUNCTION kam_append_only()")
@@ -187,14 +187,23 @@ def create(url: str, course_id: str) -> sa.Engine:
     names = set(sa.inspect(engine).get_table_names())
     if "alembic_version" not in names:
         _init_nbgrader(url, course_id)
-    if not set(TABLES) <= names:
-        with engine.begin() as conn:
-            metadata.create_all(conn)
-            if engine.dialect.name == "sqlite":
-                _guard_sqlite(conn)
-            elif engine.dialect.name == "postgresql":
-                _guard_postgresql(conn)
+    add_append_only_tables(engine, metadata, names)
     return engine
+
+
+def add_append_only_tables(engine: sa.Engine, tables: sa.MetaData, present: set[str] | None = None) -> None:
+    """Create ``tables`` where missing, each guarded by an append-only trigger (SQLite, PostgreSQL)."""
+    names = [t.name for t in tables.sorted_tables]
+    if present is None:
+        present = set(sa.inspect(engine).get_table_names())
+    if set(names) <= present:
+        return
+    with engine.begin() as conn:
+        tables.create_all(conn)
+        if engine.dialect.name == "sqlite":
+            _guard_sqlite(conn, names)
+        elif engine.dialect.name == "postgresql":
+            _guard_postgresql(conn, names)
 
 
 class RegisterMissing(CourseError):

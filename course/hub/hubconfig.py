@@ -242,6 +242,8 @@ def server_environment(settings: HubSettings, role: str, secrets: ngshare.Secret
                 env["COURSE_DB_URL"] = secrets.db_url
         else:
             env["COURSE_EXCHANGE"] = settings.exchange
+    else:
+        env["KAM_SITTINGS_URL"] = sittings_url(settings)  # course_runtime.exam: the timed sittings' clock
     return env
 
 
@@ -261,9 +263,32 @@ def verify_service(settings: HubSettings, secrets: ngshare.Secrets | None = None
                         "--port", str(port)]}
 
 
+SITTINGS = "sittings"
+
+
+def sittings_url(settings: HubSettings) -> str:
+    """The sittings service, as learners' servers and kernels reach it (directly, on the loopback)."""
+    return f"http://127.0.0.1:{settings.port + 4}/services/{SITTINGS}/"
+
+
+def sittings_service(settings: HubSettings, secrets: ngshare.Secrets | None = None) -> dict[str, Any]:
+    """The exam sittings' clock (course.sittings.service) as a hub-managed service at ``/services/sittings/``.
+
+    It runs as the hub's own account (it writes the gradebook's sittings tables and reads the
+    generated papers); learners reach it only with their hub token. Port: the hub's + 4.
+    """
+    env = {"LANG": "C.UTF-8"}
+    db_url = secrets.db_url if secrets is not None else os.environ.get("COURSE_DB_URL")
+    if db_url:
+        env["COURSE_DB_URL"] = db_url
+    return {"name": SITTINGS, "url": f"http://127.0.0.1:{settings.port + 4}", "display": False, "environment": env,
+            "command": [str(Path(settings.bindir) / "course"), "sitting", "serve", "--root", settings.root,
+                        "--port", str(settings.port + 4)]}
+
+
 def hub_services(settings: HubSettings, secrets: ngshare.Secrets | None) -> list[dict[str, Any]]:
-    """The hub's services (ports: the hub's + 3, + 4, ...). A service of the course is added here, beside these."""
-    found = [verify_service(settings, secrets)]
+    """The hub's services (ports: the hub's + 3, + 4, + 5). A service of the course is added here, beside these."""
+    found = [verify_service(settings, secrets), sittings_service(settings, secrets)]
     if settings.uses_ngshare and secrets is not None:
         found += ngshare.services(settings.port, Path(settings.ngshare_env), Path(settings.ngshare_storage), secrets)
     return found
@@ -309,6 +334,10 @@ def configure_hub(c: Any, settings: HubSettings) -> None:
 
     c.Spawner.pre_spawn_hook = pre_spawn
     c.JupyterHub.services = hub_services(settings, secrets)
+    # Users may call the sittings service, and their servers' tokens (which their kernels hold) carry that scope.
+    c.JupyterHub.load_roles = [{"name": "user", "scopes": ["self", f"access:services!service={SITTINGS}"]}]
+    c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server",
+                                     f"access:services!service={SITTINGS}"]
     if settings.uses_ngshare:
-        c.JupyterHub.load_roles = ngshare.roles(settings.groups.instructors)
+        c.JupyterHub.load_roles += ngshare.roles(settings.groups.instructors)
         c.Authenticator.blocked_users = {ngshare.ADMIN_SERVICE}  # ngshare's administrator is the service only

@@ -96,7 +96,7 @@ def new_secrets(path: Path, db_url: str) -> Secrets:
 
 
 def service_port(hub_port: int) -> int:
-    return hub_port + 4
+    return hub_port + 5  # + 3: certificates, + 4: sittings (course.hub.hubconfig)
 
 
 def services(hub_port: int, env: Path, storage: Path, found: Secrets) -> list[dict[str, Any]]:

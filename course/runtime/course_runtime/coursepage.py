@@ -14,6 +14,7 @@ learner in Chinese only.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import json
@@ -28,6 +29,8 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+from course_runtime import exam
+
 PAGE = "kam/assignments"
 TITLES_FILE = "kam-course-titles.json"  # in the learner's Jupyter data folder: titles of releases not yet fetched
 COURSE_ID = "kam-cert"
@@ -36,10 +39,12 @@ ACTIONS = {"fetch": "获取", "submit": "提交", "fetch_feedback": "获取反�
 STYLE = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;max-width:960px;
 color:#222;line-height:1.6}
-h1{font-size:1.6em}table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.6em;
-text-align:left;vertical-align:middle}th{background:#f4f6f8}form{display:inline}
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.5em}table{border-collapse:collapse;width:100%}
+th,td{border-bottom:1px solid #ddd;padding:.6em;text-align:left;vertical-align:middle}th{background:#f4f6f8}
+form{display:inline}
 button,a.button{font:inherit;padding:.3em 1em;margin-right:.4em;border:1px solid #1976d2;border-radius:4px;
-background:#1976d2;color:#fff;cursor:pointer;text-decoration:none}a.secondary{background:#fff;color:#1976d2}
+background:#1976d2;color:#fff;cursor:pointer;text-decoration:none}a.secondary,button.secondary{background:#fff;
+color:#1976d2}
 .notice{padding:.6em 1em;border-radius:4px;background:#e8f5e9;margin-bottom:1em}.error{background:#fdecea}
 .muted{color:#777}
 """
@@ -146,7 +151,34 @@ def rows(listing: list[dict[str, Any]], root: str, titles: dict[str, str] | None
     return out
 
 
-def page(items: list[dict[str, Any]], base_url: str, xsrf: str, notice: str = "", error: bool = False) -> str:
+def exam_rows(sittings: list[dict[str, Any]], base_url: str, xsrf: str, root: str) -> str:
+    """The 考试 table: each timed sitting of the learner, its state, start/continue and hand-in (escaped)."""
+    esc = html.escape
+    body = []
+    for s in sittings:
+        aid, state = s["assignment"], s["state"]
+        buttons = []
+        if state in ("ready", "running"):
+            label = "开始考试" if state == "ready" else "继续考试"
+            confirm = " onsubmit=\"return confirm('开始后立即计时，确定开始考试吗？')\"" if state == "ready" else ""
+            buttons.append(f'<form method="post" action="{esc(url_path_join(base_url, PAGE, "exam_start"))}"{confirm}>'
+                           f'{xsrf}<input type="hidden" name="assignment_id" value="{esc(aid)}">'
+                           f"<button type=\"submit\">{label}</button></form>")
+        if state == "running":
+            buttons.append(f'<form method="post" action="{esc(url_path_join(base_url, PAGE, "exam_finish"))}" '
+                           "onsubmit=\"return confirm('交卷后不能再作答，确定交卷吗？')\">"
+                           f'{xsrf}<input type="hidden" name="assignment_id" value="{esc(aid)}">'
+                           '<button type="submit" class="secondary">交卷</button></form>')
+        body.append(f"<tr><td>{esc(s.get('title') or aid)}</td><td>{esc(s.get('message', ''))}</td>"
+                    f"<td>{''.join(buttons)}</td></tr>")
+    if not body:
+        return ""
+    return ("<h2>考试</h2><table><thead><tr><th>试卷</th><th>状态</th><th>操作</th></tr></thead><tbody>"
+            + "".join(body) + "</tbody></table>")
+
+
+def page(items: list[dict[str, Any]], base_url: str, xsrf: str, notice: str = "", error: bool = False,
+         exams: str = "") -> str:
     """The course page's HTML (every value escaped)."""
     esc = html.escape
     body = []
@@ -171,11 +203,12 @@ def page(items: list[dict[str, Any]], base_url: str, xsrf: str, notice: str = ""
             f"<style>{STYLE}</style></head><body><h1>课程作业</h1>{flash}"
             "<p>先点击 <b>获取</b>，再点击 <b>打开作答</b>；在作业中选择菜单 <b>运行 → 运行所有单元格</b> 后作答，"
             "答案自动保存。完成后回到本页点击 <b>提交</b>。讲师评分后可 <b>获取反馈</b>。</p>"
-            f'{table}<p class="muted"><a href="{lab}">进入 JupyterLab 工作区</a></p></body></html>')
+            f'{exams}<h2>章节练习</h2>{table}<p class="muted"><a href="{lab}">进入 JupyterLab 工作区</a></p>'
+            "</body></html>")
 
 
 class CoursePageHandler(JupyterHandler):
-    """GET: the page; POST <action>: run nbgrader's fetch, submit or fetch-feedback, then show the page."""
+    """GET: the page; POST <action>: nbgrader's fetch, submit or fetch-feedback, or a sitting's start or hand-in."""
 
     def _manager(self) -> Any:
         manager = self.settings.get("assignment_list_manager")
@@ -183,16 +216,27 @@ class CoursePageHandler(JupyterHandler):
             raise web.HTTPError(503, "nbgrader's assignment_list server extension is not enabled")
         return manager
 
-    def _render(self, notice: str = "", error: bool = False) -> None:
+    @property
+    def _root(self) -> str:
+        return str(self.settings.get("server_root_dir", os.getcwd()))
+
+    async def _render(self, notice: str = "", error: bool = False) -> None:
         listing = self._manager().list_assignments(course_id=COURSE_ID)
         if not listing.get("success"):
             self.log.error("course page: listing assignments failed: %s", listing.get("value"))
             items, notice, error = [], "暂时无法读取作业列表，请稍后刷新；如仍有问题请联系讲师。", True
         else:
-            titles = self._release_titles(titles_needed(listing["value"]))
-            items = rows(listing["value"], self.settings.get("server_root_dir", os.getcwd()), titles)
+            titles = await asyncio.to_thread(self._release_titles, titles_needed(listing["value"]))
+            items = rows(listing["value"], self._root, titles)
+        exams = ""
+        if exam.service_url() is not None:
+            reply = await asyncio.to_thread(exam.call, "")
+            if reply is None or reply.get("state") == "error":
+                exams = '<h2>考试</h2><p class="notice error">暂时无法连接考试服务，请稍后刷新。</p>'
+            else:
+                exams = exam_rows(reply.get("sittings", []), self.base_url, self.xsrf_form_html(), self._root)
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(page(items, self.base_url, self.xsrf_form_html(), notice, error))
+        self.finish(page(items, self.base_url, self.xsrf_form_html(), notice, error, exams))
 
     def _release_titles(self, wanted: list[str]) -> dict[str, str]:
         """Titles of releases listed without their notebook: remembered, else read once from the release."""
@@ -221,23 +265,49 @@ class CoursePageHandler(JupyterHandler):
         return known
 
     @web.authenticated
-    def get(self) -> None:
-        self._render()
+    async def get(self) -> None:
+        await self._render()
 
     @web.authenticated
-    def post(self, action: str) -> None:
+    async def post(self, action: str) -> None:
+        assignment = self.get_body_argument("assignment_id", "")
+        if action in ("exam_start", "exam_finish"):
+            await self._exam(action, assignment)
+            return
         if action not in ACTIONS:
             raise web.HTTPError(404)
-        assignment = self.get_body_argument("assignment_id", "")
         manager = self._manager()
         run = {"fetch": manager.fetch_assignment, "submit": manager.submit_assignment,
                "fetch_feedback": manager.fetch_feedback}[action]
         result = run(COURSE_ID, assignment)
         if result.get("success"):
-            self._render(f"{ACTIONS[action]}成功：{assignment}")
+            await self._render(f"{ACTIONS[action]}成功：{assignment}")
         else:
             self.log.error("course page: %s %s failed: %s", action, assignment, result.get("value"))
-            self._render(f"{ACTIONS[action]}失败：{assignment}。请刷新页面重试；如仍失败，请联系讲师。", error=True)
+            await self._render(f"{ACTIONS[action]}失败：{assignment}。请刷新页面重试；如仍失败，请联系讲师。",
+                               error=True)
+
+    async def _exam(self, action: str, assignment: str) -> None:
+        """Start (or resume) a sitting: the service hands out the paper, which is saved here and opened."""
+        if "/" in assignment or assignment.startswith("."):
+            raise web.HTTPError(400)
+        verb = "start" if action == "exam_start" else "finish"
+        reply = await asyncio.to_thread(exam.call, f"{assignment}/{verb}", {})
+        if reply is None or reply.get("state") == "error":
+            self.log.error("course page: sitting %s %s refused: %s", verb, assignment, reply)
+            message = (reply or {}).get("message") or "暂时无法连接考试服务，请稍后重试。"
+            await self._render(f"{'开始考试' if verb == 'start' else '交卷'}未成功：{message}", error=True)
+            return
+        if verb == "finish":
+            await self._render(f"已交卷：{reply.get('title', assignment)}。")
+            return
+        folder = os.path.join(self._root, assignment)
+        path = os.path.join(folder, f"{assignment}.ipynb")
+        if not os.path.exists(path):  # resuming keeps the notebook (and its saved widgets) as it is
+            os.makedirs(folder, exist_ok=True)
+            with open(path, "w", encoding="utf-8") as fh:
+                json.dump(reply["notebook"], fh, ensure_ascii=False, indent=1)
+        self.redirect(url_path_join(self.base_url, "lab", "tree", assignment, f"{assignment}.ipynb"))
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
@@ -248,5 +318,5 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     base = serverapp.web_app.settings["base_url"]
     serverapp.web_app.add_handlers(".*$", [
         (url_path_join(base, PAGE), CoursePageHandler),
-        (url_path_join(base, PAGE, r"(fetch|submit|fetch_feedback)"), CoursePageHandler),
+        (url_path_join(base, PAGE, r"(fetch|submit|fetch_feedback|exam_start|exam_finish)"), CoursePageHandler),
     ])

@@ -22,12 +22,14 @@ import os
 import random
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 from IPython.display import HTML, Markdown, display
 
+from course_runtime import exam as exam_mod
 from course_runtime.scoring import check_shape, score
 
 ANSWERS_FORMAT = "kam-answers/1"
@@ -141,7 +143,7 @@ def write_answers(path: Path, notebook: str, learner: str, answers: dict[str, An
 class Quiz:
     """The questions of one notebook and the learner's saved answers."""
 
-    def __init__(self, notebook: str, questions: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, notebook: str, questions: dict[str, dict[str, Any]], exam: bool = False) -> None:
         self.notebook = notebook
         self.questions = questions
         self.learner = learner_id()
@@ -152,7 +154,59 @@ class Quiz:
         self.progress.add_class("kam-progress")
         self.check_result = widgets.HTML()  # what 检查作答情况 found; empty until clicked
         self.widgets: dict[str, widgets.Widget] = {}  # the latest widget drawn per question
+        self.clock = widgets.HTML()  # a timed sitting's remaining time (empty otherwise)
+        self.clock.add_class("kam-clock")
+        self.sender: exam_mod.Sender | None = None
         self._refresh()
+        if exam:
+            self._start_exam()
+
+    def top(self) -> list[widgets.Widget]:
+        """What the setup cell shows above the questions: the sitting's clock (if any) and the progress line."""
+        return [self.clock, self.progress] if self.sender is not None else [self.progress]
+
+    # ------------------------------------------------------------ a timed sitting (course_runtime.exam)
+    def _start_exam(self) -> None:
+        """A paper: if a sitting of the sittings service holds it, report every answer there and show the time."""
+        if exam_mod.service_url() is None:
+            return  # no hub service (a paper sat on paper, a test run): an ordinary quiz
+        first = exam_mod.call(self.notebook)
+        if first is not None and first.get("code") == 404:
+            return  # this paper is not sat in a sitting
+        self._exam_status: dict[str, Any] = {}
+        self._received = _dt.datetime.now(_dt.UTC)
+        self._over = False
+        self.sender = exam_mod.Sender(self.notebook, self._on_status)
+        self._on_status(first or {})
+        threading.Thread(target=self._tick, daemon=True, name="kam-exam-clock").start()
+
+    def _on_status(self, status: dict[str, Any]) -> None:
+        if status:
+            self._exam_status, self._received = status, _dt.datetime.now(_dt.UTC)
+        if status.get("state") == "over":
+            self._lock()
+        self._show_clock()
+
+    def _show_clock(self) -> None:
+        left = exam_mod.remaining(self._exam_status, self._received, _dt.datetime.now(_dt.UTC))
+        unsent = self.sender.unsent() if self.sender else 0
+        self.clock.value = f"<b>{html.escape(exam_mod.clock_text(left, self._exam_status, unsent))}</b>"
+        if left == 0 and not self._over:
+            self._on_status(exam_mod.call(self.notebook) or {"state": "over"})
+
+    def _tick(self) -> None:
+        while not self._over:
+            time.sleep(1)
+            self._show_clock()
+
+    def _lock(self) -> None:
+        """Time is up: no widget takes an answer any more (the service would not count it anyway)."""
+        self._over = True
+        for widget in self.widgets.values():
+            for part in [widget, *getattr(widget, "children", ())]:
+                for w in [part, *getattr(part, "children", ())]:
+                    if hasattr(w, "disabled"):
+                        w.disabled = True
 
     # ------------------------------------------------------------ answers
     def _load(self) -> dict[str, Any]:
@@ -172,6 +226,8 @@ class Quiz:
     def save(self, qid: str, value: Any) -> None:
         self.answers[qid] = value
         write_answers(self.path, self.notebook, self.learner, self.answers)
+        if self.sender is not None:
+            self.sender.put(qid, value)  # in a sitting, the service's record is what counts
         self._refresh()
         self._touch_soon()
 

@@ -1,0 +1,240 @@
+"""Is a sitting's clock the service's, and does only what a learner saved in time reach the gradebook?
+
+The pure rules first (ends, states, what counts), then a whole sitting through the real service
+(its tornado app on a real port, its records in a real gradebook) and the instructor's commands:
+``course paper create``, ``generate``, ``sitting create``, ``collect``, ``autograde``. The hub's
+identity is the one stand-in: a header names the learner (the hub tests use the real hub).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import socket
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from course.cli import app
+from course.sittings import clock, records
+from course.sittings.clock import Attempt, Sitting, status, tally
+from tests.conftest import make_course_dir
+
+CERT = Path(__file__).parent / "fixtures" / "cert"
+UTC = dt.UTC
+T0 = dt.datetime(2026, 12, 10, 1, 0, tzinfo=UTC)  # 09:00 China time
+SITTING = Sitting("L4-s-1", "L4-s", T0, T0 + dt.timedelta(hours=2), 90, ("a", "b"), {"b": 15})
+
+
+def at(minutes: float) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+# ---------------------------------------------------------------- the rules
+def test_the_end_is_start_plus_duration_and_extra_cut_by_the_closing_time() -> None:
+    """Does a late start lose the time past closing, extra time extend both, and handing in end it at once?"""
+    assert SITTING.end("a", at(10)) == at(100)
+    assert SITTING.end("a", at(60)) == at(120)  # closing time cuts it
+    assert SITTING.end("b", at(60)) == at(135)  # extra minutes extend the closing time too
+    assert SITTING.end("a", at(10), finished=at(40)) == at(40)
+
+
+@pytest.mark.parametrize(("attempt", "now", "state", "message"), [
+    (Attempt(1), at(-30), "not-open", "考试尚未开始：开考时间 2026-12-10 09:00，考试时长 90 分钟。"),
+    (Attempt(1), at(5), "ready",
+     "可以开始考试：考试时长 90 分钟，须在 2026-12-10 11:00 前开始。点击“开始考试”后开始计时。"),
+    (Attempt(1), at(120), "missed", "本场考试已于 2026-12-10 11:00 截止，你未参加。"),
+    (Attempt(1, at(10)), at(20), "running", "考试进行中：剩余时间 80 分 00 秒。"),
+    (Attempt(1, at(10)), at(100), "over", "考试时间已到（2026-12-10 10:40）。之后的作答不再计分。"),
+    (Attempt(1, at(10), at(30)), at(31), "over", "你已交卷（2026-12-10 09:30）。之后的作答不再计分。"),
+    (Attempt(2, None, None, at(600)), at(300), "ready",
+     "可以开始考试：考试时长 90 分钟，须在 2026-12-10 19:00 前开始。点击“开始考试”后开始计时。"),
+])
+def test_a_learners_status_at_each_moment(attempt: Attempt, now: dt.datetime, state: str, message: str) -> None:
+    result = status(SITTING, "a", attempt, now)
+    assert (result.state, result.message) == (state, message)
+
+
+def test_a_learner_not_admitted_is_told_so() -> None:
+    assert status(SITTING, "c", Attempt(1), at(5)).state == "not-admitted"
+
+
+def test_only_the_last_answer_saved_by_the_end_counts_and_late_ones_are_kept_apart() -> None:
+    rows = [
+        {"id": 1, "question": "q1", "value": '"A"', "saved_at": clock.iso(at(10))},
+        {"id": 2, "question": "q1", "value": '"B"', "saved_at": clock.iso(at(20))},
+        {"id": 3, "question": "q2", "value": "true", "saved_at": clock.iso(at(30))},
+        {"id": 4, "question": "q2", "value": "false", "saved_at": clock.iso(at(31))},
+        {"id": 5, "question": "q3", "value": '["x"]', "saved_at": clock.iso(at(33.5))},
+    ]
+    result = tally(rows, at(30))
+    assert result.counted == {"q1": "B", "q2": True}
+    assert (result.late, result.overrun_seconds, result.last_saved) == (2, 210, at(33.5))
+
+
+def test_a_reopening_starts_a_new_attempt_with_its_own_deadline() -> None:
+    starts = [{"learner": "a", "attempt": 1, "started_at": clock.iso(at(10))}]
+    reopens = [{"learner": "a", "attempt": 2, "closes_at": clock.iso(at(600))}]
+    assert clock.latest_attempt("a", starts, [], []) == Attempt(1, at(10))
+    assert clock.latest_attempt("a", starts, [], reopens) == Attempt(2, None, None, at(600))
+
+
+# ---------------------------------------------------------------- a sitting through the service and the commands
+class TestClock:
+    now = at(0)
+
+
+class HeaderIdentity:
+    """Stands in for JupyterHub's HubAuthenticated: the learner is named by a header."""
+
+    def get_current_user(self) -> dict[str, str] | None:
+        name = self.request.headers.get("X-Learner")  # type: ignore[attr-defined]
+        return {"name": name} if name else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def call(port: int, learner: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/services/sittings/api/sittings{path}",
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     method="GET" if body is None else "POST", headers={"X-Learner": learner})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture(scope="module")
+def sat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Paper L4-s for a and b, generated, in sitting L4-s-1 served on a real port with a test clock."""
+    from course.nbconfig import course_config, db_url
+    from course.sittings.service import State, make_app
+    from course.sittings.store import open_url
+
+    cd = make_course_dir(tmp_path_factory.mktemp("sitting") / "course", CERT)
+    root, runner = str(cd.root), CliRunner()
+    for argv in (["paper", "create", "L4", "--paper", "L4-s", "--learner", "a", "--learner", "b"],
+                 ["generate", "L4-s"],
+                 ["sitting", "create", "L4-s", "--opens", "2026-12-10 09:00", "--closes", "2026-12-10 11:00",
+                  "--minutes", "30", "--extra", "b=10"]):
+        done = runner.invoke(app, [*argv, "--root", root, *(["--content", str(CERT)] if argv[0] != "sitting" else [])])
+        assert done.exit_code == 0, done.output
+    engine = open_url(db_url(cd.root), str(course_config(cd.root).CourseDirectory.course_id))
+    state = State(lambda: engine, cd.root, clock=lambda: TestClock.now)
+    port = _free_port()
+    loop = asyncio.new_event_loop()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        make_app(state, "/services/sittings/", HeaderIdentity).listen(port, "127.0.0.1")
+        loop.run_forever()
+
+    threading.Thread(target=serve, daemon=True).start()
+    manifest = json.loads((cd.root / "papers" / "L4-s.json").read_text(encoding="utf-8"))
+    yield {"cd": cd, "port": port, "engine": engine, "variants": manifest["variants"]}
+    loop.call_soon_threadsafe(loop.stop)
+
+
+def test_the_service_hands_out_the_paper_only_in_the_window_and_keeps_the_clock(sat: dict[str, Any]) -> None:
+    port, variants = sat["port"], sat["variants"]
+    a, b = variants["a"]["assignment"], variants["b"]["assignment"]
+    first, second = variants["a"]["theory"][:2]
+    TestClock.now = at(-10)
+    assert call(port, "a", f"/{a}/start", {})[0] == 409  # not open yet
+    assert call(port, "c", f"/{a}")[0] == 404  # not this learner's paper
+    listed = call(port, "a", "")[1]["sittings"]
+    assert [(s["assignment"], s["state"]) for s in listed] == [(a, "not-open")]
+    TestClock.now = at(5)
+    code, started = call(port, "a", f"/{a}/start", {})
+    assert (code, started["state"], started["end"]) == (200, "running", clock.iso(at(35)))
+    assert started["notebook"]["metadata"]["course"]["questions"] == variants["a"]["theory"] + variants["a"]["skills"]
+    TestClock.now = at(10)
+    assert call(port, "a", f"/{a}/start", {})[1]["start"] == clock.iso(at(5))  # resuming keeps the first start
+    assert call(port, "a", f"/{a}/answers", {"answers": {first: "A", second: "A"}})[1]["counted"] is True
+    assert call(port, "a", f"/{a}/answers", {"answers": {"jc99-001": "A"}})[0] == 400  # not on this paper
+    assert call(port, "a", f"/{b}/answers", {"answers": {first: "A"}})[0] == 404  # not her paper
+    TestClock.now = at(36)  # a's 30 minutes are over
+    late = call(port, "a", f"/{a}/answers", {"answers": {first: "B"}})[1]
+    assert (late["state"], late["counted"]) == ("over", False)
+    TestClock.now = at(200)  # the sitting closed long ago: b never started
+    assert call(port, "b", f"/{b}")[1]["state"] == "missed"
+
+
+def test_collect_writes_what_counted_and_reports_who_ran_over(sat: dict[str, Any]) -> None:
+    """The submission holds a's answers saved by 09:35 (not the late one); b is 缺考; autograde grades it."""
+    cd, variants = sat["cd"], sat["variants"]
+    a = variants["a"]["assignment"]
+    first, second = variants["a"]["theory"][:2]
+    runner = CliRunner()
+    done = runner.invoke(app, ["collect", "L4-s", "--root", str(cd.root), "--content", str(CERT)])
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines() == [
+        "sitting L4-s-1 (paper L4-s, 30 min, opens 2026-12-10 09:00, closes 2026-12-10 11:00)",
+        "  a: attempt 1, started 2026-12-10 09:05, ended 2026-12-10 09:35, 2 answer(s) counted; 1 answer(s) after "
+        "the end, up to 60 s late: kept, not scored",
+        "  b: 缺考 (never started)",
+        "collected 2 assignment(s).",
+    ]
+    saved = json.loads((cd.root / "submitted" / "a" / a / f"{a}.answers.json").read_text(encoding="utf-8"))
+    assert saved["answers"] == {first: "A", second: "A"} and saved["learner"] == "a"
+    assert (cd.root / "submitted" / "a" / a / "timestamp.txt").read_text() == "2026-12-10 01:35:00.000000 UTC"
+    assert not (cd.root / "submitted" / "b").exists()
+    graded = runner.invoke(app, ["autograde", "L4-s", "--root", str(cd.root), "--content", str(CERT),
+                                 "--no-progress", "-j", "1"])
+    assert graded.exit_code == 0, graded.output
+    expected = sum(q.points for q in cd.course.questions if q.id in (first, second) and q.answer == "A")
+    from nbgrader.api import Gradebook
+
+    from course.nbconfig import db_url
+
+    with Gradebook(db_url(cd.root), course_id="kam-cert") as gb:
+        assert gb.find_submission(a, "a").score == expected
+
+
+def test_a_reopening_needs_a_reason_and_is_audited(sat: dict[str, Any]) -> None:
+    cd, engine = sat["cd"], sat["engine"]
+    runner = CliRunner()
+    empty = runner.invoke(app, ["sitting", "reopen", "L4-s-1", "--learner", "b", "--reason", " ",
+                                "--root", str(cd.root)])
+    assert (empty.exit_code, empty.output) == (
+        1, "Error: --reason is empty: say why the sitting is reopened (it is kept in the audit trail)\n")
+    done = runner.invoke(app, ["sitting", "reopen", "L4-s-1", "--learner", "b", "--reason", "停电，经批准补考",
+                               "--root", str(cd.root)])
+    assert (done.exit_code, done.output) == (0, "sitting L4-s-1 reopened for b: attempt 2 (audited).\n")
+    from course.certification import store as cert_store
+
+    with engine.connect() as conn:
+        last = conn.execute(sa.select(cert_store.audit).order_by(cert_store.audit.c.id.desc())).mappings().first()
+        assert records.attempt(conn, "L4-s-1", "b").number == 2
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            conn.execute(sa.text("UPDATE kam_sitting_start SET started_at = 'x'"))
+    assert (last["action"], last["learner"], json.loads(last["after"])["reason"]) == (
+        "sitting-reopen", "b", "停电，经批准补考")
+
+
+def test_the_learners_clock_counts_down_from_what_the_service_said() -> None:
+    """Does the notebook's 剩余时间 subtract the time passed since the service answered, and say when it is up?"""
+    from course_runtime.exam import clock_text, remaining
+
+    said = {"state": "running", "remaining_seconds": 600, "message": "考试进行中"}
+    assert remaining(said, at(0), at(0) + dt.timedelta(seconds=75)) == 525
+    assert remaining(said, at(0), at(20)) == 0
+    assert remaining({"state": "over", "remaining_seconds": 0}, at(0), at(1)) is None
+    assert clock_text(525, said, 0) == "剩余时间：8 分 45 秒（答案自动保存并实时提交）"
+    assert clock_text(0, said, 2) == ("考试时间已到：之后的作答不再计分。请回到“课程作业”页面查看。"
+                                      "　【2 题答案尚未送达考试服务，正在重试，请勿关闭页面】")
+    assert clock_text(None, {"state": "over", "message": "你已交卷（2026-12-10 09:30）。"}, 0) == (
+        "你已交卷（2026-12-10 09:30）。")
