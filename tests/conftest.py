@@ -83,7 +83,7 @@ GROUPS = [
         "test_snapshot.py", "test_validation.py")),
     ("root, OS accounts and headless Chromium (skipped without them, never in CI)", (
         "test_browser.py", "test_hub_browser.py", "test_hub_deploy.py", "test_hub_exchange.py", "test_hub_keys.py",
-        "test_hub_sittings.py", "test_newcomers.py", "test_report_pages.py")),
+        "test_hub_national.py", "test_hub_sittings.py", "test_newcomers.py", "test_report_pages.py")),
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import grp
 import os
+import secrets
 import shutil
 import signal
 import stat
@@ -20,13 +21,15 @@ from pathlib import Path
 
 from course.hub import accounts, keys, serve
 from course.hub.hubconfig import HubSettings, server_environment
+from tests import pg
 from tests.conftest import MINI
-from tests.systemtools import accounts_reason, skip_unless_met
+from tests.systemtools import accounts_reason, postgres_reason, skip_unless_met
 
 PREFIX = "kamhub-"
 # One learners' environment for every hub test (and run): building it takes about a minute, and its stamp
 # tells `course hub` when the runtime changed and must be reinstalled.
 LEARNER_ENV = Path("/var/tmp/kamhub-learner-env")
+NGSHARE_ENV = Path("/var/tmp/kamhub-ngshare-env")  # ngshare's own environment, built once too
 
 
 def needs_root() -> None:
@@ -62,6 +65,20 @@ class HubCourse:
 
     def instructor(self, *argv: str) -> str:
         return serve.as_instructor(self.settings, list(argv))
+
+    def hub_token(self, name: str) -> str:
+        """A hub API token of ``name``, made by JupyterHub's own `jupyterhub token` (root, the hub's database)."""
+        argv, env = serve.hub_command(self.settings)
+        done = subprocess.run([argv[0], "token", name, *argv[1:]], env=env, cwd=self.settings.state,
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"`jupyterhub token {name}` failed: {done.stderr.strip()[-800:]}")
+        return done.stdout.strip().splitlines()[-1]
+
+    def with_token(self, name: str, token: str, *argv: str) -> subprocess.CompletedProcess[str]:
+        """Run ``argv`` as the learner ``name`` with ``token`` as their server's hub token (what their kernel holds)."""
+        env = accounts.user_env(name, {**server_environment(self.settings, "learner"), "JUPYTERHUB_API_TOKEN": token})
+        return accounts.run_as(name, argv, env)
 
 
 @contextmanager
@@ -131,3 +148,49 @@ def running_hub(hc: HubCourse) -> Iterator[HubCourse]:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group is left (a hub that died at start-up)
         log.close()
+
+
+@dataclass(frozen=True)
+class NationalCourse(HubCourse):
+    db_url: str = ""
+    proc: subprocess.Popen[bytes] | None = None
+
+
+@contextmanager
+def national_course(tag: str, learners: list[str], port: int) -> Iterator[NationalCourse]:
+    """The national path on this machine: JupyterHub with the ngshare service, PostgreSQL (a password; the server
+    in China time) for the gradebook and ngshare, accounts ``kamhub-<tag>-*``; the mini course released as ch01."""
+    needs_root()
+    skip_unless_met(postgres_reason())
+    groups = accounts.CourseGroups("kam-cert")
+    existing_groups = {g.gr_name for g in grp.getgrall()}
+    teacher = f"{PREFIX}{tag}-teacher"
+    names = [f"{PREFIX}{tag}-{n}" for n in learners]
+    passwords = {n: f"pw-{n}" for n in [teacher, *names]}
+    home = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-"))
+    server = pg.Postgres(password=secrets.token_hex(12), timezone="Asia/Shanghai")
+    proc = None
+    with install_restored():
+        try:
+            url = server.start()
+            settings = serve.setup(home, port, serve.Accounts([teacher], names, passwords), source_content=MINI,
+                                   learner_env=LEARNER_ENV, exchange="ngshare", db_url=url, ngshare_env=NGSHARE_ENV)
+            proc = serve.start(settings, log=home / "hub.log")
+            serve.wait_until_up(settings, proc)
+            serve.enroll(settings)
+            serve.as_instructor(settings, ["generate", "ch01"])
+            serve.as_instructor(settings, ["release", "ch01"])
+            yield NationalCourse(settings, home, passwords, url, proc)
+        finally:
+            if proc is not None:
+                serve.stop(proc, settings)
+                log = home / "hub.log"
+                if log.exists():
+                    shutil.copyfile(log, f"/tmp/{PREFIX}{tag}-hub.log")  # the home is removed below
+            server.stop()
+            for name in [teacher, *names]:
+                accounts.remove_user(name)
+            for group in (groups.instructors, groups.learners):
+                if group not in existing_groups:
+                    accounts.remove_group(group)
+            shutil.rmtree(home, ignore_errors=True)
