@@ -548,7 +548,8 @@ def demo(
 def hub(
     home: Annotated[Path, typer.Option("--home", help="Folder of the course, content, exchange, hub state.")] = Path(
         "/srv/kam-cert"),
-    port: Annotated[int, typer.Option("--port", help="Hub port on 127.0.0.1 (the next two are used too).")] = 8000,
+    port: Annotated[int, typer.Option(
+        "--port", help="Hub port on 127.0.0.1 (the next five are used too: hub API, proxy API, services).")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Create demo accounts and passwords; release ch. 1.")] = False,
     instructor: Annotated[list[str] | None, typer.Option("--instructor", help="An instructor's OS account.")] = None,
     learner: Annotated[list[str] | None, typer.Option("--learner", help="A learner's OS account.")] = None,

@@ -293,8 +293,15 @@ def stop(proc: subprocess.Popen[bytes], settings: HubSettings | None = None) -> 
 
 
 def serve_until_stopped(proc: subprocess.Popen[bytes], settings: HubSettings) -> int:
-    """Wait for JupyterHub; SIGTERM and Ctrl-C stop it cleanly. Its exit status."""
-    signal.signal(signal.SIGTERM, lambda *_: stop(proc, settings))
+    """Wait for JupyterHub; SIGTERM and Ctrl-C stop it cleanly. Its exit status.
+
+    SIGTERM only interrupts the wait: stopping inside the handler would wait for the hub again while this
+    wait holds Popen's lock, and hang for ever (measured: the hub exited, ``course hub`` did not).
+    """
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         return proc.wait()
     except KeyboardInterrupt:  # the hub has a session of its own: the terminal's SIGINT reached only us
