@@ -81,7 +81,7 @@ GROUPS = [
         "test_report.py", "test_report_tables.py", "test_review.py", "test_runtime.py", "test_runtime_package.py",
         "test_sittings.py",
         "test_snapshot.py", "test_validation.py")),
-    ("root, OS accounts and headless Chromium (skipped without them, never in CI)", (
+    ("root, OS accounts and headless Chromium (CI runs them as root; skipped without root or Chromium)", (
         "test_browser.py", "test_hub_browser.py", "test_hub_deploy.py", "test_hub_exchange.py", "test_hub_keys.py",
         "test_hub_sittings.py", "test_newcomers.py", "test_report_pages.py")),
 ]
