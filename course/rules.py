@@ -170,6 +170,23 @@ def _type_problems(q: m.Question) -> Iterator[tuple[str, str | tuple[str | int, 
         total = sum(r.points for r in q.rubric)
         if abs(total - q.points) > 1e-9:
             yield f"rubric points sum to {total:g} but the question is worth {q.points:g}: make them equal", "rubric"
+        for i, item in enumerate(q.rubric):
+            yield from ((msg, ("rubric", i, "levels")) for msg in _level_problems(item))
+
+
+def _level_problems(item: m.RubricItem) -> Iterator[str]:
+    """Partial-credit levels of a rubric criterion: within its points, each once, the top one its full points."""
+    if not item.levels:
+        return
+    points = [lv.points for lv in item.levels]
+    if over := [p for p in points if p > item.points]:
+        yield (f"level of {over[0]:g} points exceeds the criterion's {item.points:g}: "
+               "give each level at most the criterion's points")
+    if len(set(points)) != len(points):
+        yield "two levels give the same points: merge them or give them different points"
+    if max(points) != item.points and not over:
+        yield (f"the highest level gives {max(points):g} of the criterion's {item.points:g} points: "
+               "add a level for the full points")
 
 
 def _texts(q: m.Question) -> Iterable[tuple[str | tuple[str | int, ...], str]]:
