@@ -209,6 +209,8 @@ class QuestionBase(Strict):
     area: str | None = Field(None, description="leaf area id; default: the section's area")
     levels: list[str] | None = Field(None, description="certification levels served; default: every level")
     competencies: list[str] = Field(default_factory=list)
+    fact_group: str | None = Field(None, description="questions testing the same fact with the same answer share "
+                                   "a group name; no exam paper holds two of one group")
 
     _stem = field_validator("stem", "explanation")(_not_blank)
 

@@ -33,6 +33,7 @@ def check(course: Course, file_chapters: set[str], incomplete: set[str]) -> list
     for question in course.questions:
         problems += question_problems(course, question, course.sources[question.id])
     problems += _coverage(course, file_chapters, incomplete)
+    problems += _fact_groups(course)
     if course.settings.quality is not None:
         problems += quality_problems(course, course.settings.quality)
     return problems
@@ -349,6 +350,22 @@ def _near_duplicates(course: Course, threshold: float) -> Iterator[Problem]:
             yield Problem(here.file, here.line("stem"), f"question '{second.id}'",
                           f"states nearly the same as question '{first.id}' ({there.file}:{there.line('stem')}; "
                           f"bigram similarity {similarity:.2f} ≥ {threshold:g}): merge the two or rewrite one")
+
+
+# ---------------------------------------------------------------- same fact, same answer
+def _fact_groups(course: Course) -> Iterator[Problem]:
+    """A fact group names at least two questions: alone, it is a typo or a forgotten partner."""
+    members: dict[str, list[m.Question]] = defaultdict(list)
+    for q in course.questions:
+        if q.fact_group is not None:
+            members[q.fact_group].append(q)
+    for group, questions in members.items():
+        if len(questions) == 1:
+            (q,) = questions
+            src = course.sources[q.id]
+            yield Problem(src.file, src.line("fact_group"), f"question '{q.id}'",
+                          f"fact group '{group}' has no other question: give it to the questions that test the "
+                          "same fact, or remove `fact_group`")
 
 
 # ---------------------------------------------------------------- coverage

@@ -300,6 +300,11 @@ SCENARIOS = {
         [f"{Q}:69: question 'ch01-007': the highest level gives 1 of the criterion's 2 points: add a level for the "
          "full points"],
     ),
+    "fact-group-of-one": (
+        [("questions/ch01.yaml", "    type: truefalse\n", "    type: truefalse\n    fact_group: hang-up\n")],
+        [f"{Q}:26: question 'ch01-003': fact group 'hang-up' has no other question: give it to the questions that "
+         "test the same fact, or remove `fact_group`"],
+    ),
     "missing-file": (
         [("levels.yaml", "pass_mark: 60", "pass_mark: 60")],
         [],
