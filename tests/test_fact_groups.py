@@ -32,3 +32,15 @@ def test_a_group_of_two_questions_is_valid(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     course = load_course(root)
     assert [q.id for q in course.questions if q.fact_group == "telecom-day"] == ["ch01-001", "ch01-003"]
+
+
+def test_questions_of_one_fact_group_never_share_a_paper() -> None:
+    """Are two unlike stems of one group near-duplicates for papers, while unlike stems without a group are not?"""
+    from course.certification.papers import near_duplicates
+
+    bank = [item("ch01-001", "ChinaNet属于业务品牌。", fact_group="chinanet"),
+            item("ch02-001", "按照当时的品牌体系，下列哪一个与天翼处于同一层次？", fact_group="chinanet"),
+            item("ch03-001", "世界电信日是5月17日。"),
+            item("ch04-001", "SWOT中的S指优势。", fact_group="swot")]
+    assert near_duplicates(bank, 0.6) == {"ch01-001": frozenset({"ch02-001"}), "ch02-001": frozenset({"ch01-001"}),
+                                          "ch03-001": frozenset(), "ch04-001": frozenset()}
