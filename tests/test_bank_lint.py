@@ -145,11 +145,14 @@ def test_longest_key_of_a_multiple_choice_item_needs_every_key_longer() -> None:
 
 
 def test_markers_are_not_counted_when_negated_or_part_of_not_only() -> None:
-    """Do 不夸大, 避免贬低, 不仅, 不一定 and 一只 carry no marker, while 不必 and 只需 do?"""
+    """Do 不夸大, 避免贬低, 不仅, 不一定, 一定程度, 逐一定价 and 一只 carry no marker, while 不必, 只需 and
+    一定会 do?"""
     assert markers("如实介绍，不夸大产品性能", ("夸大",)) == []
     assert markers("避免贬低竞争对手", ("贬低",)) == []
     assert markers("不仅要听，还要问；而不是只按技术分类", ("只", "仅")) == []
     assert markers("结果不一定立竿见影", ("一定",)) == []
+    assert markers("在一定程度上有效；由监管机构逐一定价", ("一定",)) == []
+    assert markers("客户一定会接受", ("一定",)) == ["一定"]
     assert markers("桌上有一只杯子", ("只",)) == []
     assert markers("只需登记问题，不必跟踪", ("只", "不必")) == ["只", "不必"]
 

@@ -177,7 +177,11 @@ def length(text: str) -> int:
 
 
 _CLAUSE = re.compile(r"[，,。；;：:、！!？?（）()]")
+# Words that are absolute only in some uses: 只/仅 (not 不仅, 一只, 只读), 一定 (not 一定的, 一定程度, 逐一定价).
 _ONLY = re.compile(r"(?<![不非一两几])(?<!不是)(?<!并非)[只仅](?![读])")
+_SPECIAL: dict[str, re.Pattern[str]] = {
+    "只": _ONLY, "仅": _ONLY, "一定": re.compile(r"(?<![逐不])一定(?![的程比数范时期条金额量价])"),
+}
 
 
 def markers(text: str, words: Iterable[str]) -> list[str]:
@@ -185,8 +189,8 @@ def markers(text: str, words: Iterable[str]) -> list[str]:
     found: list[str] = []
     for clause in _CLAUSE.split(_nfkc(text)):
         for word in words:
-            if word in ("只", "仅"):
-                hits = [mt.start() for mt in _ONLY.finditer(clause) if clause[mt.start()] == word]
+            if word in _SPECIAL:
+                hits = [mt.start() for mt in _SPECIAL[word].finditer(clause) if clause.startswith(word, mt.start())]
             else:
                 hits = [mt.start() for mt in re.finditer(re.escape(word), clause)]
             for at in hits:
