@@ -305,7 +305,7 @@ def _refuted_terms(explanation: str, max_chars: int) -> Iterator[str]:
     topic = re.compile(r"是|属于|为|指")
     lead = re.compile(r"^(而|但|但是|至于|其中|另外|此外|而且|并且|选项|所谓|和|与|及|以及|或|也|则|如|例如|即)+")
     tail = re.compile(r"(都|均|也|则|而|本身|等|等等|这类|之类)+$")
-    pronoun = re.compile(r"^(它|二者|两者|其余|其他|其它|这|那|以上|上述|后者|前者|该|此|剩下)")
+    pronoun = re.compile(r"^(它|二者|两者|双方|其|这|那|以上|上述|后者|前者|该|此|剩下)")
     for sentence in re.split(r"[。；;!！?？]", _nfkc(explanation)):
         clauses = re.split(r"[，,：:]", sentence)
         for i, clause in enumerate(clauses):
