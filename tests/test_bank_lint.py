@@ -155,6 +155,8 @@ def test_markers_are_not_counted_when_negated_or_part_of_not_only() -> None:
     assert markers("客户一定会接受", ("一定",)) == ["一定"]
     assert markers("找出问题的根本原因", ("根本",)) == []
     assert markers("防火墙根本无法防御内部违规", ("根本",)) == ["根本"]
+    assert markers("购买服务一般不转移所有权；生产资料所有制", ("所有",)) == []
+    assert markers("介绍所有产品", ("所有",)) == ["所有"]
     assert markers("桌上有一只杯子", ("只",)) == []
     assert markers("只需登记问题，不必跟踪", ("只", "不必")) == ["只", "不必"]
 

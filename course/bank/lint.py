@@ -178,11 +178,11 @@ def length(text: str) -> int:
 
 _CLAUSE = re.compile(r"[，,。；;：:、！!？?（）()]")
 # Words that are absolute only in some uses: 只/仅 (not 不仅, 一只, 只读), 一定 (not 一定的, 一定程度, 逐一定价),
-# 根本 (only 根本不/没/无/就, not 根本原因).
+# 根本 (only 根本不/没/无/就, not 根本原因), 所有 (not 所有权, 所有者, 所有制).
 _ONLY = re.compile(r"(?<![不非一两几])(?<!不是)(?<!并非)[只仅](?![读])")
 _SPECIAL: dict[str, re.Pattern[str]] = {
     "只": _ONLY, "仅": _ONLY, "一定": re.compile(r"(?<![逐不])一定(?![的程比数范时期条金额量价])"),
-    "根本": re.compile(r"根本(?=[不没无就])"),
+    "根本": re.compile(r"根本(?=[不没无就])"), "所有": re.compile(r"所有(?![权者制])"),
 }
 
 
