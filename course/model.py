@@ -104,6 +104,8 @@ class HistoricalTerm(Strict):
 
     term: NonEmpty = Field(description="text that marks an item as historical where it appears (e.g. 小灵通)")
     note: NonEmpty = Field(description="what changed, as general knowledge (e.g. 2008年电信重组后并入中国联通)")
+    except_in: list[NonEmpty] = Field(default_factory=list,
+                                      description="words that hold the term but are current (网通 in 一网通办)")
 
 
 class LintSettings(Strict):

@@ -203,6 +203,13 @@ def test_historical_terms_after_yuan_are_labelled() -> None:
     assert [f.en for f in flags(q, "historical-unlabelled", HISTORY)] == ["mentions 合同法 without the label 历史"]
 
 
+def test_a_current_word_holding_a_historical_term_is_not_flagged() -> None:
+    """Is 网通 inside 一网通办 (listed in except_in) left alone, while 网通 on its own is still found?"""
+    terms = (m.HistoricalTerm(term="网通", note="已并入中国联通", except_in=["一网通办"]),)
+    assert unlabelled_terms("区政府正在推进“一网通办”", terms, "原") == []
+    assert [h.term for h in unlabelled_terms("推进一网通办，对手是网通", terms, "原")] == ["网通"]
+
+
 def test_a_blank_accepting_the_unit_through_its_comparison_passes() -> None:
     """Is a blank whose accepted answer is a date (2000年9月25日, then 颁布) or already carries the unit left alone?"""
     assert flags(item("blank", stem="条例于____颁布。", blanks=[["2000年9月25日"]]), "blank-unit") == []

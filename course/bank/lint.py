@@ -356,7 +356,10 @@ def unlabelled_terms(text: str, terms: Iterable[m.HistoricalTerm], former: str) 
     out = []
     for h in terms:
         term = _nfkc(h.term)
-        starts = [mt.start() for mt in re.finditer(re.escape(term), text)]
+        current = [(mt.start() + w.index(term), len(w)) for w in map(_nfkc, h.except_in) if term in w
+                   for mt in re.finditer(re.escape(w), text)]
+        starts = [mt.start() for mt in re.finditer(re.escape(term), text)
+                  if not any(at <= mt.start() < at + n for at, n in current)]
         if any(not text[:at].rstrip("《“\"").endswith(former) for at in starts):
             out.append(h)
     return out
