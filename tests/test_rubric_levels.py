@@ -25,10 +25,10 @@ def test_grader_sees_each_criterion_with_its_levels_under_it() -> None:
     """Are the levels a nested list under their criterion, in the grader-only output?"""
     outputs = graded_outputs(CASE, Scored("ch01-007", "先道歉，然后报修。", None))
     (rubric,) = [o for o in outputs if is_grader_only(o)]
-    assert rubric["data"]["text/markdown"] == (
-        "**评分要点（仅评分人可见）**\n\n"
-        "- 先倾听并致歉（2分）\n    - 2分：先倾听、复述问题，再致歉\n    - 1分：只致歉，没有倾听\n"
-        "- 给出处理时限和回访安排（2分）")
+    assert rubric["data"]["text/html"] == (
+        "<p><strong>评分要点（仅评分人可见）</strong></p>\n<ul>\n<li>先倾听并致歉（2分）<ul>\n"
+        "<li>2分：先倾听、复述问题，再致歉</li>\n<li>1分：只致歉，没有倾听</li>\n</ul>\n</li>\n"
+        "<li>给出处理时限和回访安排（2分）</li>\n</ul>")
 
 
 def test_feedback_keeps_no_level() -> None:
