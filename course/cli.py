@@ -121,11 +121,17 @@ def validate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems and the final OK line.")] = False,
     review: Annotated[bool, typer.Option(
         "--review", help="Then list the items the latest cohort's statistics flag (needs a gradebook).")] = False,
+    lint: Annotated[bool, typer.Option(
+        "--lint", help="List every item-writing flaw the linter finds, with file:line, rule and fix.")] = False,
     root: RootOpt = Path("."),
 ) -> None:
-    """Check the whole course content; report every problem as file:line, then print a summary."""
+    """Check the whole course content; report every problem as file:line, then print a summary.
+
+    With `quality:` in course.yaml it also runs the item-writing-flaw linter and measures the bank: it fails
+    when a rule finds more flaws than course.yaml allows or a goal is missed.
+    """
     from course.loader import load_course
-    from course.summary import render
+    from course.summary import format_table, render
 
     course = load_course(content)
     if review:
@@ -142,6 +148,22 @@ def validate(
             cert = load_certification(course)
             typer.echo("== 试卷题量 ==")
             typer.echo(render_capacity(course, cert, bank_capacity(course, cert)))
+    if course.settings.quality is not None:
+        from course.bank import lint as linter
+        from course.bank import metrics
+
+        findings = linter.lint(course)
+        measures = metrics.measure(course, findings)
+        if not quiet:
+            typer.echo("== 题目编写缺陷（item-writing flaws; `course validate --lint` lists them）==")
+            typer.echo(format_table(linter.summary(course, findings)))
+            typer.echo("== 题库指标（bank measures）==")
+            typer.echo(format_table(metrics.table(measures), "指标编号"))
+        if lint:
+            for finding in findings:
+                typer.echo(str(finding))
+        if failed := metrics.problems(course, findings, measures):
+            raise ContentError(failed)
     typer.echo(f"OK: {len(course.questions)} questions in {len(course.chapters)} chapters.")
 
 

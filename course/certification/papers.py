@@ -58,14 +58,16 @@ def _bigrams(text: str) -> frozenset[str]:
 
 
 def near_duplicates(questions: list[m.Question], threshold: float) -> dict[str, frozenset[str]]:
-    """For each question id, the ids it must not share a paper with (same seed item, or similar stem)."""
+    """For each question id, the ids it must not share a paper with (same seed item, same fact group, or
+    similar stem)."""
     grams = {q.id: _bigrams(q.stem) for q in questions}
     clash: dict[str, set[str]] = {q.id: set() for q in questions}
     for i, a in enumerate(questions):
         for b in questions[i + 1:]:
             ga, gb = grams[a.id], grams[b.id]
             same_item = bool(set(a.provenance.items) & set(b.provenance.items))
-            if same_item or len(ga & gb) / len(ga | gb) >= threshold:
+            same_fact = a.fact_group is not None and a.fact_group == b.fact_group
+            if same_item or same_fact or len(ga & gb) / len(ga | gb) >= threshold:
                 clash[a.id].add(b.id)
                 clash[b.id].add(a.id)
     return {k: frozenset(v) for k, v in clash.items()}

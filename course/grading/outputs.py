@@ -108,7 +108,8 @@ def graded_outputs(q: m.Question, result: Scored) -> list[NotebookNode]:
     """The outputs of one graded cell after trusted scoring."""
     answer = UNREADABLE if result.problem else format_response(q, result.response)
     if isinstance(q, m.CaseAnalysis):
-        rubric = "\n".join(f"- {r.criterion}（{r.points:g}分）" for r in q.rubric)
+        rubric = "\n".join(f"- {r.criterion}（{r.points:g}分）"
+                           + "".join(f"\n    - {lv.points:g}分：{lv.descriptor}" for lv in r.levels) for r in q.rubric)
         reference = f"\n\n**参考答案**：{q.reference}" if q.reference else ""
         return [
             _html(f"<p><strong>学员作答</strong>：</p>\n<p>{answer}</p>"),

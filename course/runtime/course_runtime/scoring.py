@@ -46,10 +46,13 @@ text     anything else                 equal ignoring width, case, spaces and
 Width is normalised (NFKC) for every kind and invisible format characters
 (Unicode category Cf: zero-width space, joiners, soft hyphen, byte-order mark)
 are dropped, so an answer compares as it looks; the Chinese 。 is read as a
-decimal point only in numbers and percentages. A question may force text
-comparison for all its blanks with ``"compare": "text"``. When blanks may be
-filled in any order (``"any_order": true``), :func:`arrange_blanks` puts each
-response in the place of the blank it fills, for feedback.
+decimal point only in numbers and percentages. A number, date or address may be
+written as in a sentence: in quotes, followed by a full stop or comma, with
+spaces grouping thousands (``“7 350”。`` is ``7350``; ``73 50`` is not). A
+question may force text comparison for all its blanks with ``"compare": "text"``.
+When blanks may be filled in any order (``"any_order": true``),
+:func:`arrange_blanks` puts each response in the place of the blank it fills,
+for feedback.
 """
 
 from __future__ import annotations
@@ -115,11 +118,24 @@ def _decimal(number: str) -> Decimal:
     return Decimal(number.replace(",", ""))
 
 
+_AROUND = "\"'“”‘’「」『』 "  # quotes and spaces around a value
+_AFTER = "。.，,；;！!？?"  # the punctuation ending the sentence it was written in
+_SPACED_THOUSANDS = re.compile(r"(?<=\d)\s+(?=\d{3}(?!\d))")
+
+
+def _as_a_value(text: str) -> str:
+    """A number, date or address as written in a sentence: without quotes around it, the full stop after
+    it, or the spaces grouping its thousands (``“7 350”。`` reads ``7350``)."""
+    text = text.strip(_AROUND).rstrip(_AFTER).strip(_AROUND)
+    return _SPACED_THOUSANDS.sub("", text)
+
+
 def read_as(kind: str, text: str) -> Any:
     """The value of ``text`` read as ``kind`` (see the module table), or None if it is not one."""
     text = unicodedata.normalize("NFKC", visible(text)).strip()
     if kind == "text":
         return normalise_text(text) or None
+    text = _as_a_value(text)
     if kind == "date":
         return _date("".join(text.split()))
     if kind == "dotted":
