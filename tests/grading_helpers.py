@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from course_runtime.quiz import write_answers
+from course_runtime.answersfile import write_answers
 
 from course.grading import rows
 from course.nbconfig import db_url

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_runtime.quiz import ANSWERS_FORMAT
+from course_runtime.answersfile import ANSWERS_FORMAT
 from course_runtime.scoring import check_shape, is_answered, score
 
 from course import model as m
