@@ -8,11 +8,10 @@ course) or on a PostgreSQL gradebook and a hub-wide exchange.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
-import nbgrader
-from course_runtime.exchange import configure_learner_exchange
 from traitlets.config import Config
 
 COURSE_ID = "kam-cert"
@@ -28,7 +27,19 @@ FEEDBACK_PREPROCESSORS = [
 # The learner's feedback page in Chinese (course/templates/feedback): nbgrader asks for the template named
 # "feedback", found first here; formgrader's own templates stay reachable after it.
 FEEDBACK_TEMPLATES = Path(__file__).parent / "templates"
-NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+
+
+def _package_dir(name: str) -> Path:
+    """Where an installed package lives, found without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ImportError(f"{name} is not installed: install the course with `pip install -e .`")
+    return Path(spec.origin).parent
+
+
+# Not `import nbgrader`: its package import loads all its apps and nbformat's validator (about 2 s), and every
+# `course` command and nbgrader app reads this module through nbgrader_config.py.
+NBGRADER_TEMPLATES = _package_dir("nbgrader") / "server_extensions" / "formgrader" / "templates"
 
 
 # Plain `nbgrader autograde` grades the answers files too: no kernel, no learner code (course.grading).
@@ -65,6 +76,8 @@ def exchange_closed() -> bool:
 
 def configure_closed_exchange(c: Config) -> Config:
     """nbgrader's exchange with the hub's identity and a verified collect (see :mod:`course.hub.exchange`)."""
+    from course_runtime.exchange import configure_learner_exchange  # imports nbgrader: only on a hub
+
     configure_learner_exchange(c)
     c.ExchangeFactory.collect = "course.hub.exchange.VerifiedCollect"
     return c
