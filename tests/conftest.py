@@ -36,10 +36,12 @@ def make_course_dir(path: Path, content: Path = MINI) -> CourseDir:
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     # Never touch the developer's own gradebook, exchange or Jupyter settings.
-    saved = {k: os.environ.get(k) for k in ("COURSE_DB_URL", "COURSE_EXCHANGE", "JUPYTER_CONFIG_DIR")}
+    saved = {k: os.environ.get(k) for k in ("COURSE_DB_URL", "COURSE_EXCHANGE", "JUPYTER_CONFIG_DIR",
+                                            "COURSE_CACHE_DIR")}
     os.environ.pop("COURSE_DB_URL", None)
     os.environ.pop("COURSE_EXCHANGE", None)
     os.environ["JUPYTER_CONFIG_DIR"] = str(tmp_path_factory.mktemp("jupyter-config"))
+    os.environ["COURSE_CACHE_DIR"] = str(tmp_path_factory.mktemp("course-cache") / "content")
     yield
     for key, value in saved.items():
         if value is None:
