@@ -81,8 +81,7 @@ GROUPS = [
         "test_analytics.py", "test_certification_papers.py", "test_certification_round.py", "test_cli.py",
         "test_cli_flow.py", "test_grading.py", "test_import_answers.py", "test_lint.py", "test_pipeline.py",
         "test_report.py", "test_report_tables.py", "test_review.py", "test_runtime.py", "test_runtime_package.py",
-        "test_sittings.py",
-        "test_snapshot.py", "test_validation.py")),
+        "test_shown_pages.py", "test_sittings.py", "test_snapshot.py", "test_validation.py")),
     ("root, OS accounts and headless Chromium (skipped without them, never in CI)", (
         "test_browser.py", "test_hub_browser.py", "test_hub_deploy.py", "test_hub_exchange.py", "test_hub_keys.py",
         "test_hub_sittings.py", "test_newcomers.py", "test_report_pages.py")),
@@ -91,6 +90,11 @@ GROUPS = [
 
 def group_of(path: Path) -> int:
     return next((i for i, (_, files) in enumerate(GROUPS) if path.name in files), 0)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true",
+                     help="Rewrite the golden files (tests/fixtures/pages/) from this run; review their diff.")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
