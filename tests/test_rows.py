@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from course.grading import rows
+from course.grading import rows, tables
 from course.grading.answers import Scored, SubmissionScores, digest
 
 T0 = dt.datetime(2026, 11, 20, 9, 30)
@@ -244,3 +246,24 @@ def test_a_changed_time_updates_that_submission_row() -> None:
     assert again.updates == [("submitted_assignment", first.inserts["submitted_assignment"][0]["id"],
                               {"timestamp": later})]
 
+
+
+def _shape(table: Any) -> dict[str, Any]:
+    return {
+        "columns": [(c.name, repr(c.type), c.nullable, c.primary_key, sorted(f.target_fullname for f in c.foreign_keys),
+                     bool(c.unique)) for c in table.columns],
+        "unique": sorted(tuple(c.name for c in u.columns) for u in table.constraints
+                         if isinstance(u, sa.UniqueConstraint)),
+    }
+
+
+def test_the_tables_the_grader_writes_are_nbgraders_own() -> None:
+    """Does every gradebook table the grader declares match nbgrader.api's: columns, types, keys, uniqueness?"""
+    from nbgrader import api as nba
+
+    theirs = {cls.__table__.name: cls.__table__ for cls in (
+        nba.Course, nba.Assignment, nba.Notebook, nba.BaseCell, nba.GradeCell, nba.SolutionCell, nba.TaskCell,
+        nba.SourceCell, nba.Student, nba.SubmittedAssignment, nba.SubmittedNotebook, nba.Grade, nba.Comment)}
+    assert {t.name for t in tables.NBGRADER_TABLES} == set(theirs)
+    for mine in tables.NBGRADER_TABLES:
+        assert _shape(mine) == _shape(theirs[mine.name]), mine.name

@@ -32,23 +32,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from nbgrader import api as nba
 
 from course.errors import WorkflowError
 from course.grading.answers import SubmissionScores, digest
+from course.grading.tables import (
+    ASSIGNMENT,
+    BASE_CELL,
+    COMMENT,
+    GRADE,
+    GRADE_CELL,
+    NOTEBOOK,
+    SOLUTION_CELL,
+    SOURCE_CELL,
+    STUDENT,
+    SUBMISSION,
+    SUBMITTED_NB,
+    TASK_CELL,
+)
 
-ASSIGNMENT = nba.Assignment.__table__
-NOTEBOOK = nba.Notebook.__table__
-BASE_CELL = nba.BaseCell.__table__
-GRADE_CELL = nba.GradeCell.__table__
-SOLUTION_CELL = nba.SolutionCell.__table__
-TASK_CELL = nba.TaskCell.__table__
-SOURCE_CELL = nba.SourceCell.__table__
-STUDENT = nba.Student.__table__
-SUBMISSION = nba.SubmittedAssignment.__table__
-SUBMITTED_NB = nba.SubmittedNotebook.__table__
-GRADE = nba.Grade.__table__
-COMMENT = nba.Comment.__table__
 NO_RESPONSE = "No response."  # nbgrader's own auto comment; the feedback page translates it
 
 # This product's one table in nbgrader's gradebook database (nbgrader ignores tables it does not know).
