@@ -25,7 +25,7 @@ from course.errors import WorkflowError
 from course.grading import grader
 from course.grading.notebook import score_of_cell
 from course.loader import load_course
-from tests.grading_helpers import dump, fresh_course, nbgrader, place_submission, two_chapter_content, url
+from tests.grading_helpers import dump, fresh_course, nbgrader, place_submission, shown, two_chapter_content, url
 from tests.systemtools import postgres_reason, sandbox_reason, skip_unless_met
 from tests.test_pipeline import ALL_CORRECT, ALL_WRONG, EXPECTED, PARTIAL
 
@@ -91,9 +91,10 @@ def test_the_rows_hold_the_expected_scores_and_the_late_penalty(three_routes: di
 
 
 def test_autograded_notebooks_are_equivalent(three_routes: dict) -> None:
-    """Same cells in the same order with the same sources, and each graded cell scores the same for nbgrader."""
+    """As the pages show them: same cells in the same order with the same sources and checksums, each graded cell
+    scoring the same for nbgrader; plain nbgrader's steps and `course autograde` write the very same cells."""
     for student in HONEST:
-        nbs = {route: nbformat.read(root / "autograded" / student / "ch01" / "ch01.ipynb", as_version=4)
+        nbs = {route: shown(root, root / "autograded" / student / "ch01" / "ch01.ipynb")
                for route, (root, _) in three_routes.items()}
         shape = {r: [(c.id, c.cell_type, c.source) for c in nb.cells] for r, nb in nbs.items()}
         assert shape["course"] == shape["kernel"] == shape["nbgrader"]
@@ -102,6 +103,9 @@ def test_autograded_notebooks_are_equivalent(three_routes: dict) -> None:
                 meta = mine.metadata.get("nbgrader", {})
                 if meta.get("grade") and not meta.get("solution"):
                     assert score_of_cell(mine) == score_of_cell(theirs), (student, route, mine.id)
+                assert meta.get("checksum") == theirs.metadata.get("nbgrader", {}).get("checksum"), (route, mine.id)
+        for mine, plain in zip(nbs["course"].cells, nbs["nbgrader"].cells, strict=True):
+            assert (mine.get("outputs"), mine.metadata) == (plain.get("outputs"), plain.metadata), (student, mine.id)
 
 
 # ---------------------------------------------------------------- idempotent, manual grades sacred
