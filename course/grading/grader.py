@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from course import model as m
 from course.errors import CourseError, WorkflowError
 from course.grading import rows
-from course.grading.answers import Spec, SubmissionScores, score_submission, shown, specs_of
+from course.grading.answers import Spec, score_submission, shown, specs_of
 from course.grading.notebook import NotebookText, notebook_text, read_released, template
 from course.loader import Course
 from course.nbconfig import course_config
@@ -256,8 +256,13 @@ def _write_atomic(path: Path, text: bytes) -> bool:
     except OSError:
         pass
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(text)
-    os.chmod(tmp, READ_ONLY)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, READ_ONLY)  # read-only from birth
+    except FileExistsError:  # left by a run that died here
+        tmp.unlink()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, READ_ONLY)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(text)
     os.replace(tmp, path)
     return True
 
@@ -270,19 +275,19 @@ def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
     dest.mkdir(parents=True, exist_ok=True)
     exchange_files = {"timestamp.txt": raw_ts, "submission_secret.txt": secret}
     keep = {name for name, raw in exchange_files.items() if raw is not None}
-    scores: dict[str, SubmissionScores] = {}
+    results: dict[str, rows.Result] = {}
     known, by_id = ctx.known, ctx.by_id
     for nb_name, questions in ctx.questions.items():
         out = dest / f"{nb_name}.ipynb"
         result = score_submission(sub.folder, sub.student, sub.assignment, questions, ctx.specs[nb_name], known)
         _write_atomic(out, ctx.texts[nb_name].fill(by_id[nb_name], result).encode("utf-8"))
-        scores[nb_name] = result
+        results[nb_name] = rows.result_of(result)
         keep.add(out.name)
     for name, raw in exchange_files.items():
         if raw is not None:
             _write_atomic(dest / name, raw)
     _remove_all_but(dest, keep)
-    return rows.Graded(sub.student, sub.assignment, timestamp, scores)
+    return rows.Graded(sub.student, sub.assignment, timestamp, results)
 
 
 def _remove_all_but(folder: Path, keep: set[str]) -> None:
@@ -504,6 +509,6 @@ def _commit(eng: sa.Engine, layouts: dict[str, rows.Layout], graded: list[rows.G
             report.pending_manual += changes.pending
     for g in graded:
         report.graded.append((g.student, g.assignment))
-        for scores in g.notebooks.values():
-            report.problems += scores.problems
+        for result in g.notebooks.values():
+            report.problems += result.problems
     graded.clear()

@@ -25,15 +25,18 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from course_runtime.scoring import frozen
 
 from course import model as m
 from course.errors import WorkflowError
 from course.grading.answers import SubmissionScores
 from course.grading.outputs import learner_outputs, learner_outputs_json
 
+SEEN = 20_000  # distinct answers whose outputs a template keeps
 FORMAT = "kam-autograded/2"  # locked sources and keys are shown from where they are kept once
 # Cell flags that guard a learner's copy in JupyterLab (read-only, hidden code): no page reads them.
 LEARNER_EDITING = ("deletable", "editable", "jupyter")
@@ -135,13 +138,24 @@ class NotebookText:
     parts: tuple[str, ...]
     holes: tuple[str, ...]
     course_meta: dict[str, Any]
+    # A cohort gives the same answers again and again (every right answer is one text): outputs kept by answer.
+    seen: dict[Any, str] = field(default_factory=dict, compare=False, repr=False)
 
     def fill(self, questions: dict[str, m.Question], scores: SubmissionScores) -> str:
         """The text :func:`notebook_json` gives for :func:`graded_notebook` of ``scores``."""
         out = [self.parts[0]]
         for hole, part in zip(self.holes, self.parts[1:], strict=True):
             if hole:
-                out.append(learner_outputs_json(questions[hole], scores.scored[hole]))
+                result = scores.scored[hole]
+                answer = result.response
+                key = (hole, answer if type(answer) is str else frozen(answer), result.score, result.problem is None)
+                text = self.seen.get(key)
+                if text is None:
+                    text = learner_outputs_json(questions[hole], result)
+                    if len(self.seen) >= SEEN:
+                        self.seen.clear()  # bounded: memory stays flat however large the cohort
+                    self.seen[key] = text
+                out.append(text)
             else:
                 meta = {**self.course_meta, "answers_notice": scores.notice} if scores.notice else self.course_meta
                 out.append(json.dumps(meta, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
