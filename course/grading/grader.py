@@ -24,6 +24,7 @@ import contextlib
 import ctypes
 import datetime as dt
 import functools
+import itertools
 import logging
 import multiprocessing
 import os
@@ -53,6 +54,7 @@ from course.nbconfig import course_config
 log = logging.getLogger("course.grading")
 BATCH = 400  # submissions per gradebook transaction
 CHUNK = 25  # submissions per worker task
+IN_FLIGHT = 2 * BATCH // CHUNK  # worker tasks queued beyond one per worker: two batches' worth
 READ_ONLY = 0o444  # nbgrader's default mode for autograded files
 
 
@@ -479,10 +481,15 @@ def _run(root: Path, subs: list[Submission], contexts: dict[str, Context], worke
     start = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=workers, mp_context=start, initializer=_init_worker,
                              initargs=(contexts, str(log_file) if log_file else None, os.getpid())) as pool:
-        futures: set[Future[list[rows.Graded | Failure]]] = {
-            pool.submit(_grade_chunk, str(root), chunk) for chunk in chunks}
+        waiting = iter(chunks)
+        futures: set[Future[list[rows.Graded | Failure]]] = set()
         try:
-            while futures:
+            while True:
+                # A bounded number in flight: results never pile up while the writer commits (flat memory).
+                for chunk in itertools.islice(waiting, IN_FLIGHT + workers - len(futures)):
+                    futures.add(pool.submit(_grade_chunk, str(root), chunk))
+                if not futures:
+                    break
                 finished, futures = wait(futures, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     yield fut.result()
