@@ -385,14 +385,20 @@ def postgres_url(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_postgresql_gets_exactly_the_rows_sqlite_gets(tmp_path: Path, postgres_url: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same submissions graded twice, and regraded after a manual grade, into SQLite and a real PostgreSQL."""
+    """The same submissions, some late, graded twice and regraded after a manual grade: into SQLite (the driver's
+    executemany) and a real PostgreSQL (COPY), are the rows the same?"""
     dumps = {}
     for name, db in (("sqlite", None), ("postgresql", postgres_url)):
         if db:
             monkeypatch.setenv("COURSE_DB_URL", db)
         cd = fresh_course(tmp_path / name)
+        with Gradebook(url(cd), course_id="kam-cert") as gb:  # late submissions: penalties and times as well
+            gb.update_or_create_assignment("ch01", duedate=dt.datetime(2026, 11, 25))
+        config = cd.root / "nbgrader_config.py"
+        config.write_text(config.read_text() + "\nc.LateSubmissionPlugin.penalty_method = 'zero'\n")
         for i in range(30):
-            place_submission(cd.root, f"l{i:02d}", "ch01", [ALL_CORRECT, PARTIAL, ALL_WRONG, {}][i % 4])
+            place_submission(cd.root, f"l{i:02d}", "ch01", [ALL_CORRECT, PARTIAL, ALL_WRONG, {}][i % 4],
+                             timestamp=f"2026-11-{20 + i % 10} 09:30:{i:02d}.{i * 1001:06d} UTC")
         assert not _grade(cd, workers=2).failed
         with Gradebook(url(cd), course_id="kam-cert") as gb:
             gb.find_grade(ANSWERED_CASE, "ch01", "ch01", "l00").manual_score = 2.5
@@ -402,6 +408,7 @@ def test_postgresql_gets_exactly_the_rows_sqlite_gets(tmp_path: Path, postgres_u
         monkeypatch.delenv("COURSE_DB_URL", raising=False)
     assert dumps["postgresql"] == dumps["sqlite"]
     assert len(dumps["sqlite"]["grade"]) == 30 * 8
+    assert sorted({r[5] for r in dumps["sqlite"]["notebook"]}, key=repr) == [0.0, 13.0, 7.0, None]  # penalties
 
 
 # ---------------------------------------------------------------- kernel execution on request

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -267,3 +268,32 @@ def test_the_tables_the_grader_writes_are_nbgraders_own() -> None:
     assert {t.name for t in tables.NBGRADER_TABLES} == set(theirs)
     for mine in tables.NBGRADER_TABLES:
         assert _shape(mine) == _shape(theirs[mine.name]), mine.name
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (None, "\\N"), (True, "t"), (False, "f"), ("No response.", "No response."),
+    ("制表\t换行\n回车\r反斜杠\\", "制表\\t换行\\n回车\\r反斜杠\\\\"), (7.0, "7.0"), (0.1, "0.1"), (2.5e-07, "2.5e-07"),
+    (3, "3"), (dt.datetime(2026, 11, 20, 9, 30, 0, 1), "2026-11-20 09:30:00.000001"),
+    (dt.timedelta(days=1, seconds=2, microseconds=3), "1 days 2 seconds 3 microseconds")])
+def test_copy_writes_each_value_in_postgresqls_text_form(value: Any, text: str) -> None:
+    assert rows._copy_field(value) == text
+
+
+@pytest.mark.parametrize("value", [dt.datetime(2026, 11, 20, tzinfo=dt.UTC), b"bytes", [1]])
+def test_copy_refuses_a_value_it_has_no_form_for(value: Any) -> None:
+    """Is a value COPY could misread (a time with a zone in a column without one, bytes, a list) an error?"""
+    with pytest.raises(TypeError) as caught:
+        rows._copy_field(value)
+    assert str(caught.value) == f"no COPY form for {type(value).__name__} {value!r}"
+
+
+def test_new_ids_are_nbgraders_width_ordered_by_time_and_distinct() -> None:
+    """Are row ids 32 hex digits, UUID version 7 (RFC 9562), later ones sorting after earlier ones?"""
+    import time
+    import uuid
+
+    first = [rows.new_id() for _ in range(1000)]
+    time.sleep(0.002)
+    later = rows.new_id()
+    assert len(set(first)) == 1000 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in first)
+    assert uuid.UUID(later).version == 7 and later > max(first)
