@@ -30,6 +30,10 @@ class Balance(m.Strict):
                              "from the paper's target, at each ability of `abilities`")
     abilities: list[float] = Field(min_length=1, description="abilities (θ, calibration scale) at which the "
                                    "expected score is balanced")
+    measures: list[Literal["expected", "complete"]] = Field(
+        default=["expected", "complete"], min_length=1,
+        description="what is balanced at each ability: the expected score (partial credit included) and the "
+                    "expected points of complete answers (full credit; matching pairs less blind guessing)")
 
 
 class Difficulty(m.Strict):

@@ -21,7 +21,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,13 @@ def balance_curves(estimates: Estimates | None, questions: list[m.Question], cer
     return np.hstack([curves(estimates, questions, cert, cert.balance.abilities, measure) for measure in MEASURES])
 
 
+def balanced_columns(cert: Certification) -> np.ndarray:
+    """The columns of :func:`balance_curves` that the tolerance holds (``balance.measures``)."""
+    k = len(cert.balance.abilities)
+    return np.concatenate([np.arange(k) + MEASURES.index(x) * k for x in sorted(set(cert.balance.measures),
+                                                                                 key=MEASURES.index)])
+
+
 def cell_means(course: Course, plan: Blueprint, questions: list[m.Question], f: np.ndarray) -> np.ndarray:
     """Areas × types × columns: the points-weighted mean of ``f`` over the items of each 比重表 cell.
 
@@ -173,7 +180,9 @@ def draw(course: Course, cert: Certification, plan: Blueprint, paper_id: str, se
         cell=area_of * len(types) + type_of, cell_mean=means.reshape(len(areas) * len(types), -1))
     rng = rng_for(seed, learner)
     weights = np.array([rng.random() for _ in pool])
-    chosen, miss = assembly.solve(problem, weights, cert.balance.tolerance)
+    held = balanced_columns(cert)
+    chosen, miss = assembly.solve(replace(problem, expected=problem.expected[:, held], target=problem.target[held],
+                                          cell_mean=problem.cell_mean[:, held]), weights, cert.balance.tolerance)
     if chosen is None:
         raise BlueprintError(plan.level, [
             "no set of eligible items gives every area its 比重表 points and every type its points at once (the "
@@ -193,7 +202,8 @@ def draw(course: Course, cert: Certification, plan: Blueprint, paper_id: str, se
                                           "short once near-duplicates are left out"])
     got = (problem.points[chosen, None] * problem.expected[chosen]).sum(0)
     k = len(cert.balance.abilities)
-    note = "" if miss is None else miss_note(course, cert, learner, miss, areas, types)
+    note = "" if miss is None else miss_note(course, cert, learner, replace(miss, column=int(held[miss.column])),
+                                             areas, types)
     type_order = {t: i for i, t in enumerate(m.QUESTION_TYPES)}
     theory = sorted((q.id for q in taken), key=lambda qid: (type_order[course.by_id[qid].type], qid))
     return Variant(learner, assignment_id(paper_id, learner), tuple(theory), tuple(sorted(skills)), _r(got[:k]),
@@ -397,6 +407,7 @@ def create_paper(course: Course, cert: Certification, root: Path, paper_id: str,
             "area_points": plan.area_points, "type_totals": plan.type_points,
             "skills_count": plan.skills_count, "skills_points": plan.skills_points,
             "balance": {"abilities": abilities, "tolerance": cert.balance.tolerance,
+                        "measures": list(cert.balance.measures),
                         "estimates": estimates.name if estimates is not None else "",
                         "estimates_as_of": estimates.as_of if estimates is not None else ""}}
     plans = dict.fromkeys(variants, plan)
