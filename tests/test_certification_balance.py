@@ -104,7 +104,8 @@ def test_every_variant_holds_both_measures_within_the_tolerance(course: Course, 
     items = {}
     for q in course.questions:
         b = float(rng.normal(0, 1))
-        items[q.id] = d.ItemEstimate("facility", 50, 0.5, 1.7, (b,), (0.0, 1.0), (1.7, b + float(rng.normal(0.5, 1))))
+        items[q.id] = flat(0.5) if q.type == "case" else d.ItemEstimate(
+            "facility", 50, 0.5, 1.7, (b,), (0.0, 1.0), (1.7, b + float(rng.normal(0.5, 1))))
     est = d.Estimates("2026-12-01T00:00:00+00:00", 50, "facility", items)
     plan = blueprint(course, cert, "L4")
     for i in range(6):
@@ -137,3 +138,35 @@ def test_a_miss_note_says_measure_ability_distance_and_cell(course: Course, cert
     assert note == (f"a.b: expected complete-answer points at θ = 0 is 0.73 points from the target (tolerance 0.5); "
                     f"the cell furthest off is {course.leaf_areas[areas[1]].title} × 判断题 (-0.61 points against "
                     "the bank's average for its items)")
+
+
+def flat(share: float) -> d.ItemEstimate:
+    """A curve that is ``share`` at every ability."""
+    return d.ItemEstimate("facility", 40, share, 1.7, (0.0,), (share, share))
+
+
+def test_the_skills_part_takes_a_case_within_its_tolerance_whatever_the_learner_order(
+        course: Course, cert: Certification) -> None:
+    """Cases worth 10 scoring 2, 5 and 8 on average: the target is 10 × 0.5 = 5, so with a tolerance of 1 point
+    only the middle case qualifies; with 3.5 points the first case in the learner's order does."""
+    cases = ["ch01-038", "ch01-039", "ch01-040"]
+    est = d.Estimates("2026-12-01T00:00:00+00:00", 40, "facility",
+                      {q: flat(x) for q, x in zip(cases, (0.2, 0.5, 0.8), strict=True)})
+    plan = blueprint(course, cert, "L4")
+    order = [course.by_id[q] for q in ("ch01-040", "ch01-038", "ch01-039")]
+    assert papers.draw_skills(course, cert, plan, order, {}, est) == (["ch01-039"], "")
+    loose = cert.model_copy(update={"balance": cert.balance.model_copy(update={"skills_tolerance": 3.5})})
+    assert papers.draw_skills(course, loose, plan, order, {}, est) == (["ch01-040"], "")
+
+
+def test_skills_out_of_reach_take_the_closest_and_say_how_far(course: Course, cert: Certification) -> None:
+    """Left with the 2 and the 8 (the 5 seen before), the target stays 5: both are 3 points off; the first in
+    the learner's order is taken."""
+    cases = ["ch01-038", "ch01-039", "ch01-040"]
+    est = d.Estimates("2026-12-01T00:00:00+00:00", 40, "facility",
+                      {q: flat(x) for q, x in zip(cases, (0.2, 0.5, 0.8), strict=True)})
+    plan = blueprint(course, cert, "L4")
+    order = [course.by_id[q] for q in ("ch01-040", "ch01-038")]
+    assert papers.draw_skills(course, cert, plan, order, {}, est) == (["ch01-040"], (
+        "the skills part's expected score is 3.00 points from its target (tolerance 1); the level's case "
+        "questions differ too much in difficulty"))

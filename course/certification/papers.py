@@ -16,6 +16,7 @@ SHA-256 of (paper seed, learner id).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import re
@@ -190,13 +191,9 @@ def draw(course: Course, cert: Certification, plan: Blueprint, paper_id: str, se
             "points"])
     taken = [q for q, c in zip(pool, chosen, strict=True) if c]
     blocked = with_near_duplicates((q.id for q in taken), clash)
-    order = list(cases)
+    order = [q for q in cases if q.id not in blocked]
     rng.shuffle(order)
-    skills: list[str] = []
-    for q in order:
-        if len(skills) < plan.skills_count and q.id not in blocked:
-            skills.append(q.id)
-            blocked |= with_near_duplicates([q.id], clash)
+    skills, skills_note = draw_skills(course, cert, plan, order, clash, estimates)
     if len(skills) < plan.skills_count:
         raise BlueprintError(plan.level, [f"{m.TYPE_TITLES['case']}: {plan.skills_count - len(skills)} item(s) "
                                           "short once near-duplicates are left out"])
@@ -204,10 +201,50 @@ def draw(course: Course, cert: Certification, plan: Blueprint, paper_id: str, se
     k = len(cert.balance.abilities)
     note = "" if miss is None else miss_note(course, cert, learner, replace(miss, column=int(held[miss.column])),
                                              areas, types)
+    if skills_note:
+        note = "; ".join(x for x in (note, f"{learner}: {skills_note}") if x)
     type_order = {t: i for i, t in enumerate(m.QUESTION_TYPES)}
     theory = sorted((q.id for q in taken), key=lambda qid: (type_order[course.by_id[qid].type], qid))
     return Variant(learner, assignment_id(paper_id, learner), tuple(theory), tuple(sorted(skills)), _r(got[:k]),
                    _r(problem.target[:k]), note, _r(got[k:]), _r(problem.target[k:]))
+
+
+SKILLS_COMBINATIONS = 20_000  # case sets looked at before taking the closest (C(22, 2) = 231)
+
+
+def draw_skills(course: Course, cert: Certification, plan: Blueprint, order: list[m.Question],
+                clash: dict[str, frozenset[str]], estimates: Estimates | None) -> tuple[list[str], str]:
+    """The case questions of the skills part, and why they miss the tolerance ("" when within).
+
+    ``order``: the eligible cases not clashing with the theory items, in the learner's random
+    order. The first set in that order (no two near-duplicates) whose expected skills score lies
+    within ``balance.skills_tolerance`` of the target at every balancing ability; else the closest. The
+    target is what a set drawn from the level's whole skills pool scores on average.
+    """
+    abilities = cert.balance.abilities
+    whole = skills_pool(course, cert, plan.level)
+    target = plan.skills_count * plan.skills_points * curves(estimates, whole, cert, abilities).mean(axis=0) \
+        if whole else np.zeros(len(abilities))
+    f = plan.skills_points * curves(estimates, order, cert, abilities)
+    best: tuple[float, tuple[int, ...]] | None = None
+    for n, combo in enumerate(itertools.combinations(range(len(order)), plan.skills_count)):
+        if n >= SKILLS_COMBINATIONS:
+            break
+        ids = [order[i].id for i in combo]
+        if any(o in clash.get(q, ()) for q in ids for o in ids):
+            continue
+        off = float(np.abs(f[list(combo)].sum(axis=0) - target).max()) if combo else 0.0
+        if best is None or off < best[0]:
+            best = (off, combo)
+        if off <= cert.balance.skills_tolerance:
+            break
+    if best is None:
+        return [], ""
+    off, combo = best
+    note = "" if off <= cert.balance.skills_tolerance else (
+        f"the skills part's expected score is {off:.2f} points from its target (tolerance "
+        f"{cert.balance.skills_tolerance:g}); the level's case questions differ too much in difficulty")
+    return [order[i].id for i in combo], note
 
 
 def _r(values: np.ndarray) -> tuple[float, ...]:
