@@ -99,6 +99,14 @@ def diagnosis(course: Course, est: Estimates, actual: dict[str, float], link: fl
     print(table.round(3).to_string())
 
 
+def exposure_of(variants: list[tuple[str, ...]]) -> tuple[int, float, float]:
+    """Distinct items, the largest share of variants holding one item, and the mean overlap of two variants."""
+    counts = pd.Series([q for v in variants for q in v]).value_counts()
+    n, length = len(variants), float(np.mean([len(v) for v in variants]))
+    pairs = (float((counts ** 2).sum()) - counts.sum()) / (n * (n - 1))  # items two variants share, on average
+    return len(counts), float(counts.max() / n), pairs / length
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--learners", type=int, default=300)
@@ -146,12 +154,13 @@ def main() -> None:
     for level in course.weights.tables:
         plan = blueprint(course, cert, level)
         rows: dict[str, np.ndarray] = {}
-        exact, misses, per_draw = True, {}, {}
+        exact, misses, per_draw, exposure = True, {}, {}, {}
         estimated = []
         for name, c in settings.items():
-            scores, t3, missed = [], time.perf_counter(), 0
+            scores, t3, missed, drawn = [], time.perf_counter(), 0, []
             for i in range(args.variants):
                 v = papers.draw(course, c, plan, f"{level}-bench", str(SEED), f"learner{i:04d}", (), est, clash)
+                drawn.append(v.theory)
                 areas = {a: sum(row.values()) for a, row in papers.cells_of(course, v).items()}
                 exact &= areas == plan.area_points and papers.type_report(course, plan, v) == plan.type_points
                 missed += bool(v.miss)
@@ -162,6 +171,7 @@ def main() -> None:
                                          for q in v.theory))
             rows[name], misses[name] = np.array(scores), missed
             per_draw[name] = (time.perf_counter() - t3) / args.variants
+            exposure[name] = exposure_of(drawn)
         for k, t in enumerate(THETAS):
             cells = []
             for name in settings:
@@ -182,6 +192,8 @@ def main() -> None:
             + "; ms a draw " + ", ".join(f"{k} {1000 * v:.0f}" for k, v in per_draw.items())
             + "\n     the simulator's actual expected score at θ=0 (partial credit): sd "
             + ", ".join(f"{k} {rows[k][:, -1].std(ddof=1):.2f} / range {np.ptp(rows[k][:, -1]):.2f}" for k in settings)
+            + "\n     items used / most-used item's share of variants / mean share of items two variants share: "
+            + ", ".join(f"{k} {e[0]} / {e[1]:.0%} / {e[2]:.0%}" for k, e in exposure.items())
             + f"\n     shipped, θ=0: sd of the estimated complete-answer points {est_k.std(ddof=1):.2f} (what the "
             f"tolerance leaves), of the yardstick minus that estimate {np.std(zero - est_k, ddof=1):.2f} (the "
             f"estimates' own error); actual {act.mean():.1f} against yardstick {zero.mean():.1f}")
