@@ -211,8 +211,11 @@ def _complete_curve(y: np.ndarray, floor: float, posterior: np.ndarray, start: t
         like = np.exp(np.outer(y, np.log(p)) + np.outer(1 - y, np.log1p(-p)))  # respondents × nodes
         return float(-np.log((posterior * like).sum(axis=1) + 1e-300).sum())
 
-    res = minimize(loss, np.array(start), method="L-BFGS-B", bounds=[(0.05, 8.0), (-8.0, 8.0)])
-    return (float(res.x[0]), float(res.x[1])) if res.success and np.all(np.isfinite(res.x)) else None
+    x0 = np.clip(np.array(start, dtype=float), [0.05, -8.0], [8.0, 8.0])
+    res = minimize(loss, x0, method="L-BFGS-B", bounds=[(0.05, 8.0), (-8.0, 8.0)])
+    # a line search that stops at the optimum reports failure; keep any finite point no worse than the start
+    ok = np.all(np.isfinite(res.x)) and np.isfinite(res.fun) and (res.success or res.fun <= loss(x0))
+    return (float(res.x[0]), float(res.x[1])) if ok else None
 
 
 def _calibrate(table: pd.DataFrame, ids: list[str], by_id: Mapping[str, m.Question]) -> dict[str, ItemEstimate]:
