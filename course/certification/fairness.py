@@ -156,6 +156,7 @@ def page_tables(course_root: Path | str, content: Path | str | None = None,
     from course.certification.config import load_certification
     from course.certification.consistency import decision_table
     from course.certification.manifest import manifests
+    from course.certification.outputs import paper_names
     from course.loader import load_course
 
     root = Path(course_root).resolve()
@@ -166,12 +167,16 @@ def page_tables(course_root: Path | str, content: Path | str | None = None,
     found = manifests(root)
     if not found:
         return "尚未生成认证试卷。"
+    # managers read papers and levels by name (四级认证考试, 四级), never by id
+    papers = paper_names(course, found)
+    titles = {lv.id: lv.title for lv in course.levels.levels}
     rows = []
     for data in found:
         for measure, name in MEASURE_TITLES.items():
             for r in spread(data, measure).itertuples(index=False):
                 if r.variants:
-                    rows.append({"试卷": data["paper"], "级别": data["level"], "指标": name, "能力θ": r.ability,
+                    rows.append({"试卷": papers[data["paper"]], "级别": titles.get(data["level"], data["level"]),
+                                 "指标": name, "能力θ": r.ability,
                                  "目标": r.target, "份数": r.variants, "平均": r.mean, "标准差": r.sd, "最低": r.min,
                                  "最高": r.max, "在容差内": r.within})
     balance = pd.DataFrame(rows, columns=["试卷", "级别", "指标", "能力θ", "目标", "份数", "平均", "标准差", "最低",
@@ -185,9 +190,9 @@ def page_tables(course_root: Path | str, content: Path | str | None = None,
 
         grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
     table = decision_table(course, cert, found, grades)
-    kinds = {"paper": "试卷", "level": "级别"}
     decisions = pd.DataFrame({
-        "范围": [f"{kinds[k]} {v}" for k, v in zip(table["kind"], table["key"], strict=True)],
+        "范围": [papers.get(v, v) if k == "paper" else f"{titles.get(v, v)}（全部试卷）"
+               for k, v in zip(table["kind"], table["key"], strict=True)],
         "人数": table["n"], "平均": table["mean"], "信度α（领域分）": table["reliability"],
         "有效题数": table["effective_length"], "判定一致性": table["agreement"], "κ": table["kappa"],
         "判定准确率": table["accuracy"], "测量标准误": table["sem"], "合格线处标准误": table["sem_at_cut"]})

@@ -115,6 +115,8 @@ def round_results(conn: sa.Connection, round_id: str, up_to_run: int | None = No
         latest[r["learner"]] = json.loads(r["row"])
     rows = [latest[x] for x in sorted(latest, key=first.__getitem__)]
     frame = pd.DataFrame(rows, columns=decisions.RESULT_COLUMNS)
+    # decisions recorded before the column existed say nothing of it
+    frame["计分考试"] = frame["计分考试"].fillna(decisions.NO_PAPER)
     return frame.astype({"理论": float, "技能": float, "培训学时": float})
 
 
