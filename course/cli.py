@@ -121,11 +121,17 @@ def validate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only problems and the final OK line.")] = False,
     review: Annotated[bool, typer.Option(
         "--review", help="Then list the items the latest cohort's statistics flag (needs a gradebook).")] = False,
+    lint: Annotated[bool, typer.Option(
+        "--lint", help="List every item-writing flaw the linter finds, with file:line, rule and fix.")] = False,
     root: RootOpt = Path("."),
 ) -> None:
-    """Check the whole course content; report every problem as file:line, then print a summary."""
+    """Check the whole course content; report every problem as file:line, then print a summary.
+
+    With `quality:` in course.yaml it also runs the item-writing-flaw linter and measures the bank: it fails
+    when a rule finds more flaws than course.yaml allows or a goal is missed.
+    """
     from course.loader import load_course
-    from course.summary import render
+    from course.summary import format_table
 
     course = load_course(content)
     if review:
@@ -134,6 +140,8 @@ def validate(
         typer.echo(review_report(root, content))
         return
     if not quiet:
+        from course.summary import render
+
         typer.echo(render(course))
         if (course.root / "certification.yaml").exists():
             from course.certification.capacity import bank_capacity, render_capacity
@@ -142,6 +150,22 @@ def validate(
             cert = load_certification(course)
             typer.echo("== 试卷题量 ==")
             typer.echo(render_capacity(course, cert, bank_capacity(course, cert)))
+    if course.settings.quality is not None:
+        from course.bank import lint as linter
+        from course.bank import metrics
+
+        findings = linter.lint(course)
+        measures = metrics.measure(course, findings)
+        if not quiet:
+            typer.echo("== 题目编写缺陷（item-writing flaws; `course validate --lint` lists them）==")
+            typer.echo(format_table(linter.summary(course, findings)))
+            typer.echo("== 题库指标（bank measures）==")
+            typer.echo(format_table(metrics.table(measures), "指标编号"))
+        if lint:
+            for finding in findings:
+                typer.echo(str(finding))
+        if failed := metrics.problems(course, findings, measures):
+            raise ContentError(failed)
     typer.echo(f"OK: {len(course.questions)} questions in {len(course.chapters)} chapters.")
 
 
@@ -152,10 +176,11 @@ def build(
     check: Annotated[bool, typer.Option("--check", help="Fail if source/ is not what the content builds.")] = False,
 ) -> None:
     """Generate the nbgrader source notebooks source/<chapter>/<chapter>.ipynb from the content."""
-    from course.build import stale_sources, write_sources
     from course.errors import WorkflowError
 
     course, selected = _chapters(content, chapters)
+    from course.build import stale_sources, write_sources  # nbformat's validation: after the arguments are checked
+
     if check:
         stale = stale_sources(course, root / "source")
         if stale:
@@ -170,10 +195,10 @@ def build(
 @reports_errors
 def generate(chapters: AssignmentsArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
     """Run nbgrader generate_assignment: student versions under release/, hidden tests stripped."""
-    from course import workflow
-
     root = _course_root(root)
     _, selection = _selection(root, content, chapters)
+    from course import workflow
+
     workflow.generate(root, selection.assignments)
     typer.echo(f"generated {len(selection.assignments)} assignment(s) under release/.")
 
@@ -187,11 +212,12 @@ def release(
         "goes there: learners receive it when they start).")] = False,
 ) -> None:
     """Run nbgrader release_assignment for chapters; check that papers are ready for their sittings."""
-    from course import workflow
     from course.errors import WorkflowError
 
     root = _course_root(root)
     _, selection = _selection(root, content, chapters)
+    from course import workflow
+
     workflow.release(root, selection.chapters)
     missing = [a for a in selection.variants if not (root / "release" / a / f"{a}.ipynb").is_file()]
     if missing:
@@ -212,7 +238,6 @@ def release(
 @reports_errors
 def collect(chapters: AssignmentsArg = None, content: ContentOpt = None, root: RootOpt = Path(".")) -> None:
     """Run nbgrader collect; a paper sat in a sitting is collected from the sittings service's records."""
-    from course import workflow
     from course.errors import WorkflowError
     from course.nbconfig import COURSE_ID, exchange_root, exchange_service
 
@@ -226,6 +251,8 @@ def collect(chapters: AssignmentsArg = None, content: ContentOpt = None, root: R
         raise WorkflowError(f"nothing to collect: {inbound} does not exist, so no learner has submitted yet; "
                             "run `course release` first and let learners submit in the Assignments tab")
     if through_exchange and in_exchange:
+        from course import workflow
+
         workflow.collect(root, through_exchange)
     for paper in selection.papers:
         for sitting in held.get(paper, []):
@@ -279,12 +306,12 @@ def autograde(
         "code answers; quizzes never need it.")] = False,
 ) -> None:
     """Grade the submitted answers files into nbgrader's gradebook; no learner code runs."""
-    from course import workflow
-
     root = _course_root(root)
     course, selection = _selection(root, content, chapters)
     selected = selection.assignments
     check_submissions(root, selected if chapters else None, student)
+    from course import workflow
+
     if execute:
         report = workflow.autograde_executing(root, selected, student)
     else:
@@ -326,7 +353,6 @@ def feedback(
         help="Hold back a learner's feedback while any of their case answers waits for a hand grade.")] = False,
 ) -> None:
     """Generate and release feedback for every chapter with graded submissions (no hidden tests, no rubrics)."""
-    from course import workflow
     from course.errors import WorkflowError
     from course.status import autograded, pending_manual
 
@@ -346,6 +372,8 @@ def feedback(
             typer.echo(f"Warning: {chapter} has no graded submissions: skipped (run `course autograde {chapter}`)",
                        err=True)
     pending, review = pending_manual(root)
+    from course import workflow
+
     released, held = 0, 0
     for chapter in (c for c in selected if c in graded):
         numbers = {q.id: i for i, q in enumerate(course.questions_of(chapter), 1)}
@@ -389,14 +417,15 @@ def import_answers(
     import datetime as dt
 
     from course.errors import WorkflowError
-    from course.import_answers import import_answers as run
-    from course.import_answers import import_paper_answers
     from course.loader import load_course
 
     root = _course_root(root)
     if not csv_file.is_file():
         raise WorkflowError(f"answers file {csv_file} does not exist: give the path of a CSV with columns "
                             "student_id,question_id,answer")
+    from course.import_answers import import_answers as run
+    from course.import_answers import import_paper_answers
+
     if paper is None:
         created = run(root, load_course(content), csv_file)
         typer.echo(f"created and collected {len(created)} submission(s); run `course autograde` to grade them.")
@@ -421,11 +450,11 @@ def simulate(
     seed: SeedOpt = 2026,
 ) -> None:
     """Release chapters and have a synthetic 2PL cohort answer and submit them through nbgrader's exchange."""
+    root = _course_root(root)
+    course, selected = _chapters(content, chapters or DEMO_CHAPTERS)
     from course.simulate import Settings
     from course.simulate import simulate as run
 
-    root = _course_root(root)
-    course, selected = _chapters(content, chapters or DEMO_CHAPTERS)
     roster = run(root, course, selected, Settings(learners=learners, seed=seed))
     typer.echo(f"{len(roster)} simulated learners submitted {', '.join(selected)}; roster written to "
                f"{root / 'roster.csv'}.")
@@ -439,7 +468,6 @@ def hand_grade(
 ) -> None:
     """Simulation only: play the instructor and give every ungraded case answer a rubric score."""
     from course.errors import WorkflowError
-    from course.simulate import hand_grade as run
     from course.status import has_grades
 
     root = _course_root(root)
@@ -447,6 +475,8 @@ def hand_grade(
     if not has_grades(root):
         raise WorkflowError(f"no grades yet in the gradebook of {root}: nothing to hand-grade; "
                             "run `course autograde` first")
+    from course.simulate import hand_grade as run
+
     typer.echo(f"hand-graded {run(root, course, selected, seed)} case answer(s).")
 
 
@@ -467,8 +497,6 @@ def report(
     """Run the analytics notebooks headless (papermill) and write HTML reports for managers."""
     from course.errors import WorkflowError
     from course.loader import load_course
-    from course.report import parameters
-    from course.report import report as run
     from course.status import has_grades
 
     root = _course_root(root)
@@ -482,6 +510,9 @@ def report(
         raise WorkflowError(f"no grades yet in the gradebook of {root}: nothing to report; "
                             "run `course autograde` first, then `course report`")
     roster = roster or (root / "roster.csv" if (root / "roster.csv").exists() else None)
+    from course.report import parameters
+    from course.report import report as run
+
     params = parameters(content=str(content) if content else None,
                         roster_csv=str(roster.resolve()) if roster else None,
                         level=level, region=region, since=since, until=until, learner=learner)
@@ -549,7 +580,8 @@ def hub(
     home: Annotated[Path, typer.Option("--home", help="Folder of the course, content, exchange, hub state.")] = Path(
         "/srv/kam-cert"),
     port: Annotated[int, typer.Option(
-        "--port", help="Hub port on 127.0.0.1 (the next five are used too: hub API, proxy API, services).")] = 8000,
+        "--port", min=1, max=65530,
+        help="Hub port on 127.0.0.1 (the next five are used too: hub API, proxy API, services).")] = 8000,
     demo: Annotated[bool, typer.Option("--demo", help="Create demo accounts and passwords; release ch. 1.")] = False,
     instructor: Annotated[list[str] | None, typer.Option("--instructor", help="An instructor's OS account.")] = None,
     learner: Annotated[list[str] | None, typer.Option("--learner", help="A learner's OS account.")] = None,
@@ -620,13 +652,14 @@ app.add_typer(sitting_app, name="sitting")
 
 
 def _paper_learners(course: Any, level: str, learner: list[str] | None, roster: Path | None) -> list[str]:
-    from course.analytics.roster import read_roster
     from course.errors import WorkflowError
 
     if learner:
         return list(learner)
     if roster is None:
         raise WorkflowError("no learners: give --learner ID (repeatable) or --roster roster.csv")
+    from course.analytics.roster import read_roster
+
     frame = read_roster(roster, course)
     return [str(x) for x in frame.index[frame["target_level"] == level]]
 
@@ -645,12 +678,13 @@ def paper_create(
 ) -> None:
     """Draw one paper variant per learner to the level's blueprint; write source/<paper>-<learner>/."""
     from course.certification.config import load_certification
-    from course.certification.papers import create_paper, render_report
     from course.loader import load_course
 
     course = load_course(content)
     cert = load_certification(course)
     learners = _paper_learners(course, level, learner, roster)
+    from course.certification.papers import create_paper, render_report  # the solver: after the arguments
+
     made = create_paper(course, cert, root.resolve(), paper, level, seed, learners, resit=resit)
     first = next(iter(made.variants))
     typer.echo(render_report(course, made.plans[first], made.variants[first]))
@@ -667,10 +701,7 @@ def paper_report(
 ) -> None:
     """A paper's blueprint check, the difficulty spread of its variants and, after grading, decision consistency."""
     from course.certification.config import load_certification
-    from course.certification.difficulty import estimates_dir, read_estimates
-    from course.certification.fairness import render_decisions, render_fairness
     from course.certification.manifest import manifest_path, read_manifest
-    from course.certification.papers import render_report, stored_variant
     from course.errors import WorkflowError
     from course.loader import load_course
 
@@ -680,6 +711,10 @@ def paper_report(
     path = manifest_path(root, paper)
     if not path.exists():
         raise WorkflowError(f"{path} does not exist: create the paper with `course paper create`")
+    from course.certification.difficulty import estimates_dir, read_estimates
+    from course.certification.fairness import render_decisions, render_fairness
+    from course.certification.papers import render_report, stored_variant
+
     data = read_manifest(path)
     bad = []
     for learner in data["variants"]:
@@ -736,17 +771,18 @@ def paper_estimate(
     import datetime as dt
 
     from course.analytics.frames import read_grades
+    from course.nbconfig import course_config, db_url
+
+    root = _course_root(root)
+    as_of = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)  # before the solvers load
     from course.certification.config import load_certification
     from course.certification.difficulty import estimate, responses_from_grades, write_estimates
     from course.certification.manifest import manifests
     from course.loader import load_course
-    from course.nbconfig import course_config, db_url
 
-    root = _course_root(root)
     course = load_course(content)
     cert = load_certification(course)
-    as_of = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
     papers_of = {v["assignment"]: d["paper"] for d in manifests(root) for v in d["variants"].values()}
     est = write_estimates(root, estimate(course.questions, cert, responses_from_grades(grades, papers_of), as_of,
                                          calibrate=irt))
@@ -791,9 +827,9 @@ def certify_import_training(
     roster: RosterOpt = None, allow_new: AllowNewOpt = False, content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
     """Add training records (every row checked first; a bad file imports nothing; audited)."""
+    _, who = _import_learners(root, content, roster, allow_new)
     from course.certification.eligibility import import_training, training_store
 
-    _, who = _import_learners(root, content, roster, allow_new)
     done = import_training(root.resolve(), data_file, who)
     typer.echo(f"imported {data_file}: {done.added} training record(s) added, {done.total} in {training_store(root)}.")
 
@@ -809,9 +845,10 @@ def certify_import_applicants(
 ) -> None:
     """Import the applicants' 申报信息 (文化程度, years in post, level held), merged by learner id (audited)."""
     from course.certification.config import load_certification
-    from course.certification.eligibility import applicant_store, import_applicants
 
     course, who = _import_learners(root, content, roster, allow_new)
+    from course.certification.eligibility import applicant_store, import_applicants
+
     done = import_applicants(root.resolve(), data_file, course, load_certification(course), who, replace=replace)
     typer.echo(f"imported {data_file}: {done.added} applicant(s) added, {done.replaced} changed; "
                f"{done.total} in {applicant_store(root)}.")
@@ -824,9 +861,9 @@ def certify_import_ratings(
     roster: RosterOpt = None, allow_new: AllowNewOpt = False, content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
     """Import managers' competency ratings (初级/中级/高级/资深 per item); a later rating replaces an earlier one."""
+    course, who = _import_learners(root, content, roster, allow_new)
     from course.certification.ratings import import_ratings, ratings_store
 
-    course, who = _import_learners(root, content, roster, allow_new)
     frame = import_ratings(root.resolve(), data_file, course, who)
     typer.echo(f"{len(frame)} rating(s) in {ratings_store(root)}.")
 
@@ -839,6 +876,11 @@ def certify_rating_notebook(
     content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
     """Write a notebook in which a manager rates learners with dropdowns; it saves a ratings CSV."""
+    from course.errors import WorkflowError
+
+    if not roster.is_file():
+        raise WorkflowError(f"roster file {roster} does not exist: give --roster the path of the roster CSV "
+                            "(columns learner_id,name,region,department,target_level) of the learners to rate")
     from course.certification.rating_widgets import write_rating_notebook
 
     path = write_rating_notebook(out, root.resolve(), roster.resolve(), content)
@@ -886,11 +928,14 @@ def certify_results(
     content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
     """Decide the round, record the decisions, issue and revoke certificates; write results.xlsx and notices."""
-    from course.certification.rounds import run_round
     from course.loader import load_course
+    from course.status import roster_file
 
-    run = run_round(_course_root(root), load_course(content), round_id, roster_csv=roster, papers=paper,
-                    title=title, issue_date=_day(date))
+    root, day = _course_root(root), _day(date)
+    roster_file(root, roster)  # the common mistake, said before the round's libraries load
+    from course.certification.rounds import run_round
+
+    run = run_round(root, load_course(content), round_id, roster_csv=roster, papers=paper, title=title, issue_date=day)
     _print_run(run)
 
 
@@ -905,13 +950,17 @@ def certify_appeal(
     content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
     """After re-marking in formgrader: re-decide the learner, record the appeal and its outcome, update the register."""
-    from course.certification.rounds import Appeal, run_round
     from course.errors import WorkflowError
     from course.loader import load_course
+    from course.status import roster_file
 
     if not reason.strip():
         raise WorkflowError("give the appeal's reason with --reason (it is kept with the appeal)")
-    run = run_round(_course_root(root), load_course(content), round_id, roster_csv=roster, issue_date=_day(date),
+    root, day = _course_root(root), _day(date)
+    roster_file(root, roster)
+    from course.certification.rounds import Appeal, run_round
+
+    run = run_round(root, load_course(content), round_id, roster_csv=roster, issue_date=day,
                     appeal=Appeal(learner, reason.strip()))
     typer.echo(f"appeal of {learner} in round {round_id}: {run.appeal_outcome}")
     _print_run(run)
@@ -925,7 +974,7 @@ def certify_audit(
     root: RootOpt = Path("."),
 ) -> None:
     """List the audit trail in order: who did what, when, with the values before and after."""
-    from course.certification import audit, store
+    from course.certification import store
     from course.nbconfig import db_url
 
     try:
@@ -935,6 +984,8 @@ def certify_audit(
 
         raise WorkflowError(f"no audit trail: {exc}; run an import or `course certify results` first, or pass --root"
                             ) from None
+    from course.certification import audit
+
     lines = audit.render(audit.entries(engine, round_id, learner))
     typer.echo("序号\t时间\t操作人\t操作\t批次/学员\t对象\t变更前 → 变更后")
     for line in lines:
@@ -977,16 +1028,18 @@ def certificate_list(
     root: RootOpt = Path("."),
 ) -> None:
     """The register: every certificate with its number, holder, level, round, dates and status."""
+    engine, day = _register(root), _day(on)
     from course.certification.register import register_frame
 
-    frame = register_frame(_register(root), _day(on), round_id)
+    frame = register_frame(engine, day, round_id)
     typer.echo(frame.to_csv(sep="\t", index=False).rstrip("\n"))
 
 
 def _move(action: str, number: str, reason: str, date: str | None, root: Path) -> None:
+    engine, day = _register(root), _day(date)
     from course.certification import register
 
-    status = register.move(root.resolve(), _register(root), number, action, reason, _day(date))
+    status = register.move(root.resolve(), engine, number, action, reason, day)
     typer.echo(f"certificate {number}: {status}")
 
 
@@ -1019,7 +1072,7 @@ def certificate_revoke(number: NumberArg, reason: ReasonOpt, date: DateOpt = Non
 @certificate_app.command("serve")
 @reports_errors
 def certificate_serve(
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8010,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1.")] = 8010,
     prefix: Annotated[str | None, typer.Option(
         "--prefix", help="URL path of the page (default: $JUPYTERHUB_SERVICE_PREFIX under the hub, else /).")] = None,
     root: RootOpt = Path("."),
@@ -1059,10 +1112,12 @@ def sitting_create(
     from course.sittings.clock import china
 
     root = _course_root(root)
+    start, end, more = admin.parse_time(opens, "--opens"), admin.parse_time(closes, "--closes"), admin.parse_extra(
+        extra or [])
+    admin.admitted_learners(root, paper, start, end, minutes, learner or [], more)  # before a gradebook is opened
     with _sittings_engine(root).begin() as conn:
-        sitting = admin.define(conn, root, paper, name, admin.parse_time(opens, "--opens"),
-                               admin.parse_time(closes, "--closes"), minutes, learner or [],
-                               admin.parse_extra(extra or []), dt.datetime.now(dt.UTC))
+        sitting = admin.define(conn, root, paper, name, start, end, minutes, learner or [], more,
+                               dt.datetime.now(dt.UTC))
     typer.echo(f"sitting {sitting.sitting}: paper {paper}, {len(sitting.learners)} learner(s), {minutes} min, "
                f"opens {china(sitting.opens)}, closes {china(sitting.closes)} (China time).")
 
@@ -1125,7 +1180,8 @@ def sitting_reopen(
 @reports_errors
 def sitting_serve(
     root: RootOpt = Path("."),
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1 (the hub routes /services/sittings/).")] = 8004,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535,
+                                      help="Port on 127.0.0.1 (the hub routes /services/sittings/).")] = 8004,
 ) -> None:
     """Run the sittings service (course hub starts it as the JupyterHub service `sittings`)."""
     from course.nbconfig import course_config, db_url

@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from course import model as m
 from course import rules, yamlsrc
+from course.bank import cache
 from course.errors import ContentError, ContentFolderMissing, Problem
 from course.yamlsrc import Located, Path_, load
 
@@ -216,12 +217,38 @@ def _read_questions(
     return questions, sources
 
 
+CONTENT_FILES = ("course.yaml", "syllabus.yaml", "areas.yaml", "levels.yaml", "weights.yaml", "competencies.yaml",
+                 "seed.txt")
+
+
+def content_files(root: Path) -> list[Path]:
+    """Every file :func:`load_course` reads, in a fixed order."""
+    qdir = root / "questions"
+    return [p for p in (root / n for n in CONTENT_FILES) if p.is_file()] + (
+        sorted(qdir.glob("*.yaml")) if qdir.is_dir() else [])
+
+
 def load_course(root: Path | None = None, *, check: bool = True) -> Course:
-    """Load and validate the content at ``root``; raise :class:`ContentError` listing every problem."""
+    """Load and validate the content at ``root``; raise :class:`ContentError` listing every problem.
+
+    A course that passed every check is kept (:mod:`course.bank.cache`) and read back while its files
+    and this code are unchanged.
+    """
     origin = "--content" if root is not None else "$COURSE_CONTENT"
     root = Path(root) if root is not None else content_root()
     if not root.is_dir():
         raise ContentFolderMissing(root, origin)
+    key = cache.content_key(root, content_files(root))
+    kept = cache.read(root, key)
+    if isinstance(kept, Course) and kept.root == root:
+        return kept
+    course = _load(root, check)
+    if check:
+        cache.write(root, key, course)
+    return course
+
+
+def _load(root: Path, check: bool) -> Course:
     problems: list[Problem] = []
 
     files: dict[str, Located] = {}

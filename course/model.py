@@ -99,6 +99,32 @@ class TrueFalseBalance(Strict):
     min_items: int = Field(default=6, ge=1, description="a chapter with fewer true/false items is not judged alone")
 
 
+class HistoricalTerm(Strict):
+    """A word or figure of the source material that is no longer current (see :mod:`course.bank.lint`)."""
+
+    term: NonEmpty = Field(description="text that marks an item as historical where it appears (e.g. 小灵通)")
+    note: NonEmpty = Field(description="what changed, as general knowledge (e.g. 2008年电信重组后并入中国联通)")
+    except_in: list[NonEmpty] = Field(default_factory=list,
+                                      description="words that hold the term but are current (网通 in 一网通办)")
+
+
+class LintSettings(Strict):
+    """How ``course validate`` judges the item-writing-flaw linter (:mod:`course.bank.lint`)."""
+
+    allowed: dict[str, int] = Field(
+        default_factory=dict, description="flaws tolerated per rule id (default 0): lower them as the bank "
+        "improves, never raise them; a count above its allowance fails validation")
+    goals: dict[str, float] = Field(
+        default_factory=dict, description="per metric id, a goal less strict than the default of the goals "
+        "table, while the bank is being revised; remove once the default is met")
+    label: NonEmpty = Field(default="历史",
+                            description="the word a stem must show when the item holds a historical term")
+    former: NonEmpty = Field(default="原", description="written right before a historical term, it labels that mention "
+                             "(原《合同法》, 原信息产业部)")
+    historical: list[HistoricalTerm] = Field(default_factory=list,
+                                             description="the content's historical terms")
+
+
 class QualityRules(Strict):
     """Item-quality rules of a certification paper (issue 13); absent in ``course.yaml``: not checked."""
 
@@ -110,6 +136,8 @@ class QualityRules(Strict):
                                   "questions as the same statement")
     forbidden_words: list[NonEmpty] = Field(default_factory=list,
                                             description="internal words learners must never see")
+    lint: LintSettings = Field(default_factory=lambda: LintSettings(),
+                               description="allowances, goals and historical terms of the item linter")
 
 
 class CourseSettings(Strict):
@@ -183,6 +211,8 @@ class QuestionBase(Strict):
     area: str | None = Field(None, description="leaf area id; default: the section's area")
     levels: list[str] | None = Field(None, description="certification levels served; default: every level")
     competencies: list[str] = Field(default_factory=list)
+    fact_group: str | None = Field(None, description="questions testing the same fact with the same answer share "
+                                   "a group name; no exam paper holds two of one group")
 
     _stem = field_validator("stem", "explanation")(_not_blank)
 
@@ -237,9 +267,19 @@ class Matching(QuestionBase):
     answer: dict[str, str]
 
 
+class RubricLevel(Strict):
+    """What an answer shows to earn ``points`` of one criterion (graders see it; learners never do)."""
+
+    points: float = Field(ge=0)
+    descriptor: NonEmpty
+
+
 class RubricItem(Strict):
     criterion: NonEmpty
     points: float = Field(gt=0)
+    levels: list[RubricLevel] = Field(
+        default_factory=list, description="partial-credit descriptors: the full points first, then less; the "
+        "highest level equals the criterion's points")
 
 
 class CaseAnalysis(QuestionBase):

@@ -8,15 +8,15 @@ course) or on a PostgreSQL gradebook and a hub-wide exchange.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
-import nbgrader
-from course_runtime.exchange import configure_learner_exchange
 from traitlets.config import Config
 
 COURSE_ID = "kam-cert"
 CODE_STUB = "# 请在上方文本框中作答，无需修改本单元格。"
+SHOW_SHARED_PARTS = "course.nbgrader_ext.ShowSharedParts"  # runs before FEEDBACK_PREPROCESSORS (an exporter's own)
 FEEDBACK_PREPROCESSORS = [
     "course.nbgrader_ext.FeedbackGrades",  # nbgrader's GetGrades plus question numbers and pending grades
     # nbgrader's default feedback shows hidden tests; these strip them and grader-only notes.
@@ -28,7 +28,19 @@ FEEDBACK_PREPROCESSORS = [
 # The learner's feedback page in Chinese (course/templates/feedback): nbgrader asks for the template named
 # "feedback", found first here; formgrader's own templates stay reachable after it.
 FEEDBACK_TEMPLATES = Path(__file__).parent / "templates"
-NBGRADER_TEMPLATES = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+
+
+def _package_dir(name: str) -> Path:
+    """Where an installed package lives, found without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ImportError(f"{name} is not installed: install the course with `pip install -e .`")
+    return Path(spec.origin).parent
+
+
+# Not `import nbgrader`: its package import loads all its apps and nbformat's validator (about 2 s), and every
+# `course` command and nbgrader app reads this module through nbgrader_config.py.
+NBGRADER_TEMPLATES = _package_dir("nbgrader") / "server_extensions" / "formgrader" / "templates"
 
 
 # Plain `nbgrader autograde` grades the answers files too: no kernel, no learner code (course.grading).
@@ -83,6 +95,8 @@ def configure_ngshare_exchange(c: Config) -> Config:
 
 def configure_closed_exchange(c: Config) -> Config:
     """nbgrader's exchange with the hub's identity and a verified collect (see :mod:`course.hub.exchange`)."""
+    from course_runtime.exchange import configure_learner_exchange  # imports nbgrader: only on a hub
+
     configure_learner_exchange(c)
     c.ExchangeFactory.collect = "course.hub.exchange.VerifiedCollect"
     return c
@@ -111,6 +125,8 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
         for name, steps in GRADE_WITHOUT_KERNEL.items():
             c.Autograde[name] = list(steps)
     c.HTMLExporter.extra_template_basedirs = [str(FEEDBACK_TEMPLATES), str(NBGRADER_TEMPLATES)]
+    # formgrader's pages and the feedback pages: what autograded notebooks share is shown from where it is kept
+    c.HTMLExporter.preprocessors = [SHOW_SHARED_PARTS]
     c.Execute.timeout = 120
     c.Execute.interrupt_on_timeout = True
     if exchange_closed():

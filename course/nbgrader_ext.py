@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import nbformat
 import nh3
+import sqlalchemy as sa
 from nbconvert.preprocessors import Preprocessor
 from nbformat import NotebookNode
 from nbgrader.preprocessors import GetGrades
 from traitlets import Bool
 
-GRADER_ONLY = "grader_only"
+from course.grading import tables
+from course.grading.notebook import FORMAT
+from course.grading.outputs import GRADER_ONLY, key_outputs
+
+MISSING_QUESTION = "<p>（题库中已没有这道题：答案与解析无法显示。）</p>"
 # What a feedback page may show of an output: text, paragraphs, emphasis, lists and line breaks. No link,
 # image, heading, table, form, script or style, whoever wrote the output.
 FEEDBACK_TAGS = frozenset({"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "code"})
@@ -24,6 +31,70 @@ def safe_html(text: str) -> str:
 
 def is_grader_only(output: NotebookNode) -> bool:
     return bool(output.get("metadata", {}).get("course", {}).get(GRADER_ONLY))
+
+
+def locked_sources(db_url: str, course_id: str, assignment: str, notebook: str) -> dict[str, tuple[str, str]]:
+    """The source and checksum nbgrader keeps of each locked cell of a notebook (``source_cell``), by grade id."""
+    engine = sa.create_engine(db_url)
+    a, n, s = tables.ASSIGNMENT, tables.NOTEBOOK, tables.SOURCE_CELL
+    try:
+        with engine.connect() as conn:
+            return {name: (source or "", checksum or "") for name, source, checksum in conn.execute(
+                sa.select(s.c.name, s.c.source, s.c.checksum).join(n, n.c.id == s.c.notebook_id)
+                .join(a, a.c.id == n.c.assignment_id)
+                .where(a.c.name == assignment, a.c.course_id == course_id, n.c.name == notebook, s.c.locked))}
+    finally:
+        engine.dispose()
+
+
+def _shown_notebook(resources: dict[str, Any]) -> tuple[str, str] | None:
+    """(assignment, notebook) of the page being made: formgrader's resources, or GenerateFeedback's."""
+    if "assignment_id" in resources and "notebook_id" in resources:
+        return str(resources["assignment_id"]), str(resources["notebook_id"])
+    info = resources.get("nbgrader") or {}
+    if "assignment" in info and "notebook" in info:
+        return str(info["assignment"]), str(info["notebook"])
+    return None
+
+
+class ShowSharedParts(Preprocessor):
+    """Formgrader and the feedback page show an autograded notebook whole (see :mod:`course.grading.notebook`).
+
+    A notebook the grader wrote holds each learner's own part only; this puts back what every
+    learner's copy shares: the locked cells' sources and checksums, from the gradebook where nbgrader keeps
+    them, and after each answer the question's key and 解析 (and, for graders, a case's rubric),
+    from the course content it was graded with (``metadata.course.content``; where that folder is
+    gone, ``$COURSE_CONTENT`` or the content shipped). Any other notebook, one
+    nbgrader's kernel graded included, passes unchanged. Configured as ``HTMLExporter.preprocessors``,
+    so formgrader's page and nbgrader's feedback both run it first.
+    """
+
+    enabled = Bool(True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        meta = nb.metadata.get("course", {})
+        if meta.get("format") != FORMAT:
+            return nb, resources
+        where = _shown_notebook(resources)
+        sources: dict[str, tuple[str, str]] = {}
+        course_dir = self.config.CourseDirectory
+        if where is not None and isinstance(course_dir.get("db_url"), str):
+            sources = locked_sources(course_dir.db_url, str(course_dir.get("course_id", "")), *where)
+        from course.loader import load_course
+
+        graded_with = Path(str(meta.get("content", "")))
+        course = load_course(graded_with if meta.get("content") and graded_with.is_dir() else None)
+        asked = set(meta.get("questions", []))
+        for cell in nb.cells:
+            grading = cell.metadata.get("nbgrader", {})
+            gid = grading.get("grade_id")
+            if grading.get("locked") and not cell.source and gid in sources:
+                cell.source, grading["checksum"] = sources[gid]
+            if cell.cell_type == "code" and gid in asked and cell.outputs:
+                shared = key_outputs(course.by_id[gid]) if gid in course.by_id else [
+                    {"output_type": "display_data", "data": {"text/html": MISSING_QUESTION}, "metadata": {}}]
+                cell.outputs[1:1] = [nbformat.from_dict(o) for o in shared]
+        return nb, resources
 
 
 class StripGraderOnly(Preprocessor):

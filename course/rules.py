@@ -33,6 +33,7 @@ def check(course: Course, file_chapters: set[str], incomplete: set[str]) -> list
     for question in course.questions:
         problems += question_problems(course, question, course.sources[question.id])
     problems += _coverage(course, file_chapters, incomplete)
+    problems += _fact_groups(course)
     if course.settings.quality is not None:
         problems += quality_problems(course, course.settings.quality)
     return problems
@@ -170,6 +171,23 @@ def _type_problems(q: m.Question) -> Iterator[tuple[str, str | tuple[str | int, 
         total = sum(r.points for r in q.rubric)
         if abs(total - q.points) > 1e-9:
             yield f"rubric points sum to {total:g} but the question is worth {q.points:g}: make them equal", "rubric"
+        for i, item in enumerate(q.rubric):
+            yield from ((msg, ("rubric", i, "levels")) for msg in _level_problems(item))
+
+
+def _level_problems(item: m.RubricItem) -> Iterator[str]:
+    """Partial-credit levels of a rubric criterion: within its points, each once, the top one its full points."""
+    if not item.levels:
+        return
+    points = [lv.points for lv in item.levels]
+    if over := [p for p in points if p > item.points]:
+        yield (f"level of {over[0]:g} points exceeds the criterion's {item.points:g}: "
+               "give each level at most the criterion's points")
+    if len(set(points)) != len(points):
+        yield "two levels give the same points: merge them or give them different points"
+    if max(points) != item.points and not over:
+        yield (f"the highest level gives {max(points):g} of the criterion's {item.points:g} points: "
+               "add a level for the full points")
 
 
 def _texts(q: m.Question) -> Iterable[tuple[str | tuple[str | int, ...], str]]:
@@ -332,6 +350,22 @@ def _near_duplicates(course: Course, threshold: float) -> Iterator[Problem]:
             yield Problem(here.file, here.line("stem"), f"question '{second.id}'",
                           f"states nearly the same as question '{first.id}' ({there.file}:{there.line('stem')}; "
                           f"bigram similarity {similarity:.2f} ≥ {threshold:g}): merge the two or rewrite one")
+
+
+# ---------------------------------------------------------------- same fact, same answer
+def _fact_groups(course: Course) -> Iterator[Problem]:
+    """A fact group names at least two questions: alone, it is a typo or a forgotten partner."""
+    members: dict[str, list[m.Question]] = defaultdict(list)
+    for q in course.questions:
+        if q.fact_group is not None:
+            members[q.fact_group].append(q)
+    for group, questions in members.items():
+        if len(questions) == 1:
+            (q,) = questions
+            src = course.sources[q.id]
+            yield Problem(src.file, src.line("fact_group"), f"question '{q.id}'",
+                          f"fact group '{group}' has no other question: give it to the questions that test the "
+                          "same fact, or remove `fact_group`")
 
 
 # ---------------------------------------------------------------- coverage

@@ -40,6 +40,17 @@ def is_course_folder(root: Path) -> bool:
     return (root / "nbgrader_config.py").is_file()
 
 
+def roster_file(root: Path, given: Path | None = None) -> Path:
+    """The roster a certification round decides on: ``given``, else ``roster.csv`` of the course folder."""
+    from course.errors import WorkflowError
+
+    roster = given or root / "roster.csv"
+    if not roster.exists():
+        raise WorkflowError(f"{roster} does not exist: give the roster (learner_id,name,region,department,"
+                            "target_level) with --roster")
+    return roster
+
+
 def submissions(root: Path, chapters: Iterable[str] | None = None) -> dict[str, list[str]]:
     """Learner ids per chapter with a folder under ``submitted/<learner>/<chapter>``."""
     return _folders(root / "submitted", chapters)

@@ -14,14 +14,15 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-
-from nbgrader.apps import NbGraderAPI
-from tqdm import tqdm
+from typing import TYPE_CHECKING
 
 from course.errors import WorkflowError
 from course.grading import grader, rows
 from course.loader import Course
 from course.nbconfig import course_config
+
+if TYPE_CHECKING:
+    from nbgrader.apps import NbGraderAPI
 
 
 def _tools_on_path() -> None:
@@ -33,6 +34,8 @@ def _tools_on_path() -> None:
 
 @functools.lru_cache(maxsize=4)
 def nbgrader_api(root: Path) -> NbGraderAPI:
+    from nbgrader.apps import NbGraderAPI  # about 2 s of imports: only for the steps that run nbgrader's apps
+
     _tools_on_path()
     return NbGraderAPI(config=course_config(root))
 
@@ -45,23 +48,27 @@ def _check(result: dict, what: str) -> None:
 
 def generate(root: Path, chapters: Iterable[str]) -> None:
     """``nbgrader generate_assignment``: release versions under ``release/`` and the gradebook entries."""
-    api = nbgrader_api(root)
-    for chapter in chapters:
+    chapters = list(chapters)
+    for chapter in chapters:  # every chapter checked before nbgrader starts
         if not (root / "source" / chapter / f"{chapter}.ipynb").exists():
             raise WorkflowError(f"source/{chapter}/{chapter}.ipynb does not exist: run `course build` first")
         stray = sorted((root / "source" / chapter).glob("*.answers.json"))
         if stray:
             # autograde copies source files over the submission: it would replace every learner's answers.
             raise WorkflowError(f"{stray[0]} must not be in source/: delete it (it would overwrite learners' answers)")
+    api = nbgrader_api(root)
+    for chapter in chapters:
         _check(api.generate_assignment(chapter, force=True, create=True), f"generate_assignment {chapter}")
 
 
 def release(root: Path, chapters: Iterable[str]) -> None:
     """``nbgrader release_assignment``: copy to the exchange for learners to fetch."""
-    api = nbgrader_api(root)
-    for chapter in chapters:
+    chapters = list(chapters)
+    for chapter in chapters:  # every chapter checked before nbgrader starts
         if not (root / "release" / chapter).is_dir():
             raise WorkflowError(f"release/{chapter} does not exist: run `course generate {chapter}` first")
+    api = nbgrader_api(root)
+    for chapter in chapters:
         if chapter in api.get_released_assignments():
             _check(api.unrelease(chapter), f"unrelease {chapter}")  # re-release replaces the old copy
         _check(api.release_assignment(chapter), f"release_assignment {chapter}")
@@ -89,6 +96,8 @@ def autograde(root: Path, course: Course, chapters: Iterable[str] | None = None,
     logs = root / "logs"
     logs.mkdir(exist_ok=True)
     log_file = logs / f"autograde-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+    from tqdm import tqdm
+
     bar = tqdm(desc="autograde", unit="nb", disable=not progress)
 
     def advance(done: int, total: int) -> None:
@@ -124,6 +133,8 @@ def autograde_executing(root: Path, chapters: Iterable[str] | None = None,
         with eng.begin() as conn:
             rows.ensure_students(conn, (s.student for s in subs))
         eng.dispose()
+        from nbgrader.apps import NbGraderAPI
+
         _tools_on_path()
         api = NbGraderAPI(config=config)
         for sub in subs:

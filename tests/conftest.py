@@ -36,10 +36,12 @@ def make_course_dir(path: Path, content: Path = MINI) -> CourseDir:
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     # Never touch the developer's own gradebook, exchange or Jupyter settings.
-    saved = {k: os.environ.get(k) for k in ("COURSE_DB_URL", "COURSE_EXCHANGE", "JUPYTER_CONFIG_DIR")}
+    saved = {k: os.environ.get(k) for k in ("COURSE_DB_URL", "COURSE_EXCHANGE", "JUPYTER_CONFIG_DIR",
+                                            "COURSE_CACHE_DIR")}
     os.environ.pop("COURSE_DB_URL", None)
     os.environ.pop("COURSE_EXCHANGE", None)
     os.environ["JUPYTER_CONFIG_DIR"] = str(tmp_path_factory.mktemp("jupyter-config"))
+    os.environ["COURSE_CACHE_DIR"] = str(tmp_path_factory.mktemp("course-cache") / "content")
     yield
     for key, value in saved.items():
         if value is None:
@@ -79,9 +81,8 @@ GROUPS = [
         "test_analytics.py", "test_certification_papers.py", "test_certification_round.py", "test_cli.py",
         "test_cli_flow.py", "test_grading.py", "test_import_answers.py", "test_lint.py", "test_pipeline.py",
         "test_report.py", "test_report_tables.py", "test_review.py", "test_runtime.py", "test_runtime_package.py",
-        "test_sittings.py",
-        "test_snapshot.py", "test_validation.py")),
-    ("root, OS accounts and headless Chromium (skipped without them, never in CI)", (
+        "test_shown_pages.py", "test_sittings.py", "test_snapshot.py", "test_validation.py")),
+    ("root, OS accounts and headless Chromium (CI runs them as root; skipped without root or Chromium)", (
         "test_browser.py", "test_hub_browser.py", "test_hub_deploy.py", "test_hub_exchange.py", "test_hub_keys.py",
         "test_hub_national.py", "test_hub_sittings.py", "test_newcomers.py", "test_report_pages.py")),
 ]
@@ -89,6 +90,11 @@ GROUPS = [
 
 def group_of(path: Path) -> int:
     return next((i for i, (_, files) in enumerate(GROUPS) if path.name in files), 0)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true",
+                     help="Rewrite the golden files (tests/fixtures/pages/) from this run; review their diff.")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

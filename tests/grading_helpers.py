@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from course_runtime.quiz import write_answers
+from course_runtime.answersfile import write_answers
 
 from course.grading import rows
 from course.nbconfig import db_url
@@ -98,3 +98,16 @@ def fresh_course(path: Path, content: Path = MINI, chapters: tuple[str, ...] = (
 
 def url(cd: CourseDir) -> str:
     return db_url(cd.root)
+
+
+def shown(root: Path, path: Path) -> Any:
+    """An autograded notebook as formgrader and the feedback page show it (course.nbgrader_ext.ShowSharedParts)."""
+    import nbformat
+
+    from course.nbconfig import course_config
+    from course.nbgrader_ext import ShowSharedParts
+
+    nb = nbformat.read(path, as_version=4)
+    step = ShowSharedParts(config=course_config(root))
+    assignment, notebook = path.parent.name, path.stem
+    return step.preprocess(nb, {"nbgrader": {"assignment": assignment, "notebook": notebook}})[0]

@@ -51,9 +51,10 @@ class HubCourse:
     def inbound(self) -> Path:
         return Path(self.settings.exchange) / self.settings.course_id / "inbound"
 
-    def learner(self, name: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    def learner(self, name: str, *argv: str,
+                env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """Run ``argv`` as the learner ``name``, in their home, as their hub server would."""
-        env = accounts.user_env(name, server_environment(self.settings, "learner"))
+        env = accounts.user_env(name, {**server_environment(self.settings, "learner"), **(env_extra or {})})
         return accounts.run_as(name, argv, env)
 
     def python_as(self, name: str, code: str) -> subprocess.CompletedProcess[str]:
@@ -94,13 +95,17 @@ def install_restored() -> Iterator[Path]:
 
 
 @contextmanager
-def hub_course(tag: str, learners: list[str], port: int, content: Path = MINI) -> Iterator[HubCourse]:
-    """Accounts ``kamhub-<tag>-teacher`` and ``kamhub-<tag>-<learner>``, the course ``content`` with ch01 released."""
+def hub_course(tag: str, learners: list[str], port: int, content: Path = MINI,
+               separator: str = "-") -> Iterator[HubCourse]:
+    """Accounts ``kamhub-<tag>-teacher`` and ``kamhub-<tag>-<learner>``, the course ``content`` with ch01 released.
+
+    ``separator`` "_" names learners ``kamhub_<tag>_<learner>``: ids a paper variant can carry (no hyphen).
+    """
     needs_root()
     groups = accounts.CourseGroups("kam-cert")
     existing_groups = {g.gr_name for g in grp.getgrall()}
     teacher = f"{PREFIX}{tag}-teacher"
-    names = [f"{PREFIX}{tag}-{n}" for n in learners]
+    names = [f"{PREFIX}{tag}-{n}" if separator == "-" else f"kamhub_{tag}_{n}" for n in learners]
     passwords = {n: f"pw-{n}" for n in [teacher, *names]}
     home = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-"))
     with install_restored():

@@ -21,10 +21,11 @@ CERT = Path(__file__).parent / "fixtures" / "cert"
 DRAWS = 1000
 # Seed items no paper can hold, and why (the test fails if one of them becomes drawable, or another is not).
 NOT_DRAWABLE = {
-    "exam.fill.4a": "no key: the answer is the learner's own region's biggest customer, graded by hand against "
-                    "local records; a 2-point hand-graded item fits neither the autograded theory part nor the "
-                    "10-point case analyses of the skills part",
-    "exam.fill.4b": "no key: the learner's own region's figure, graded by hand (1 point); as exam.fill.4a",
+    "exam.fill.4a": "a short answer graded by hand (where a region's revenue figures come from and how they are "
+                    "counted; the seed's blank asked for the learner's own region); a 2-point hand-graded item "
+                    "fits neither the autograded theory part nor the 10-point case analyses of the skills part",
+    "exam.fill.4b": "a short answer graded by hand (1 point: the commercial-customer definition and what B-class "
+                    "tiers rest on); as exam.fill.4a",
 }
 
 

@@ -127,9 +127,29 @@ def test_each_rule_decides_its_learner_with_the_reason(rnd: outputs.Round) -> No
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
 
 
+def test_the_results_list_says_which_sitting_counted(rnd: outputs.Round) -> None:
+    """Does 计分考试 name each learner's counted paper: g's re-sit, i's paper even though absent?"""
+    assert rnd.results.set_index("学员编号")["计分考试"].to_dict() == {
+        "a": "L4-a", "b": "L4-a", "c": "L4-a", "d": "L4-a", "e": "L1-a", "f": "L1-a", "g": "L4-b", "h": "L1-a",
+        "i": "L4-a", "j": "L4-a"}
+
+
+def test_a_failed_resit_says_its_scores_are_the_resits(course: Course, cert: Certification) -> None:
+    """With g's re-sit at 50 theory, does the reason say the re-sit L4-b counted, and its page name it?"""
+    failed = grades()
+    failed.loc[failed["chapter"] == "L4-b-g", "score"] = 0.0
+    rnd = outputs.round_frames(course, cert, roster(), training(), applicants(), rated(), failed, MANIFESTS, ["ch01"])
+    g = rnd.results.set_index("学员编号").loc["g"]
+    assert (g["计分考试"], g["结论"]) == ("L4-b", "未通过")
+    assert g["原因"] == "试卷 L4-b：理论成绩 0 低于合格线 60；技能成绩 0 低于合格线 60"
+    named = outputs.papers_by_name(rnd.results, outputs.paper_names(course, MANIFESTS)).set_index("学员编号").loc["g"]
+    assert (named["计分考试"], named["原因"]) == (
+        "四级补考（第 2 次考试）", "四级补考（第 2 次考试）：理论成绩 0 低于合格线 60；技能成绩 0 低于合格线 60")
+
+
 def test_the_results_list_has_the_managers_columns(rnd: outputs.Round) -> None:
     assert list(rnd.results.columns) == ["学员编号", "姓名", "地区", "部门", "目标级别", "培训学时", "文化程度", "资格",
-                                         "理论", "技能", "能力素质", "结论", "原因"]
+                                         "计分考试", "理论", "技能", "能力素质", "结论", "原因"]
     first = rnd.results.iloc[4]
     assert (first["姓名"], first["目标级别"], first["培训学时"]) == ("钱七", "一级（资深）", 12.0)
 
@@ -151,7 +171,7 @@ def test_pass_rates_by_target_level_go_from_the_entry_level_up(rnd: outputs.Roun
     assert pass_rates(rnd.results, "目标级别")["目标级别"].tolist() == ["一级（资深）", "四级"]  # text order
     ordered = pass_rates(rnd.results, "目标级别", ["四级", "一级（资深）"])
     assert ordered.to_dict("records") == [
-        {"目标级别": "四级", "人数": 6, "通过人数": 2, "通过率": 2 / 6},
+        {"目标级别": "四级", "人数": 7, "通过人数": 2, "通过率": 2 / 7},  # a b c d g i j; a and g pass
         {"目标级别": "一级（资深）", "人数": 3, "通过人数": 1, "通过率": 1 / 3},
     ]
 
@@ -226,9 +246,9 @@ def test_the_workbook_is_formatted_for_printing_and_reading(tmp_path: Path, rnd:
     assert [c.value for c in results[2]][:3] == ["学员编号", "姓名", "地区"]
     assert results.column_dimensions["A"].width == 10  # 学员编号: 8 display columns + 2
     longest = "文化程度不符合申报条件（高中；要求大专以上或同等学历；任职满3年者可放宽至高中以上）"
-    assert results.column_dimensions["M"].width == min(2 * len(longest) - 1 + 2, 60)  # one digit, the rest CJK
+    assert results.column_dimensions["N"].width == min(2 * len(longest) - 1 + 2, 60)  # one digit, the rest CJK
     assert (region["D2"].value, region["D3"].value, region["D3"].number_format) == ("通过率", 0.5, "0.0%")
-    assert results["I3"].number_format == "0.0"  # 理论
+    assert results["J3"].number_format == "0.0"  # 理论
     assert [c.value for c in book["地区-华北"]["A"]][2:] == ["g", "h", "i"]
 
 

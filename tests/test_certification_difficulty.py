@@ -86,4 +86,9 @@ def test_paper_report_prints_the_blueprint_check_and_the_spread(tmp_path: Path) 
     zero = next(line for line in lines if line.startswith("   +0.0"))
     expected = [v["expected"][1] for v in data["variants"].values()]
     assert zero.split()[2] == f"{np.mean(expected):.1f}" and zero.split()[-1] == "2/2"
+    # with priors only, a complete answer is the expected score: the second table repeats the first
+    assert data["balance"]["measures"] == ["expected", "complete"]
+    assert all(v["complete"] == v["expected"] for v in data["variants"].values())
+    first, second = lines.index("  预期得分："), lines.index("  完整作答得分：")
+    assert lines[first + 1:first + 5] == lines[second + 1:second + 5]
     assert lines[-1] == "  尚无已评分的作答：考试后再运行本报告可看到各组实际成绩。"

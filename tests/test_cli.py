@@ -193,3 +193,44 @@ def test_hand_grade_before_any_grading_says_to_autograde(tmp_path: Path) -> None
     assert (code, out) == (1, f"Error: no grades yet in the gradebook of {root}: nothing to hand-grade; "
                               "run `course autograde` first\n")
     assert not (root / "gradebook").exists()
+
+
+def test_certify_results_without_a_roster_says_so_and_records_nothing(tmp_path: Path) -> None:
+    """Is a missing roster named before a round is opened, and no gradebook created for it?"""
+    from tests.conftest import MINI, make_course_dir
+
+    root = make_course_dir(tmp_path / "course").root
+    for args in (["results"], ["appeal", "li", "--reason", "申请复核"]):
+        code, out = _run("certify", *args, "--round", "2026A", "--root", str(root), "--content", str(MINI))
+        assert (code, out) == (1, f"Error: {root / 'roster.csv'} does not exist: give the roster (learner_id,name,"
+                                  "region,department,target_level) with --roster\n")
+    assert not (root / "gradebook" / "gradebook.db").exists()
+
+
+def test_a_sitting_of_a_paper_that_does_not_exist_is_refused_before_a_gradebook_is_opened(tmp_path: Path) -> None:
+    from tests.conftest import make_course_dir
+
+    root = make_course_dir(tmp_path / "course").root
+    code, out = _run("sitting", "create", "L4-none", "--opens", "2026-12-10 09:00", "--closes", "2026-12-10 12:00",
+                     "--minutes", "90", "--root", str(root))
+    assert (code, out) == (1, f"Error: {root / 'papers' / 'L4-none.json'} does not exist: create the paper first "
+                              "(`course paper create LEVEL --paper L4-none`)\n")
+    assert not (root / "gradebook" / "gradebook.db").exists()
+
+
+def test_a_rating_notebook_needs_a_roster_that_exists(tmp_path: Path) -> None:
+    code, out = _run("certify", "rating-notebook", "--roster", str(tmp_path / "nowhere.csv"), "--out",
+                     str(tmp_path / "ratings.ipynb"), "--root", str(tmp_path))
+    assert (code, out) == (1, f"Error: roster file {tmp_path / 'nowhere.csv'} does not exist: give --roster the path "
+                              "of the roster CSV (columns learner_id,name,region,department,target_level) of the "
+                              "learners to rate\n")
+    assert not (tmp_path / "ratings.ipynb").exists()
+
+
+@pytest.mark.parametrize(("args", "bound"), [(["certificate", "serve", "--port", "0"], "greater than or equal to 1"),
+                                             (["sitting", "serve", "--port", "70000"], "less than or equal to 65535"),
+                                             (["hub", "--port", "65531"], "less than or equal to 65530")])
+def test_a_port_outside_the_range_is_refused(args: list[str], bound: str) -> None:
+    code, out = _run(*args)
+    assert code == 2
+    assert out.rstrip().endswith(f"Error: Invalid value for '--port': Input should be {bound}")

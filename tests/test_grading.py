@@ -25,7 +25,7 @@ from course.errors import WorkflowError
 from course.grading import grader
 from course.grading.notebook import score_of_cell
 from course.loader import load_course
-from tests.grading_helpers import dump, fresh_course, nbgrader, place_submission, two_chapter_content, url
+from tests.grading_helpers import dump, fresh_course, nbgrader, place_submission, shown, two_chapter_content, url
 from tests.systemtools import postgres_reason, sandbox_reason, skip_unless_met
 from tests.test_pipeline import ALL_CORRECT, ALL_WRONG, EXPECTED, PARTIAL
 
@@ -91,9 +91,10 @@ def test_the_rows_hold_the_expected_scores_and_the_late_penalty(three_routes: di
 
 
 def test_autograded_notebooks_are_equivalent(three_routes: dict) -> None:
-    """Same cells in the same order with the same sources, and each graded cell scores the same for nbgrader."""
+    """As the pages show them: same cells in the same order with the same sources and checksums, each graded cell
+    scoring the same for nbgrader; plain nbgrader's steps and `course autograde` write the very same cells."""
     for student in HONEST:
-        nbs = {route: nbformat.read(root / "autograded" / student / "ch01" / "ch01.ipynb", as_version=4)
+        nbs = {route: shown(root, root / "autograded" / student / "ch01" / "ch01.ipynb")
                for route, (root, _) in three_routes.items()}
         shape = {r: [(c.id, c.cell_type, c.source) for c in nb.cells] for r, nb in nbs.items()}
         assert shape["course"] == shape["kernel"] == shape["nbgrader"]
@@ -102,6 +103,9 @@ def test_autograded_notebooks_are_equivalent(three_routes: dict) -> None:
                 meta = mine.metadata.get("nbgrader", {})
                 if meta.get("grade") and not meta.get("solution"):
                     assert score_of_cell(mine) == score_of_cell(theirs), (student, route, mine.id)
+                assert meta.get("checksum") == theirs.metadata.get("nbgrader", {}).get("checksum"), (route, mine.id)
+        for mine, plain in zip(nbs["course"].cells, nbs["nbgrader"].cells, strict=True):
+            assert (mine.get("outputs"), mine.metadata) == (plain.get("outputs"), plain.metadata), (student, mine.id)
 
 
 # ---------------------------------------------------------------- idempotent, manual grades sacred
@@ -381,14 +385,20 @@ def postgres_url(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_postgresql_gets_exactly_the_rows_sqlite_gets(tmp_path: Path, postgres_url: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same submissions graded twice, and regraded after a manual grade, into SQLite and a real PostgreSQL."""
+    """The same submissions, some late, graded twice and regraded after a manual grade: into SQLite (the driver's
+    executemany) and a real PostgreSQL (COPY), are the rows the same?"""
     dumps = {}
     for name, db in (("sqlite", None), ("postgresql", postgres_url)):
         if db:
             monkeypatch.setenv("COURSE_DB_URL", db)
         cd = fresh_course(tmp_path / name)
+        with Gradebook(url(cd), course_id="kam-cert") as gb:  # late submissions: penalties and times as well
+            gb.update_or_create_assignment("ch01", duedate=dt.datetime(2026, 11, 25))
+        config = cd.root / "nbgrader_config.py"
+        config.write_text(config.read_text() + "\nc.LateSubmissionPlugin.penalty_method = 'zero'\n")
         for i in range(30):
-            place_submission(cd.root, f"l{i:02d}", "ch01", [ALL_CORRECT, PARTIAL, ALL_WRONG, {}][i % 4])
+            place_submission(cd.root, f"l{i:02d}", "ch01", [ALL_CORRECT, PARTIAL, ALL_WRONG, {}][i % 4],
+                             timestamp=f"2026-11-{20 + i % 10} 09:30:{i:02d}.{i * 1001:06d} UTC")
         assert not _grade(cd, workers=2).failed
         with Gradebook(url(cd), course_id="kam-cert") as gb:
             gb.find_grade(ANSWERED_CASE, "ch01", "ch01", "l00").manual_score = 2.5
@@ -398,6 +408,7 @@ def test_postgresql_gets_exactly_the_rows_sqlite_gets(tmp_path: Path, postgres_u
         monkeypatch.delenv("COURSE_DB_URL", raising=False)
     assert dumps["postgresql"] == dumps["sqlite"]
     assert len(dumps["sqlite"]["grade"]) == 30 * 8
+    assert sorted({r[5] for r in dumps["sqlite"]["notebook"]}, key=repr) == [0.0, 13.0, 7.0, None]  # penalties
 
 
 # ---------------------------------------------------------------- kernel execution on request

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from course import model as m
 from course.grading.answers import Scored
-from course.grading.outputs import correct_answer, format_response, graded_outputs, inert
+from course.grading.outputs import (
+    ALTERED,
+    correct_answer,
+    format_response,
+    graded_outputs,
+    inert,
+    key_outputs,
+    learner_outputs,
+    learner_outputs_json,
+)
 from course.loader import load_course
 from tests.conftest import MINI
+from tests.test_pipeline import ALL_CORRECT, ALL_WRONG, PARTIAL
 
 COURSE = load_course(MINI)
 BLANK = COURSE.by_id["ch01-004"]  # blanks [[基础电信业务], [增殖电信业务, 增值电信业务]], in order
@@ -40,9 +52,12 @@ def test_blanks_in_any_order_stand_beside_the_key_and_say_the_order_does_not_mat
     assert format_response(ANY_ORDER, swapped) == (
         "(1) 基础电信业务；(2) 增值电信业务（各空顺序不限，已按正确答案的顺序对照排列）")
     assert correct_answer(ANY_ORDER) == "(1) 基础电信业务；(2) 增殖电信业务 / 增值电信业务（各空顺序不限）"
-    html = graded_outputs(ANY_ORDER, Scored(ANY_ORDER.id, swapped, 2.0))[0]["data"]["text/html"]
-    assert html.startswith("<p><strong>你的答案</strong>：(1) 基础电信业务；(2) 增值电信业务（各空顺序不限")
-    assert "<strong>正确答案</strong>：(1) 基础电信业务；(2) 增殖电信业务 / 增值电信业务（各空顺序不限）" in html
+    answer, key, score = graded_outputs(ANY_ORDER, Scored(ANY_ORDER.id, swapped, 2.0))
+    assert answer["data"]["text/html"] == ("<p><strong>你的答案</strong>：(1) 基础电信业务；(2) 增值电信业务"
+                                           "（各空顺序不限，已按正确答案的顺序对照排列）</p>")
+    key_text = "<strong>正确答案</strong>：(1) 基础电信业务；(2) 增殖电信业务 / 增值电信业务（各空顺序不限）"
+    assert key_text in key["data"]["text/html"]
+    assert score["data"] == {"text/plain": "2.0"}
 
 
 def test_a_wrong_blank_keeps_its_place_among_the_right_ones() -> None:
@@ -57,3 +72,30 @@ def test_a_case_answer_is_shown_inert_and_its_rubric_only_to_graders() -> None:
     assert outputs[0]["data"] == {"text/html": shown}
     assert [o["metadata"] for o in outputs] == [{}, {}, {"course": {"grader_only": True}}]
     assert outputs[2]["data"]["text/html"].startswith("<p><strong>评分要点（仅评分人可见）</strong></p>")
+
+
+def test_a_learners_own_part_holds_no_key_and_the_shared_part_comes_right_after_the_answer() -> None:
+    """Is the key only in the shared part, and does a page show answer, key, 解析, note, score in that order?"""
+    single = COURSE.by_id["ch01-001"]
+    altered = Scored(single.id, None, 0.0, "the file was altered")
+    mine = learner_outputs(single, altered)
+    assert [o["data"] for o in mine] == [
+        {"text/html": "<p><strong>你的答案</strong>：（答案文件无法识别，按 0 分计）</p>"},
+        {"text/html": f"<p><strong>注意</strong>：{ALTERED}</p>"},
+        {"text/plain": "0.0"}]
+    assert graded_outputs(single, altered) == [mine[0], *key_outputs(single), *mine[1:]]
+    assert "正确答案" in key_outputs(single)[0]["data"]["text/html"]
+
+
+ODD = {"ch01-004": ["<b>x</b>\n\"引号\"\\", None], "ch01-007": "第一行\r\n[x](y)"}
+RESPONSES = [ALL_CORRECT, ALL_WRONG, PARTIAL, ODD]
+
+
+@pytest.mark.parametrize("qid", sorted(ALL_CORRECT))
+def test_a_learners_outputs_as_text_are_exactly_what_json_dumps_gives(qid: str) -> None:
+    """Is the JSON the grader writes directly byte for byte json.dumps of the outputs (sorted, compact)?"""
+    q = COURSE.by_id[qid]
+    results = [Scored(qid, answers.get(qid), score) for answers in RESPONSES for score in (0.0, 1.5, None)]
+    for scored in [*results, Scored(qid, None, 0.0, "the file was altered")]:
+        expected = json.dumps(learner_outputs(q, scored), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert learner_outputs_json(q, scored) == expected

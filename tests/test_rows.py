@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from course.grading import rows
+from course.grading import rows, tables
 from course.grading.answers import Scored, SubmissionScores, digest
 
 T0 = dt.datetime(2026, 11, 20, 9, 30)
@@ -244,3 +247,53 @@ def test_a_changed_time_updates_that_submission_row() -> None:
     assert again.updates == [("submitted_assignment", first.inserts["submitted_assignment"][0]["id"],
                               {"timestamp": later})]
 
+
+
+def _shape(table: Any) -> dict[str, Any]:
+    return {
+        "columns": [(c.name, repr(c.type), c.nullable, c.primary_key, sorted(f.target_fullname for f in c.foreign_keys),
+                     bool(c.unique)) for c in table.columns],
+        "unique": sorted(tuple(c.name for c in u.columns) for u in table.constraints
+                         if isinstance(u, sa.UniqueConstraint)),
+    }
+
+
+def test_the_tables_the_grader_writes_are_nbgraders_own() -> None:
+    """Does every gradebook table the grader declares match nbgrader.api's: columns, types, keys, uniqueness?"""
+    from nbgrader import api as nba
+
+    theirs = {cls.__table__.name: cls.__table__ for cls in (
+        nba.Course, nba.Assignment, nba.Notebook, nba.BaseCell, nba.GradeCell, nba.SolutionCell, nba.TaskCell,
+        nba.SourceCell, nba.Student, nba.SubmittedAssignment, nba.SubmittedNotebook, nba.Grade, nba.Comment)}
+    assert {t.name for t in tables.NBGRADER_TABLES} == set(theirs)
+    for mine in tables.NBGRADER_TABLES:
+        assert _shape(mine) == _shape(theirs[mine.name]), mine.name
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (None, "\\N"), (True, "t"), (False, "f"), ("No response.", "No response."),
+    ("制表\t换行\n回车\r反斜杠\\", "制表\\t换行\\n回车\\r反斜杠\\\\"), (7.0, "7.0"), (0.1, "0.1"), (2.5e-07, "2.5e-07"),
+    (3, "3"), (dt.datetime(2026, 11, 20, 9, 30, 0, 1), "2026-11-20 09:30:00.000001"),
+    (dt.timedelta(days=1, seconds=2, microseconds=3), "1 days 2 seconds 3 microseconds")])
+def test_copy_writes_each_value_in_postgresqls_text_form(value: Any, text: str) -> None:
+    assert rows._copy_field(value) == text
+
+
+@pytest.mark.parametrize("value", [dt.datetime(2026, 11, 20, tzinfo=dt.UTC), b"bytes", [1]])
+def test_copy_refuses_a_value_it_has_no_form_for(value: Any) -> None:
+    """Is a value COPY could misread (a time with a zone in a column without one, bytes, a list) an error?"""
+    with pytest.raises(TypeError) as caught:
+        rows._copy_field(value)
+    assert str(caught.value) == f"no COPY form for {type(value).__name__} {value!r}"
+
+
+def test_new_ids_are_nbgraders_width_ordered_by_time_and_distinct() -> None:
+    """Are row ids 32 hex digits, UUID version 7 (RFC 9562), later ones sorting after earlier ones?"""
+    import time
+    import uuid
+
+    first = [rows.new_id() for _ in range(1000)]
+    time.sleep(0.002)
+    later = rows.new_id()
+    assert len(set(first)) == 1000 and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in first)
+    assert uuid.UUID(later).version == 7 and later > max(first)

@@ -87,8 +87,9 @@ def test_the_runtime_wheel_ships_only_its_modules(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("kam_course_runtime-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     modules = sorted(n for n in names if not n.startswith("kam_course_runtime-"))
-    assert modules == ["course_runtime/__init__.py", "course_runtime/coursepage.py", "course_runtime/exam.py",
-                       "course_runtime/exchange.py", "course_runtime/quiz.py", "course_runtime/scoring.py"]
+    assert modules == ["course_runtime/__init__.py", "course_runtime/answersfile.py", "course_runtime/coursepage.py",
+                       "course_runtime/exam.py", "course_runtime/exchange.py", "course_runtime/quiz.py",
+                       "course_runtime/scoring.py"]
 
 
 def test_released_notebooks_hold_no_hidden_test_explanation_or_rubric() -> None:

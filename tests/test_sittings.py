@@ -80,6 +80,14 @@ def test_only_the_last_answer_saved_by_the_end_counts_and_late_ones_are_kept_apa
     assert (result.late, result.overrun_seconds, result.last_saved) == (2, 210, at(33.5))
 
 
+def test_an_answer_within_the_second_after_the_end_is_late() -> None:
+    """Is an answer saved 0.4 s after a start-to-the-microsecond end late (to the second, it compared equal)?"""
+    started = at(0) + dt.timedelta(seconds=12.6)
+    end = SITTING.end("a", clock.parse(clock.stamp(started)))
+    rows = [{"id": 1, "question": "q1", "value": '"A"', "saved_at": clock.stamp(end + dt.timedelta(seconds=0.4))}]
+    assert (tally(rows, end).counted, tally(rows, end).late) == ({}, 1)
+
+
 def test_a_reopening_starts_a_new_attempt_with_its_own_deadline() -> None:
     starts = [{"learner": "a", "attempt": 1, "started_at": clock.iso(at(10))}]
     reopens = [{"learner": "a", "attempt": 2, "closes_at": clock.iso(at(600))}]

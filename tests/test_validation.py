@@ -282,6 +282,29 @@ SCENARIOS = {
         [f"{Q}:21: question 'ch01-002': explanation refers to option letter(s) 'C', but options are shuffled for "
          "each learner: name the option by its text"],
     ),
+    "rubric-level-above-the-criterion": (
+        [("questions/ch01.yaml", "{criterion: 先倾听并致歉, points: 2}",
+          "{criterion: 先倾听并致歉, points: 2, levels: [{points: 3, descriptor: 倾听并致歉}]}")],
+        [f"{Q}:69: question 'ch01-007': level of 3 points exceeds the criterion's 2: give each level at most the "
+         "criterion's points"],
+    ),
+    "rubric-levels-with-the-same-points": (
+        [("questions/ch01.yaml", "{criterion: 先倾听并致歉, points: 2}",
+          "{criterion: 先倾听并致歉, points: 2, levels: [{points: 2, descriptor: 倾听并致歉}, "
+          "{points: 2, descriptor: 只致歉}]}")],
+        [f"{Q}:69: question 'ch01-007': two levels give the same points: merge them or give them different points"],
+    ),
+    "rubric-levels-without-full-points": (
+        [("questions/ch01.yaml", "{criterion: 先倾听并致歉, points: 2}",
+          "{criterion: 先倾听并致歉, points: 2, levels: [{points: 1, descriptor: 只致歉}]}")],
+        [f"{Q}:69: question 'ch01-007': the highest level gives 1 of the criterion's 2 points: add a level for the "
+         "full points"],
+    ),
+    "fact-group-of-one": (
+        [("questions/ch01.yaml", "    type: truefalse\n", "    type: truefalse\n    fact_group: hang-up\n")],
+        [f"{Q}:26: question 'ch01-003': fact group 'hang-up' has no other question: give it to the questions that "
+         "test the same fact, or remove `fact_group`"],
+    ),
     "missing-file": (
         [("levels.yaml", "pass_mark: 60", "pass_mark: 60")],
         [],

@@ -4,15 +4,16 @@ One binary per eligible item (chosen or not), solved with HiGHS through ``scipy.
 
 * every knowledge area holds exactly its 比重表 points, every question type exactly its points;
 * no two near-duplicates together (``x_i + x_j <= 1``); excluded items are not candidates;
-* at every balancing ability θ_k, the variant's expected score Σ points_i · f_i(θ_k) lies
-  within ``tolerance`` of the paper's target;
+* in every column k (a measure at a balancing ability: the expected score, and the expected
+  complete-answer points, at each θ), the variant's Σ points_i · f_ik lies within
+  ``tolerance`` of the paper's target;
 * the objective is a random weight per point of each item, drawn from the learner's own
   random stream: among the variants that satisfy everything, a random one (the draw stays
   random and is reproducible from the paper seed and the learner id).
 
 When no variant meets the tolerance, the same program minimises the largest distance from
-the target instead, and the draw reports how far it got and which area is furthest from its
-own target (:class:`Miss`).
+the target instead, and the draw reports how far it got and which 比重表 cell (area × type)
+is furthest from the bank's average for its items (:class:`Miss`).
 """
 
 from __future__ import annotations
@@ -36,21 +37,23 @@ class Problem:
     points: np.ndarray  # float, per candidate
     area: np.ndarray  # int index into area_points
     qtype: np.ndarray  # int index into type_points
-    expected: np.ndarray  # candidates × abilities: expected proportion of the points
+    expected: np.ndarray  # candidates × columns: proportion of the points (a measure at an ability)
     area_points: np.ndarray
     type_points: np.ndarray
     clashes: list[tuple[int, int]]  # near-duplicate pairs (candidate indices)
-    target: np.ndarray  # per ability: the paper's target expected score
-    area_target: np.ndarray  # areas × abilities: each area's share of the target
+    target: np.ndarray  # per column: the paper's target
+    cell: np.ndarray  # int per candidate: its 比重表 cell (area × type)
+    cell_mean: np.ndarray  # cells × columns: the bank's points-weighted mean proportion in each cell
 
 
 @dataclass(frozen=True)
 class Miss:
-    """A variant that could not meet the tolerance: its distance from the target and the worst area."""
+    """A variant that could not meet the tolerance: its distance from the target and the worst cell."""
 
-    distance: float  # largest |expected − target| over the abilities, points
-    area: int
-    area_distance: float  # signed, at the ability where the variant is furthest off
+    distance: float  # largest |score − target| over the columns, points
+    column: int  # where it is furthest off
+    cell: int  # the cell whose items are furthest from the bank's mean for that cell, in that column
+    cell_distance: float  # signed points: Σ points_i (f_i − the cell's mean) over the variant's items there
 
 
 def _equalities(p: Problem) -> LinearConstraint:
@@ -110,7 +113,7 @@ def solve(p: Problem, weights: np.ndarray, tolerance: float) -> tuple[np.ndarray
     chosen = res.x[:n] > 0.5
     got = score[chosen].sum(axis=0)
     worst = int(np.argmax(np.abs(got - p.target)))
-    by_area = np.array([score[chosen & (p.area == a), worst].sum() for a in range(len(p.area_points))])
-    off = by_area - p.area_target[:, worst]
-    area = int(np.argmax(np.abs(off)))
-    return chosen, Miss(float(np.abs(got - p.target).max()), area, float(off[area]))
+    off = np.bincount(p.cell[chosen], weights=(p.points * (p.expected[:, worst] - p.cell_mean[p.cell, worst]))[chosen],
+                      minlength=len(p.cell_mean))
+    cell = int(np.argmax(np.abs(off)))
+    return chosen, Miss(float(np.abs(got - p.target).max()), worst, cell, float(off[cell]))

@@ -30,6 +30,13 @@ class Balance(m.Strict):
                              "from the paper's target, at each ability of `abilities`")
     abilities: list[float] = Field(min_length=1, description="abilities (θ, calibration scale) at which the "
                                    "expected score is balanced")
+    measures: list[Literal["expected", "complete"]] = Field(
+        default=["expected", "complete"], min_length=1,
+        description="what is balanced at each ability: the expected score (partial credit included) and the "
+                    "expected points of complete answers (full credit; matching pairs less blind guessing)")
+    skills_tolerance: float = Field(
+        default=1.0, gt=0, description="largest distance (points) of a variant's expected skills score (its case "
+        "questions) from the skills target, at each ability: a few case questions allow only a coarse balance")
 
 
 class Difficulty(m.Strict):

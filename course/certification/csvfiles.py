@@ -15,11 +15,13 @@ import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from course.csvrows import parse_rows
 from course.errors import InputFileError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # a row checker gets (row number, record) and returns problems; it may normalise the record in place
 RowCheck = Callable[[int, dict[str, str]], list[str]]
@@ -51,6 +53,8 @@ def read_checked(path: Path, columns: tuple[str, ...], check: RowCheck) -> pd.Da
             records.append({**record, "row": number})
     if problems:
         raise InputFileError(path, problems)
+    import pandas as pd  # only where a frame is made: a command that stops early never loads it
+
     return pd.DataFrame.from_records(records, columns=[*columns, "row"])
 
 

@@ -19,8 +19,9 @@ import pandas as pd
 from course.certification.config import Certification
 from course.loader import Course
 
-RESULT_COLUMNS = ["学员编号", "姓名", "地区", "部门", "目标级别", "培训学时", "文化程度", "资格", "理论", "技能",
-                  "能力素质", "结论", "原因"]
+RESULT_COLUMNS = ["学员编号", "姓名", "地区", "部门", "目标级别", "培训学时", "文化程度", "资格", "计分考试", "理论",
+                  "技能", "能力素质", "结论", "原因"]
+NO_PAPER = "—"  # 计分考试 of a learner with no paper at their level
 PASSED, FAILED = "通过", "未通过"
 ALL_MET = "全部条件达到"
 
@@ -102,12 +103,16 @@ def decide(course: Course, cert: Certification, roster: pd.DataFrame, eligibilit
             if not s["submitted"]:
                 reasons.append(f"缺考（试卷 {s['paper']}）")
             else:
+                exam: list[str] = []
                 if theory < marks.theory:
-                    reasons.append(f"理论成绩 {_fmt(theory)} 低于合格线 {marks.theory:g}")
+                    exam.append(f"理论成绩 {_fmt(theory)} 低于合格线 {marks.theory:g}")
                 if s["skills_pending"]:
-                    reasons.append("技能（案例分析）待评分")
+                    exam.append("技能（案例分析）待评分")
                 elif skills < marks.skills:
-                    reasons.append(f"技能成绩 {_fmt(skills)} 低于合格线 {marks.skills:g}")
+                    exam.append(f"技能成绩 {_fmt(skills)} 低于合格线 {marks.skills:g}")
+                if exam and bool(s["resit"]):  # say which sitting the scores are from
+                    exam[0] = f"试卷 {s['paper']}：{exam[0]}"
+                reasons.extend(exam)
         c = comp[learner]
         # None: not rated; the column is bool (numpy) when every learner was rated
         met = None if c["competency_met"] is None or pd.isna(c["competency_met"]) else bool(c["competency_met"])
@@ -121,7 +126,8 @@ def decide(course: Course, cert: Certification, roster: pd.DataFrame, eligibilit
             "学员编号": learner, "姓名": person["name"], "地区": person["region"], "部门": person["department"],
             "目标级别": titles[person["target_level"]], "培训学时": float(e["hours"]),
             "文化程度": e["education"] or "—",
-            "资格": "符合" if e["eligible"] else "不符合", "理论": theory, "技能": skills,
+            "资格": "符合" if e["eligible"] else "不符合", "计分考试": NO_PAPER if s is None else str(s["paper"]),
+            "理论": theory, "技能": skills,
             "能力素质": "未评定" if met is None else ("达标" if met else "未达标"),
             "结论": PASSED if passed else FAILED, "原因": note if passed else "；".join(reasons),
         })

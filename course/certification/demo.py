@@ -50,6 +50,8 @@ def synthetic_records(course: Course, roster: pd.DataFrame, seed: int, folder: P
     below = {lv.id: rule.requires_level for lv in course.levels.levels for rule in [cert.eligibility[lv.id]]}
     training, applicants, rated = [], [], []
     comp_levels = sorted(course.competencies.levels, key=lambda x: x.rank)
+    # only values this course's certification.yaml ranks (a smaller course may know fewer)
+    educations = [e for e in ("大专", "本科", "本科", "硕士", "高中") if e in cert.education.ranks]
     for learner, row in roster.iterrows():
         level = row["target_level"]
         total = levels[level].min_training_hours + int(rng.integers(-2, 12))
@@ -58,7 +60,7 @@ def synthetic_records(course: Course, roster: pd.DataFrame, seed: int, folder: P
                              "hours": round(total * part, 1),
                              "date": (dt.date.today() - dt.timedelta(days=90 - 30 * i)).isoformat()})
         held = below[level] if rng.random() < 0.9 else ""
-        education = str(rng.choice(["大专", "本科", "本科", "硕士", "高中"]))
+        education = str(rng.choice(educations))
         applicants.append({"learner_id": learner, "years_in_post": int(rng.integers(1, 9)), "held_level": held or "",
                            "education": education})
         need = ratings.required_rank(course, cert, level)

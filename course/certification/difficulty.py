@@ -1,8 +1,19 @@
 """Item difficulty from evidence: what share of an item's points a learner of ability θ is expected to earn.
 
-Every item gets a curve ``expected(θ)``, the expected proportion of its points, on one
-ability scale: the calibration cohort's abilities as a standard normal (θ = 0 is its
-average learner). Three sources, the best the data allow:
+Every item gets two curves on one ability scale, the calibration cohort's abilities as a
+standard normal (θ = 0 is its average learner):
+
+* ``expected(θ)``: the expected proportion of its points, partial credit included (what a
+  learner of ability θ scores on it);
+* ``complete(θ)``: the probability of a complete answer, part by part: for an item scored as a
+  whole with partial credit (multiple choice, ordering) the probability of full credit; for a
+  matching item the share of its pairs right less what blind guessing gets right (one pair in
+  as many as it has options: the classical correction for guessing); for the others the same as
+  ``expected``. Partial credit for a near miss does not depend much on ability, so two items of
+  the same expected score can differ in how much of it needs the knowledge; balancing both
+  curves keeps variants alike in both.
+
+Three sources, the best the data allow:
 
 * ``grm``: items with at least ``difficulty.min_respondents_irt`` respondents are calibrated
   together with Samejima's graded response model by marginal maximum likelihood
@@ -14,6 +25,12 @@ average learner). Three sources, the best the data allow:
   that the cohort's average proportion is that facility.
 * ``prior``: items nobody answered take the prior facility of their mastery level
   (certification.yaml ``difficulty.prior_facility``), on the same kind of curve.
+
+The complete-answer curve of a calibrated item is a 2PL fitted to its complete answers by
+marginal maximum likelihood over each respondent's posterior ability under the calibration
+(the item parameters fixed, as when new items are calibrated onto an existing scale); with
+fewer respondents it is the shrunk complete-answer facility on the assumed discrimination;
+without data it is the expected curve.
 
 Respondents: each learner's chapter practice is one respondent (one ability across the
 chapters), and each paper sitting another (a learner sits an exam after training).
@@ -30,13 +47,13 @@ import json
 import math
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize
 from scipy.special import expit
 
 from course import model as m
@@ -60,12 +77,20 @@ class ItemEstimate:
     a: float
     b: tuple[float, ...]
     values: tuple[float, ...]  # proportion of the points at each score level, len(b) + 1
+    complete: tuple[float, float] | None = None  # (a, b) of the complete-answer curve; None: ``expected``'s
 
     def expected(self, theta: np.ndarray | float) -> np.ndarray:
         """Expected proportion of the item's points at ability ``theta``."""
         t = np.asarray(theta, dtype=float)
         steps = np.diff(np.asarray(self.values))
         return self.values[0] + sum(step * expit(self.a * (t - bk)) for step, bk in zip(steps, self.b, strict=True))
+
+    def complete_share(self, theta: np.ndarray | float) -> np.ndarray:
+        """Probability of a complete answer at ability ``theta`` (see the module docstring)."""
+        if self.complete is None:
+            return self.expected(theta)
+        a, b = self.complete
+        return expit(a * (np.asarray(theta, dtype=float) - b))
 
 
 @dataclass(frozen=True)
@@ -86,8 +111,22 @@ def location_for(facility: float, a: float) -> float:
     return float(brentq(lambda b: float(_WEIGHTS @ expit(a * (_NODES - b))) - f, -40, 40))
 
 
-def _curve(source: Source, n: int, observed: float | None, share: float, a: float) -> ItemEstimate:
-    return ItemEstimate(source, n, observed, a, (location_for(share, a),), (0.0, 1.0))
+def _curve(source: Source, n: int, observed: float | None, share: float, a: float,
+           complete: tuple[float, float] | None = None) -> ItemEstimate:
+    return ItemEstimate(source, n, observed, a, (location_for(share, a),), (0.0, 1.0), complete)
+
+
+def complete_answers(q: m.Question, proportion: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """An item's complete answers (1/0, or the share of its parts right) and the share blind guessing gets.
+
+    None when a complete answer is simply the item's score (all-or-nothing items and fill-ins,
+    whose blanks cannot be guessed from a list).
+    """
+    if isinstance(q, m.MultipleChoice | m.Ordering) and q.scoring != "all_or_nothing":
+        return (proportion >= 1 - 1e-9).astype(float), 0.0
+    if isinstance(q, m.Matching):
+        return proportion, 1.0 / len(q.options)
+    return None
 
 
 def prior_estimate(q: m.Question, cert: Certification) -> ItemEstimate:
@@ -95,10 +134,18 @@ def prior_estimate(q: m.Question, cert: Certification) -> ItemEstimate:
     return _curve("prior", 0, None, d.prior_facility[q.mastery], d.discrimination)
 
 
-def shrunk_estimate(q: m.Question, cert: Certification, n: int, observed: float) -> ItemEstimate:
+def _shrunk(q: m.Question, cert: Certification, n: int, observed: float) -> float:
     d = cert.difficulty
-    share = (n * observed + d.prior_weight * d.prior_facility[q.mastery]) / (n + d.prior_weight)
-    return _curve("facility", n, observed, share, d.discrimination)
+    return (n * observed + d.prior_weight * d.prior_facility[q.mastery]) / (n + d.prior_weight)
+
+
+def shrunk_estimate(q: m.Question, cert: Certification, n: int, observed: float,
+                    complete: float | None = None) -> ItemEstimate:
+    """Facility ``observed`` of ``n`` respondents pulled towards the prior; ``complete``: their complete-answer
+    share (already corrected for guessing), pulled towards the same prior."""
+    a = cert.difficulty.discrimination
+    curve = None if complete is None else (a, location_for(_shrunk(q, cert, n, complete), a))
+    return _curve("facility", n, observed, _shrunk(q, cert, n, observed), a, curve)
 
 
 def priors(questions: Iterable[m.Question], cert: Certification) -> Estimates:
@@ -146,8 +193,33 @@ def _levels(values: np.ndarray) -> tuple[np.ndarray, tuple[float, ...]]:
     return code_of[codes], values_of
 
 
-def _calibrate(table: pd.DataFrame, ids: list[str]) -> dict[str, ItemEstimate]:
-    """Graded-response calibration (girth) of ``ids``; items whose fit fails are left out."""
+def _category_probabilities(a: float, b: tuple[float, ...]) -> np.ndarray:
+    """Score levels × quadrature nodes: the graded response model's probability of each level."""
+    above = np.vstack([np.ones_like(_NODES), *(expit(a * (_NODES - bk)) for bk in b), np.zeros_like(_NODES)])
+    return np.clip(above[:-1] - above[1:], 1e-12, 1.0)
+
+
+def _complete_curve(y: np.ndarray, floor: float, posterior: np.ndarray, start: tuple[float, float]) -> \
+        tuple[float, float] | None:
+    """(a, b) of ``floor + (1 − floor)·expit(a(θ − b))`` fitted to ``y`` by marginal likelihood.
+
+    ``posterior``: respondents × quadrature nodes, each respondent's ability posterior without
+    this item. ``y`` is 1/0 or a share of parts right (quasi-likelihood).
+    """
+    def loss(x: np.ndarray) -> float:
+        p = np.clip(floor + (1 - floor) * expit(x[0] * (_NODES - x[1])), 1e-9, 1 - 1e-9)
+        like = np.exp(np.outer(y, np.log(p)) + np.outer(1 - y, np.log1p(-p)))  # respondents × nodes
+        return float(-np.log((posterior * like).sum(axis=1) + 1e-300).sum())
+
+    x0 = np.clip(np.array(start, dtype=float), [0.05, -8.0], [8.0, 8.0])
+    res = minimize(loss, x0, method="L-BFGS-B", bounds=[(0.05, 8.0), (-8.0, 8.0)])
+    # a line search that stops at the optimum reports failure; keep any finite point no worse than the start
+    ok = np.all(np.isfinite(res.x)) and np.isfinite(res.fun) and (res.success or res.fun <= loss(x0))
+    return (float(res.x[0]), float(res.x[1])) if ok else None
+
+
+def _calibrate(table: pd.DataFrame, ids: list[str], by_id: Mapping[str, m.Question]) -> dict[str, ItemEstimate]:
+    """Graded-response calibration (girth) of ``ids``, with their complete-answer curves; failed fits are left out."""
     from girth import INVALID_RESPONSE, grm_mml  # scipy-only, but slow to import: only when calibrating
 
     respondents = sorted(table["respondent"].unique())
@@ -156,21 +228,43 @@ def _calibrate(table: pd.DataFrame, ids: list[str]) -> dict[str, ItemEstimate]:
     values: list[tuple[float, ...]] = []
     n: list[int] = []
     facility: list[float] = []
+    answers: list[tuple[np.ndarray, np.ndarray]] = []  # per item: respondent columns, proportions
     for row, (_qid, g) in enumerate(table.set_index("question").loc[ids].groupby(level=0, sort=False)):
         codes, vals = _levels(g["proportion"].to_numpy())
-        data[row, [col[r] for r in g["respondent"]]] = codes
+        cols = np.array([col[r] for r in g["respondent"]])
+        data[row, cols] = codes
         values.append(vals)
         n.append(len(g))
         facility.append(float(g["proportion"].mean()))
+        answers.append((cols, g["proportion"].to_numpy()))
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # girth's likelihood logs 0 for respondents far out; the fit is unaffected
         fit = grm_mml(data)
     out: dict[str, ItemEstimate] = {}
+    fitted: dict[int, np.ndarray] = {}  # row -> log category probabilities at the nodes
     for row, qid in enumerate(ids):
         a = float(fit["Discrimination"][row])
         b = tuple(float(x) for x in fit["Difficulty"][row][: len(values[row]) - 1])
         if math.isfinite(a) and all(math.isfinite(x) for x in b):
             out[qid] = ItemEstimate("grm", n[row], facility[row], a, b, values[row])
+            fitted[row] = np.log(_category_probabilities(a, b))
+    # every respondent's log-likelihood at the nodes under the fitted items, then each complete-answer curve
+    # against the posterior without its own item
+    loglik = np.zeros((len(respondents), len(_NODES)))
+    for row, logp in fitted.items():
+        cols = answers[row][0]
+        loglik[cols] += logp[data[row, cols]]
+    for row, qid in enumerate(ids):
+        got = complete_answers(by_id[qid], answers[row][1])
+        if qid not in out or got is None:
+            continue
+        cols = answers[row][0]
+        own = loglik[cols] - fitted[row][data[row, cols]]
+        posterior = np.exp(own - own.max(axis=1, keepdims=True)) * _WEIGHTS
+        posterior /= posterior.sum(axis=1, keepdims=True)
+        curve = _complete_curve(got[0], got[1], posterior, (out[qid].a, out[qid].b[-1]))
+        if curve is not None:
+            out[qid] = replace(out[qid], complete=curve)
     return out
 
 
@@ -185,14 +279,16 @@ def estimate(questions: Iterable[m.Question], cert: Certification, responses: pd
     for q in qs:
         if q.id in stats.index:
             n, mean = int(stats.at[q.id, "size"]), float(stats.at[q.id, "mean"])
-            items[q.id] = shrunk_estimate(q, cert, n, mean)
+            got = complete_answers(q, table.loc[table["question"] == q.id, "proportion"].to_numpy())
+            share = None if got is None else min(max((float(got[0].mean()) - got[1]) / (1 - got[1]), 0.0), 1.0)
+            items[q.id] = shrunk_estimate(q, cert, n, mean, share)
         else:
             items[q.id] = prior_estimate(q, cert)
     method = "facility"
     ready = [qid for qid in stats.index if stats.at[qid, "size"] >= cert.difficulty.min_respondents_irt
              and stats.at[qid, "std"] > 0]
     if calibrate and len(ready) >= 2:
-        calibrated = _calibrate(table[table["question"].isin(ready)], [str(x) for x in ready])
+        calibrated = _calibrate(table[table["question"].isin(ready)], [str(x) for x in ready], by_id)
         items.update(calibrated)
         method = "grm" if calibrated else method
     return Estimates(as_of, int(table["respondent"].nunique()), method, items)
@@ -223,11 +319,19 @@ def write_estimates(root: Path, est: Estimates) -> Estimates:
     return Estimates(est.as_of, est.respondents, est.method, est.items, path.name)
 
 
+def _pair(value: Any) -> tuple[float, float] | None:
+    if value is None:  # estimates written before complete-answer curves: complete = expected
+        return None
+    a, b = value
+    return float(a), float(b)
+
+
 def read_estimates(path: Path) -> Estimates:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         items = {k: ItemEstimate(v["source"], int(v["n"]), v["facility"], float(v["a"]), tuple(v["b"]),
-                                 tuple(v["values"])) for k, v in data["items"].items()}
+                                 tuple(v["values"]), _pair(v.get("complete")))
+                 for k, v in data["items"].items()}
         return Estimates(str(data["as_of"]), int(data["respondents"]), str(data["method"]), items, path.name)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CourseError(f"{path}: cannot be read as item estimates ({exc}): run `course paper estimate` "
@@ -244,12 +348,16 @@ def latest_estimates(root: Path) -> Estimates | None:
     return read_estimates(found[-1]) if found else None
 
 
+MEASURES = ("expected", "complete")  # what a variant is balanced on (ItemEstimate.expected, .complete_share)
+
+
 def curves(est: Estimates | None, questions: Iterable[m.Question], cert: Certification,
-           abilities: Iterable[float]) -> np.ndarray:
-    """Items × abilities: expected proportion of each item's points (prior where ``est`` has no item)."""
+           abilities: Iterable[float], measure: str = "expected") -> np.ndarray:
+    """Items × abilities: each item's expected proportion of its points, or (``measure="complete"``) its
+    probability of a complete answer (priors where ``est`` has no item)."""
     thetas = np.asarray(list(abilities), dtype=float)
     rows = []
     for q in questions:
-        item = est.items.get(q.id) if est is not None else None
-        rows.append((item or prior_estimate(q, cert)).expected(thetas))
+        item = (est.items.get(q.id) if est is not None else None) or prior_estimate(q, cert)
+        rows.append(item.expected(thetas) if measure == "expected" else item.complete_share(thetas))
     return np.asarray(rows, dtype=float).reshape(-1, len(thetas))

@@ -19,22 +19,33 @@ from course.certification.difficulty import Estimates
 GROUPS = ("较易的三分之一", "中间的三分之一", "较难的三分之一")
 
 
-def spread(data: Mapping[str, Any]) -> pd.DataFrame:
-    """Per balancing ability: the target and the variants' expected theory scores (mean, sd, min, max, within)."""
+MEASURE_KEYS = {"expected": ("expected", "target"), "complete": ("complete", "complete_target")}
+MEASURE_TITLES = {"expected": "预期得分", "complete": "完整作答得分"}
+
+
+def spread(data: Mapping[str, Any], measure: str = "expected") -> pd.DataFrame:
+    """Per balancing ability: the target and the variants' expected theory scores (mean, sd, min, max, within).
+
+    ``measure="complete"``: the expected points of complete answers instead (papers drawn before
+    it was balanced have no such record: NaN).
+    """
     balance = data.get("balance") or {}
     abilities = list(balance.get("abilities", []))
     tol = float(balance.get("tolerance", np.nan))
-    expected = np.array([v.get("expected") or [np.nan] * len(abilities) for v in data["variants"].values()],
+    got, aim = MEASURE_KEYS[measure]
+    expected = np.array([v.get(got) or [np.nan] * len(abilities) for v in data["variants"].values()],
                         dtype=float).reshape(-1, len(abilities))
-    targets = np.array([v.get("target") or [np.nan] * len(abilities) for v in data["variants"].values()],
+    targets = np.array([v.get(aim) or [np.nan] * len(abilities) for v in data["variants"].values()],
                        dtype=float).reshape(-1, len(abilities))
     rows = []
     for k, theta in enumerate(abilities):
         e = expected[:, k]
-        rows.append({"ability": theta, "target": float(np.nanmean(targets[:, k])),
-                     "variants": int(np.isfinite(e).sum()),
-                     "mean": float(np.nanmean(e)), "sd": float(np.nanstd(e, ddof=1)) if len(e) > 1 else np.nan,
-                     "min": float(np.nanmin(e)), "max": float(np.nanmax(e)),
+        seen = int(np.isfinite(e).sum())
+        rows.append({"ability": theta, "target": float(np.nanmean(targets[:, k])) if seen else np.nan,
+                     "variants": seen,
+                     "mean": float(np.nanmean(e)) if seen else np.nan,
+                     "sd": float(np.nanstd(e, ddof=1)) if seen > 1 else np.nan,
+                     "min": float(np.nanmin(e)) if seen else np.nan, "max": float(np.nanmax(e)) if seen else np.nan,
                      "within": int((np.abs(e - targets[:, k]) <= tol + 1e-9).sum())})
     return pd.DataFrame(rows, columns=["ability", "target", "variants", "mean", "sd", "min", "max", "within"])
 
@@ -88,10 +99,15 @@ def render_fairness(data: Mapping[str, Any], est: Estimates | None, theory: Mapp
     when = f"，数据截至 {est.as_of}" if est is not None and est.as_of else ""
     lines.append(f"  题目难度估计：{src}{when}；容差 ±{balance['tolerance']:g} 分（理论满分 "
                  f"{data['theory_max']:g}）")
-    lines.append("  能力θ   目标    平均    标准差  最低–最高      在容差内")
-    for r in spread(data).itertuples(index=False):
-        lines.append(f"  {r.ability:+5.1f}  {_num(r.target):>6} {_num(r.mean):>7} {_num(r.sd, 2):>7}  "
-                     f"{_num(r.min)}–{_num(r.max):<8} {r.within}/{r.variants}")
+    for measure, name in MEASURE_TITLES.items():
+        table = spread(data, measure)
+        if not table["variants"].sum():
+            continue
+        lines.append(f"  {name}：")
+        lines.append("  能力θ   目标    平均    标准差  最低–最高      在容差内")
+        for r in table.itertuples(index=False):
+            lines.append(f"  {r.ability:+5.1f}  {_num(r.target):>6} {_num(r.mean):>7} {_num(r.sd, 2):>7}  "
+                         f"{_num(r.min)}–{_num(r.max):<8} {r.within}/{r.variants}")
     titles = {"grm": "等级反应模型（2PL）标定", "facility": "得分率（含先验收缩）", "prior": "先验值（按掌握程度）"}
     for r in sources(data, est).itertuples(index=False):
         lines.append(f"  估计来源 {titles.get(r.source, r.source)}：{r.items} 题，作答人数 {r.n_min}–中位数 "
@@ -140,6 +156,7 @@ def page_tables(course_root: Path | str, content: Path | str | None = None,
     from course.certification.config import load_certification
     from course.certification.consistency import decision_table
     from course.certification.manifest import manifests
+    from course.certification.outputs import paper_names
     from course.loader import load_course
 
     root = Path(course_root).resolve()
@@ -150,14 +167,20 @@ def page_tables(course_root: Path | str, content: Path | str | None = None,
     found = manifests(root)
     if not found:
         return "尚未生成认证试卷。"
+    # managers read papers and levels by name (四级认证考试, 四级), never by id
+    papers = paper_names(course, found)
+    titles = {lv.id: lv.title for lv in course.levels.levels}
     rows = []
     for data in found:
-        for r in spread(data).itertuples(index=False):
-            rows.append({"试卷": data["paper"], "级别": data["level"], "能力θ": r.ability, "目标": r.target,
-                         "份数": r.variants, "平均": r.mean, "标准差": r.sd, "最低": r.min, "最高": r.max,
-                         "在容差内": r.within})
-    balance = pd.DataFrame(rows, columns=["试卷", "级别", "能力θ", "目标", "份数", "平均", "标准差", "最低", "最高",
-                                          "在容差内"])
+        for measure, name in MEASURE_TITLES.items():
+            for r in spread(data, measure).itertuples(index=False):
+                if r.variants:
+                    rows.append({"试卷": papers[data["paper"]], "级别": titles.get(data["level"], data["level"]),
+                                 "指标": name, "能力θ": r.ability,
+                                 "目标": r.target, "份数": r.variants, "平均": r.mean, "标准差": r.sd, "最低": r.min,
+                                 "最高": r.max, "在容差内": r.within})
+    balance = pd.DataFrame(rows, columns=["试卷", "级别", "指标", "能力θ", "目标", "份数", "平均", "标准差", "最低",
+                                          "最高", "在容差内"])
     if snapshot:
         from course.analytics.snapshot import read_grades as snapshot_grades
 
@@ -167,9 +190,9 @@ def page_tables(course_root: Path | str, content: Path | str | None = None,
 
         grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
     table = decision_table(course, cert, found, grades)
-    kinds = {"paper": "试卷", "level": "级别"}
     decisions = pd.DataFrame({
-        "范围": [f"{kinds[k]} {v}" for k, v in zip(table["kind"], table["key"], strict=True)],
+        "范围": [papers.get(v, v) if k == "paper" else f"{titles.get(v, v)}（全部试卷）"
+               for k, v in zip(table["kind"], table["key"], strict=True)],
         "人数": table["n"], "平均": table["mean"], "信度α（领域分）": table["reliability"],
         "有效题数": table["effective_length"], "判定一致性": table["agreement"], "κ": table["kappa"],
         "判定准确率": table["accuracy"], "测量标准误": table["sem"], "合格线处标准误": table["sem_at_cut"]})

@@ -30,14 +30,14 @@ def records_dir(root: Path) -> Path:
 
 def learners(root: Path, course: Course, roster_csv: Path | None, allow_new: bool) -> Learners:
     """The learner ids an import may name: the roster's (``roster.csv`` of the course folder by default)."""
-    from course.analytics.roster import read_roster
-
     roster = roster_csv or root / "roster.csv"
     if not roster.exists():
         if allow_new:
             return Learners(None, True, None)
         raise WorkflowError(f"no roster to check the learner ids against: {roster} does not exist; give --roster "
                             "roster.csv, or --allow-new to accept ids that are in no roster")
+    from course.analytics.roster import read_roster  # pandas: once there is a roster to read
+
     return Learners({str(x) for x in read_roster(roster, course).index}, allow_new, roster)
 
 

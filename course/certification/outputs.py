@@ -198,12 +198,14 @@ def papers_by_name(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     if "原因" in out.columns:  # decisions write "试卷 <id>" inside a reason
         out["原因"] = [_PAPER_IN_REASON.sub(lambda m: names.get(m.group(1), m.group(0)), str(text))
                      for text in out["原因"]]
+    if "计分考试" in out.columns:
+        out["计分考试"] = [names.get(str(p), str(p)) for p in out["计分考试"]]
     if "缺考试卷" in out.columns:
         out["缺考试卷"] = ["、".join(names.get(p, p) for p in str(text).split("、")) for text in out["缺考试卷"]]
     return out
 
 
-_PAPER_IN_REASON = re.compile(r"试卷 ([^\s）)，,；;、]+)")
+_PAPER_IN_REASON = re.compile(r"试卷 ([^\s）)，,；;、：:]+)")
 
 
 def manager_view(course_root: Path | str, content: Path | str | None = None, roster_csv: Path | str | None = None,

@@ -16,12 +16,13 @@ SHA-256 of (paper seed, learner id).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ from course.certification.blueprint import (
     title,
 )
 from course.certification.config import Certification
-from course.certification.difficulty import Estimates, curves, latest_estimates
+from course.certification.difficulty import MEASURES, Estimates, curves, latest_estimates
 from course.certification.manifest import manifest_path, manifests, seen_items
 from course.errors import WorkflowError
 from course.loader import Course
@@ -58,14 +59,16 @@ def _bigrams(text: str) -> frozenset[str]:
 
 
 def near_duplicates(questions: list[m.Question], threshold: float) -> dict[str, frozenset[str]]:
-    """For each question id, the ids it must not share a paper with (same seed item, or similar stem)."""
+    """For each question id, the ids it must not share a paper with (same seed item, same fact group, or
+    similar stem)."""
     grams = {q.id: _bigrams(q.stem) for q in questions}
     clash: dict[str, set[str]] = {q.id: set() for q in questions}
     for i, a in enumerate(questions):
         for b in questions[i + 1:]:
             ga, gb = grams[a.id], grams[b.id]
             same_item = bool(set(a.provenance.items) & set(b.provenance.items))
-            if same_item or len(ga & gb) / len(ga | gb) >= threshold:
+            same_fact = a.fact_group is not None and a.fact_group == b.fact_group
+            if same_item or same_fact or len(ga & gb) / len(ga | gb) >= threshold:
                 clash[a.id].add(b.id)
                 clash[b.id].add(a.id)
     return {k: frozenset(v) for k, v in clash.items()}
@@ -81,6 +84,8 @@ class Variant:
     expected: tuple[float, ...] = ()  # expected theory score at each balancing ability
     target: tuple[float, ...] = ()  # the paper's target at the same abilities
     miss: str = ""  # why the variant is outside the balancing tolerance ("" when within)
+    complete: tuple[float, ...] = ()  # expected complete-answer points at each balancing ability
+    complete_target: tuple[float, ...] = ()
 
     @property
     def questions(self) -> tuple[str, ...]:
@@ -104,35 +109,46 @@ def with_near_duplicates(ids: Iterable[str], clash: dict[str, frozenset[str]]) -
     return out
 
 
-def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray | None:
-    return None if weights.sum() == 0 else (weights[:, None] * values).sum(axis=0) / weights.sum()
+def balance_curves(estimates: Estimates | None, questions: list[m.Question], cert: Certification) -> np.ndarray:
+    """Items × columns: per measure (:data:`MEASURES`), the item's share at each balancing ability."""
+    return np.hstack([curves(estimates, questions, cert, cert.balance.abilities, measure) for measure in MEASURES])
+
+
+def balanced_columns(cert: Certification) -> np.ndarray:
+    """The columns of :func:`balance_curves` that the tolerance holds (``balance.measures``)."""
+    k = len(cert.balance.abilities)
+    return np.concatenate([np.arange(k) + MEASURES.index(x) * k for x in sorted(set(cert.balance.measures),
+                                                                                 key=MEASURES.index)])
+
+
+def cell_means(course: Course, plan: Blueprint, questions: list[m.Question], f: np.ndarray) -> np.ndarray:
+    """Areas × types × columns: the points-weighted mean of ``f`` over the items of each 比重表 cell.
+
+    A cell without items takes its type's mean across areas (else its area's mean): what a
+    variant drawn in proportion from these items would average there.
+    """
+    pts = np.array([float(q.points) for q in questions])
+    area = np.array([course.area_of(q) for q in questions])
+    qtype = np.array([q.type for q in questions])
+    out = np.zeros((len(plan.area_points), len(plan.type_points), f.shape[1]))
+    for i, a in enumerate(plan.area_points):
+        for j, t in enumerate(plan.type_points):
+            for mask in ((area == a) & (qtype == t), qtype == t, area == a):
+                if pts[mask].sum() > 0:
+                    out[i, j] = (pts[mask, None] * f[mask]).sum(axis=0) / pts[mask].sum()
+                    break
+    return out
 
 
 def targets(course: Course, cert: Certification, plan: Blueprint, estimates: Estimates | None) -> np.ndarray:
-    """Areas × abilities: each area's share of the paper's target expected score.
+    """Areas × types × columns (:func:`balance_curves`): each cell's mean share over the level's whole bank.
 
-    The target is what a variant drawn in proportion from the level's whole eligible bank would
-    score: area points × type share, times the points-weighted mean expected proportion of the
-    area's items of that type (of the type across areas when the area has none; of the area when
-    the type has none). Seen items do not move it: a re-sit aims at the same difficulty as a first
-    sitting.
+    The paper's target is what a variant drawn in proportion from the level's whole eligible bank
+    would score: Σ over cells of area points × type share × the cell's mean. Seen items do not
+    move it: a re-sit aims at the same difficulty as a first sitting.
     """
     pool = theory_pool(course, cert, plan.level)
-    abilities = cert.balance.abilities
-    f = curves(estimates, pool, cert, abilities)
-    pts = np.array([float(q.points) for q in pool])
-    area = np.array([course.area_of(q) for q in pool])
-    qtype = np.array([q.type for q in pool])
-    out = np.zeros((len(plan.area_points), len(abilities)))
-    for i, (a, a_points) in enumerate(plan.area_points.items()):
-        for t, t_points in plan.type_points.items():
-            share = a_points * t_points / plan.theory_points
-            for mask in ((area == a) & (qtype == t), qtype == t, area == a):
-                mean = _weighted_mean(f[mask], pts[mask])
-                if mean is not None:
-                    out[i] += share * mean
-                    break
-    return out
+    return cell_means(course, plan, pool, balance_curves(estimates, pool, cert))
 
 
 def draw(course: Course, cert: Certification, plan: Blueprint, paper_id: str, seed: str, learner: str,
@@ -155,17 +171,21 @@ def draw(course: Course, cert: Certification, plan: Blueprint, paper_id: str, se
     index = {q.id: i for i, q in enumerate(pool)}
     pairs = sorted({(min(i, index[o]), max(i, index[o])) for q, i in index.items()
                     for o in clash.get(q, ()) if o in index})
-    area_target = targets(course, cert, plan, estimates)
+    means = targets(course, cert, plan, estimates)
+    share = np.outer(list(plan.area_points.values()), list(plan.type_points.values())) / plan.theory_points
+    area_of = np.array([areas.index(course.area_of(q)) for q in pool])
+    type_of = np.array([types.index(q.type) for q in pool])
     problem = assembly.Problem(
-        points=np.array([float(q.points) for q in pool]),
-        area=np.array([areas.index(course.area_of(q)) for q in pool]),
-        qtype=np.array([types.index(q.type) for q in pool]),
-        expected=curves(estimates, pool, cert, cert.balance.abilities),
+        points=np.array([float(q.points) for q in pool]), area=area_of, qtype=type_of,
+        expected=balance_curves(estimates, pool, cert),
         area_points=np.array(list(plan.area_points.values())), type_points=np.array(list(plan.type_points.values())),
-        clashes=pairs, target=area_target.sum(axis=0), area_target=area_target)
+        clashes=pairs, target=(share[:, :, None] * means).sum(axis=(0, 1)),
+        cell=area_of * len(types) + type_of, cell_mean=means.reshape(len(areas) * len(types), -1))
     rng = rng_for(seed, learner)
     weights = np.array([rng.random() for _ in pool])
-    chosen, miss = assembly.solve(problem, weights, cert.balance.tolerance)
+    held = balanced_columns(cert)
+    chosen, miss = assembly.solve(replace(problem, expected=problem.expected[:, held], target=problem.target[held],
+                                          cell_mean=problem.cell_mean[:, held]), weights, cert.balance.tolerance)
     if chosen is None:
         raise BlueprintError(plan.level, [
             "no set of eligible items gives every area its 比重表 points and every type its points at once (the "
@@ -173,26 +193,78 @@ def draw(course: Course, cert: Certification, plan: Blueprint, paper_id: str, se
             "points"])
     taken = [q for q, c in zip(pool, chosen, strict=True) if c]
     blocked = with_near_duplicates((q.id for q in taken), clash)
-    order = list(cases)
+    order = [q for q in cases if q.id not in blocked]
     rng.shuffle(order)
-    skills: list[str] = []
-    for q in order:
-        if len(skills) < plan.skills_count and q.id not in blocked:
-            skills.append(q.id)
-            blocked |= with_near_duplicates([q.id], clash)
+    skills, skills_note = draw_skills(course, cert, plan, order, clash, estimates)
     if len(skills) < plan.skills_count:
         raise BlueprintError(plan.level, [f"{m.TYPE_TITLES['case']}: {plan.skills_count - len(skills)} item(s) "
                                           "short once near-duplicates are left out"])
-    expected = tuple(round(float(x), 2) for x in (problem.points[chosen, None] * problem.expected[chosen]).sum(0))
-    note = ""
-    if miss is not None:
-        note = (f"{learner}: expected score {miss.distance:.2f} points from the target (tolerance "
-                f"{cert.balance.tolerance:g}); the area furthest off is {title(course, areas[miss.area])} "
-                f"({miss.area_distance:+.2f} points from its share)")
+    got = (problem.points[chosen, None] * problem.expected[chosen]).sum(0)
+    k = len(cert.balance.abilities)
+    note = "" if miss is None else miss_note(course, cert, learner, replace(miss, column=int(held[miss.column])),
+                                             areas, types)
+    if skills_note:
+        note = "; ".join(x for x in (note, f"{learner}: {skills_note}") if x)
     type_order = {t: i for i, t in enumerate(m.QUESTION_TYPES)}
     theory = sorted((q.id for q in taken), key=lambda qid: (type_order[course.by_id[qid].type], qid))
-    return Variant(learner, assignment_id(paper_id, learner), tuple(theory), tuple(sorted(skills)), expected,
-                   tuple(round(float(x), 2) for x in problem.target), note)
+    return Variant(learner, assignment_id(paper_id, learner), tuple(theory), tuple(sorted(skills)), _r(got[:k]),
+                   _r(problem.target[:k]), note, _r(got[k:]), _r(problem.target[k:]))
+
+
+SKILLS_COMBINATIONS = 20_000  # case sets looked at before taking the closest (C(22, 2) = 231)
+
+
+def draw_skills(course: Course, cert: Certification, plan: Blueprint, order: list[m.Question],
+                clash: dict[str, frozenset[str]], estimates: Estimates | None) -> tuple[list[str], str]:
+    """The case questions of the skills part, and why they miss the tolerance ("" when within).
+
+    ``order``: the eligible cases not clashing with the theory items, in the learner's random
+    order. The first set in that order (no two near-duplicates) whose expected skills score lies
+    within ``balance.skills_tolerance`` of the target at every balancing ability; else the closest. The
+    target is what a set drawn from the level's whole skills pool scores on average.
+    """
+    abilities = cert.balance.abilities
+    whole = skills_pool(course, cert, plan.level)
+    target = plan.skills_count * plan.skills_points * curves(estimates, whole, cert, abilities).mean(axis=0) \
+        if whole else np.zeros(len(abilities))
+    f = plan.skills_points * curves(estimates, order, cert, abilities)
+    best: tuple[float, tuple[int, ...]] | None = None
+    for n, combo in enumerate(itertools.combinations(range(len(order)), plan.skills_count)):
+        if n >= SKILLS_COMBINATIONS:
+            break
+        ids = [order[i].id for i in combo]
+        if any(o in clash.get(q, ()) for q in ids for o in ids):
+            continue
+        off = float(np.abs(f[list(combo)].sum(axis=0) - target).max()) if combo else 0.0
+        if best is None or off < best[0]:
+            best = (off, combo)
+        if off <= cert.balance.skills_tolerance:
+            break
+    if best is None:
+        return [], ""
+    off, combo = best
+    note = "" if off <= cert.balance.skills_tolerance else (
+        f"the skills part's expected score is {off:.2f} points from its target (tolerance "
+        f"{cert.balance.skills_tolerance:g}); the level's case questions differ too much in difficulty")
+    return [order[i].id for i in combo], note
+
+
+def _r(values: np.ndarray) -> tuple[float, ...]:
+    return tuple(round(float(x), 2) for x in values)
+
+
+MEASURE_TITLES = {"expected": "expected score", "complete": "expected complete-answer points"}
+
+
+def miss_note(course: Course, cert: Certification, learner: str, miss: assembly.Miss, areas: list[str],
+              types: list[str]) -> str:
+    """Why a variant is outside the tolerance: how far, at which ability, and the cell furthest off."""
+    k = len(cert.balance.abilities)
+    measure, theta = MEASURES[miss.column // k], cert.balance.abilities[miss.column % k]
+    area, qtype = areas[miss.cell // len(types)], types[miss.cell % len(types)]
+    return (f"{learner}: {MEASURE_TITLES[measure]} at θ = {theta:g} is {miss.distance:.2f} points from the target "
+            f"(tolerance {cert.balance.tolerance:g}); the cell furthest off is {title(course, area)} × "
+            f"{m.TYPE_TITLES[qtype]} ({miss.cell_distance:+.2f} points against the bank's average for its items)")
 
 
 # ---------------------------------------------------------------- report
@@ -307,7 +379,8 @@ def stored_variant(data: dict[str, Any], learner: str) -> tuple[Blueprint, Varia
     plan = Blueprint(data["level"], dict(data["area_points"]), totals, int(data["skills_count"]),
                      float(data["skills_points"]))
     return plan, Variant(learner, v["assignment"], tuple(v["theory"]), tuple(v["skills"]),
-                         tuple(v.get("expected", ())), tuple(v.get("target", ())), v.get("miss") or "")
+                         tuple(v.get("expected", ())), tuple(v.get("target", ())), v.get("miss") or "",
+                         tuple(v.get("complete", ())), tuple(v.get("complete_target", ())))
 
 
 @dataclass(frozen=True)
@@ -343,7 +416,7 @@ def _variant_record(course: Course, v: Variant) -> dict[str, Any]:
         row[q.type] = row.get(q.type, 0) + 1
     return {"assignment": v.assignment, "theory": list(v.theory), "skills": list(v.skills), "cells": cells,
             "points": cells_of(course, v), "expected": list(v.expected), "target": list(v.target),
-            "miss": v.miss or None}
+            "complete": list(v.complete), "complete_target": list(v.complete_target), "miss": v.miss or None}
 
 
 def create_paper(course: Course, cert: Certification, root: Path, paper_id: str, level: str, seed: str,
@@ -373,6 +446,7 @@ def create_paper(course: Course, cert: Certification, root: Path, paper_id: str,
             "area_points": plan.area_points, "type_totals": plan.type_points,
             "skills_count": plan.skills_count, "skills_points": plan.skills_points,
             "balance": {"abilities": abilities, "tolerance": cert.balance.tolerance,
+                        "measures": list(cert.balance.measures),
                         "estimates": estimates.name if estimates is not None else "",
                         "estimates_as_of": estimates.as_of if estimates is not None else ""}}
     plans = dict.fromkeys(variants, plan)

@@ -34,13 +34,15 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 
 from course.certification import audit, store
 from course.errors import WorkflowError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 VALID, SUSPENDED, REVOKED, EXPIRED = "有效", "暂停", "撤销", "过期"
 NOT_FOUND, ALTERED, UNAVAILABLE = "未找到", "已被改动", "无法核验"
@@ -329,4 +331,6 @@ def register_frame(engine: sa.Engine, on: dt.date, round_id: str | None = None) 
             rows.append([cert["number"], cert["learner"], cert["name"], cert["level_title"], cert["round_id"],
                          cert["sitting"], cert["exam_date"], cert["issue_date"], cert["valid_until"],
                          cert["renews"] or "", status, note])
+    import pandas as pd  # only where a frame is made: a command that stops early never loads it
+
     return pd.DataFrame(rows, columns=REGISTER_COLUMNS)

@@ -42,6 +42,7 @@ from course.certification.config import Certification, load_certification
 from course.certification.outputs import Round, read_inputs, round_frames
 from course.errors import WorkflowError
 from course.loader import Course
+from course.status import roster_file
 
 ROUND_ID = re.compile(r"[A-Za-z0-9_]+(-[A-Za-z0-9_]+)*")
 
@@ -114,6 +115,8 @@ def round_results(conn: sa.Connection, round_id: str, up_to_run: int | None = No
         latest[r["learner"]] = json.loads(r["row"])
     rows = [latest[x] for x in sorted(latest, key=first.__getitem__)]
     frame = pd.DataFrame(rows, columns=decisions.RESULT_COLUMNS)
+    # decisions recorded before the column existed say nothing of it
+    frame["计分考试"] = frame["计分考试"].fillna(decisions.NO_PAPER)
     return frame.astype({"理论": float, "技能": float, "培训学时": float})
 
 
@@ -205,11 +208,7 @@ def _frames(root: Path, course: Course, cert: Certification, roster_csv: Path | 
     from course.analytics.roster import read_roster
     from course.nbconfig import course_config, db_url
 
-    roster_csv = roster_csv or root / "roster.csv"
-    if not roster_csv.exists():
-        raise WorkflowError(f"{roster_csv} does not exist: give the roster (learner_id,name,region,department,"
-                            "target_level) with --roster")
-    roster = read_roster(roster_csv, course)
+    roster = read_roster(roster_file(root, roster_csv), course)
     training, rated, applicants = read_inputs(root, course, cert)
     grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
     manifests = [d for d in manifest.manifests(root) if d["paper"] in papers]
@@ -227,6 +226,7 @@ def run_round(root: Path, course: Course, round_id: str, *, roster_csv: Path | N
 
     root = root.resolve()
     _check_round_id(round_id)
+    roster_file(root, roster_csv)  # before the round is opened or anything recorded
     cert = load_certification(course)
     today = issue_date or dt.date.today()
     engine = store.open_course(root)

@@ -23,10 +23,10 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from course_runtime.quiz import ANSWERS_FORMAT
-from course_runtime.scoring import check_shape, is_answered, score
+from course_runtime.answersfile import ANSWERS_FORMAT
+from course_runtime.scoring import Scorer, check_shape, is_answered, scorer
 
 from course import model as m
 from course.errors import SubmissionError
@@ -167,7 +167,7 @@ def parse_answers(path: Path, raw: bytes) -> Any:
             f"the file is damaged: {RESUBMIT}", "文件已损坏") from None
     except _Refused as exc:
         raise SubmissionError(path, str(exc), exc.for_learner) from None
-    longest = _longest_text(data)
+    longest = _longest_text(data) if len(raw) > MAX_CHARS else 0  # a text is never longer than the file
     if longest > MAX_CHARS:
         raise SubmissionError(path, f"holds a text of {longest:,} characters (the limit is {MAX_CHARS:,}): "
                               f"not an answers file; {RESUBMIT}",
@@ -202,9 +202,8 @@ def digest(response: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class Scored:
-    """Trusted result of one question for one learner."""
+class Scored(NamedTuple):
+    """Trusted result of one question for one learner (a tuple: a cohort makes half a million of them)."""
 
     question: str
     response: Any
@@ -232,19 +231,23 @@ class SubmissionScores:
         return [*self.notes, *(r.problem for r in self.scored.values() if r.problem)]
 
 
-Spec = tuple[dict[str, Any], int | None]  # (key spec, answer width)
+Spec = tuple[dict[str, Any], int | None, Scorer]  # (key spec, answer width, its scorer)
 
 
 def specs_of(questions: list[m.Question]) -> list[Spec]:
-    """What scoring needs of each question; the same for every learner, so a run builds it once."""
-    return [(key_spec(q), public_spec(q, number).get("width")) for number, q in enumerate(questions, 1)]
+    """What scoring needs of each question, its matcher built; the same for every learner: a run builds it once."""
+    out: list[Spec] = []
+    for number, q in enumerate(questions, 1):
+        key = key_spec(q)
+        out.append((key, public_spec(q, number).get("width"), scorer(key)))
+    return out
 
 
 def score_answers(questions: list[m.Question], answers: dict[str, Any],
                   specs: list[Spec] | None = None) -> dict[str, Scored]:
     """Score each question from ``answers``; keys of other questions are ignored, never echoed."""
     out = {}
-    for q, (key, width) in zip(questions, specs or specs_of(questions), strict=True):
+    for q, (_key, width, score) in zip(questions, specs or specs_of(questions), strict=True):
         response = answers.get(q.id)
         problem = check_shape(q.type, response, width)
         if problem:
@@ -253,7 +256,7 @@ def score_answers(questions: list[m.Question], answers: dict[str, Any],
         elif isinstance(q, m.CaseAnalysis):
             out[q.id] = Scored(q.id, response, None if is_answered(response) else 0.0)
         else:
-            out[q.id] = Scored(q.id, response, score(key, response))
+            out[q.id] = Scored(q.id, response, score.of_checked(response) if is_answered(response) else 0.0)
     return out
 
 

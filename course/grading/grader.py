@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import datetime as dt
+import functools
+import itertools
 import logging
 import multiprocessing
 import os
@@ -39,23 +41,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import sqlalchemy as sa
-from nbformat import NotebookNode
-from nbgrader.preprocessors import AssignLatePenalties
-from nbgrader.utils import parse_utc
 
 from course import model as m
 from course.errors import CourseError, WorkflowError
 from course.grading import rows
-from course.grading.answers import Spec, SubmissionScores, score_submission, shown, specs_of
-from course.grading.notebook import graded_notebook, notebook_json, template
+from course.grading.answers import Spec, score_submission, shown, specs_of
+from course.grading.notebook import NotebookText, notebook_text, read_released, template
 from course.loader import Course
 from course.nbconfig import course_config
 
 log = logging.getLogger("course.grading")
 BATCH = 400  # submissions per gradebook transaction
 CHUNK = 25  # submissions per worker task
+IN_FLIGHT = 2 * BATCH // CHUNK  # worker tasks queued beyond one per worker: two batches' worth
 READ_ONLY = 0o444  # nbgrader's default mode for autograded files
 
 
@@ -158,6 +157,8 @@ def _parse_time(text: str) -> dt.datetime:
             return dt.datetime.strptime(text[:-4], "%Y-%m-%d %H:%M:%S.%f")
         except ValueError:
             pass
+    from nbgrader.utils import parse_utc  # other forms are rare: nbgrader's parser, with its imports, only then
+
     return parse_utc(text)
 
 
@@ -168,8 +169,13 @@ class Context:
 
     assignment: str
     questions: dict[str, list[m.Question]]  # notebook name -> its questions in order
-    templates: dict[str, NotebookNode]  # notebook name -> autograded-notebook template
+    templates: dict[str, dict[str, Any]]  # notebook name -> autograded-notebook template
     specs: dict[str, list[Spec]]  # notebook name -> each question's key spec and width
+    texts: dict[str, NotebookText] = field(default_factory=dict)  # notebook name -> its file text with holes
+
+    @functools.cached_property
+    def by_id(self) -> dict[str, dict[str, m.Question]]:
+        return {name: {q.id: q for q in qs} for name, qs in self.questions.items()}
 
     @property
     def known(self) -> frozenset[str]:
@@ -177,9 +183,9 @@ class Context:
         return frozenset(q.id for qs in self.questions.values() for q in qs)
 
 
-def questions_of_notebook(course: Course, released: NotebookNode, path: Path) -> list[m.Question]:
+def questions_of_notebook(course: Course, released: dict[str, Any], path: Path) -> list[m.Question]:
     """The questions a released notebook asks, by the ids ``course build`` recorded in its metadata."""
-    ids = released.metadata.get("course", {}).get("questions")
+    ids = released.get("metadata", {}).get("course", {}).get("questions")
     if not isinstance(ids, list):
         raise WorkflowError(f"{path} records no question list: rebuild it with `course build` and "
                             "`course generate`")
@@ -196,7 +202,7 @@ def context(root: Path, course: Course, layout: rows.Layout) -> Context:
         path = root / "release" / layout.name / f"{nb.name}.ipynb"
         if not path.is_file():
             raise WorkflowError(f"{path} does not exist: run `course generate {layout.name}`")
-        released = nbformat.read(path, as_version=4)
+        released = read_released(path)
         qs = questions_of_notebook(course, released, path)
         extra = set(nb.grade_cells) - {q.id for q in qs} - {"setup"}
         if extra:
@@ -204,8 +210,9 @@ def context(root: Path, course: Course, layout: rows.Layout) -> Context:
                                 f"{path}: run `course generate {layout.name}` again")
         points = {gid: pts for gid, (_cid, pts) in nb.grade_cells.items()}
         questions[nb.name] = qs
-        templates[nb.name] = template(released, nb.source_cells, points)
-    return Context(layout.name, questions, templates, {name: specs_of(qs) for name, qs in questions.items()})
+        templates[nb.name] = template(released, nb.source_cells, points, course.root)
+    texts = {name: notebook_text(base, [q.id for q in questions[name]]) for name, base in templates.items()}
+    return Context(layout.name, questions, templates, {name: specs_of(qs) for name, qs in questions.items()}, texts)
 
 
 # ---------------------------------------------------------------- worker side (pure work on files)
@@ -251,8 +258,13 @@ def _write_atomic(path: Path, text: bytes) -> bool:
     except OSError:
         pass
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(text)
-    os.chmod(tmp, READ_ONLY)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, READ_ONLY)  # read-only from birth
+    except FileExistsError:  # left by a run that died here
+        tmp.unlink()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, READ_ONLY)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(text)
     os.replace(tmp, path)
     return True
 
@@ -265,21 +277,19 @@ def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
     dest.mkdir(parents=True, exist_ok=True)
     exchange_files = {"timestamp.txt": raw_ts, "submission_secret.txt": secret}
     keep = {name for name, raw in exchange_files.items() if raw is not None}
-    scores: dict[str, SubmissionScores] = {}
-    known = ctx.known
+    results: dict[str, rows.Result] = {}
+    known, by_id = ctx.known, ctx.by_id
     for nb_name, questions in ctx.questions.items():
         out = dest / f"{nb_name}.ipynb"
         result = score_submission(sub.folder, sub.student, sub.assignment, questions, ctx.specs[nb_name], known)
-        by_id = {q.id: q for q in questions}
-        text = notebook_json(graded_notebook(ctx.templates[nb_name], by_id, result))
-        _write_atomic(out, text.encode("utf-8"))
-        scores[nb_name] = result
+        _write_atomic(out, ctx.texts[nb_name].fill(by_id[nb_name], result).encode("utf-8"))
+        results[nb_name] = rows.result_of(result)
         keep.add(out.name)
     for name, raw in exchange_files.items():
         if raw is not None:
             _write_atomic(dest / name, raw)
     _remove_all_but(dest, keep)
-    return rows.Graded(sub.student, sub.assignment, timestamp, scores)
+    return rows.Graded(sub.student, sub.assignment, timestamp, results)
 
 
 def _remove_all_but(folder: Path, keep: set[str]) -> None:
@@ -332,10 +342,23 @@ def engine(url: str) -> sa.Engine:
 
 
 def late_penalty(config: Any) -> Callable[[str, float, float], float | None]:
-    """nbgrader's configured late-submission plugin (``AssignLatePenalties.plugin_class``)."""
-    step = AssignLatePenalties(config=config)
-    step.init_plugin()
-    return step.plugin_inst.late_submission_penalty
+    """nbgrader's configured late-submission plugin (``AssignLatePenalties.plugin_class``).
+
+    Made at the first late submission: nbgrader's preprocessors take about 2 s to import, which a
+    run without a late submission never needs.
+    """
+    @functools.lru_cache(maxsize=1)
+    def plugin() -> Callable[[str, float, float], float | None]:
+        from nbgrader.preprocessors import AssignLatePenalties
+
+        step = AssignLatePenalties(config=config)
+        step.init_plugin()
+        return step.plugin_inst.late_submission_penalty
+
+    def penalty(student: str, score: float, seconds_late: float) -> float | None:
+        return plugin()(student, score, seconds_late)
+
+    return penalty
 
 
 def _log_to(log_file: str | None) -> logging.Handler | None:
@@ -458,10 +481,15 @@ def _run(root: Path, subs: list[Submission], contexts: dict[str, Context], worke
     start = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=workers, mp_context=start, initializer=_init_worker,
                              initargs=(contexts, str(log_file) if log_file else None, os.getpid())) as pool:
-        futures: set[Future[list[rows.Graded | Failure]]] = {
-            pool.submit(_grade_chunk, str(root), chunk) for chunk in chunks}
+        waiting = iter(chunks)
+        futures: set[Future[list[rows.Graded | Failure]]] = set()
         try:
-            while futures:
+            while True:
+                # A bounded number in flight: results never pile up while the writer commits (flat memory).
+                for chunk in itertools.islice(waiting, IN_FLIGHT + workers - len(futures)):
+                    futures.add(pool.submit(_grade_chunk, str(root), chunk))
+                if not futures:
+                    break
                 finished, futures = wait(futures, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     yield fut.result()
@@ -488,6 +516,6 @@ def _commit(eng: sa.Engine, layouts: dict[str, rows.Layout], graded: list[rows.G
             report.pending_manual += changes.pending
     for g in graded:
         report.graded.append((g.student, g.assignment))
-        for scores in g.notebooks.values():
-            report.problems += scores.problems
+        for result in g.notebooks.values():
+            report.problems += result.problems
     graded.clear()

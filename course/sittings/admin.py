@@ -39,9 +39,9 @@ def parse_extra(items: Sequence[str]) -> dict[str, int]:
     return extra
 
 
-def define(conn: sa.Connection, root: Path, paper: str, name: str | None, opens: dt.datetime, closes: dt.datetime,
-           minutes: int, learners: Sequence[str], extra: Mapping[str, int], now: dt.datetime) -> Sitting:
-    """Create the sitting ``name`` of ``paper`` (or a new version of it, pointing to the last); audited."""
+def admitted_learners(root: Path, paper: str, opens: dt.datetime, closes: dt.datetime, minutes: int,
+                      learners: Sequence[str], extra: Mapping[str, int]) -> list[str]:
+    """The learners a sitting of ``paper`` admits, once every argument is checked (no gradebook needed)."""
     path = manifest_path(root, paper)
     if not path.is_file():
         raise WorkflowError(f"{path} does not exist: create the paper first "
@@ -59,6 +59,13 @@ def define(conn: sa.Connection, root: Path, paper: str, name: str | None, opens:
     unknown = [lr for lr in extra if lr not in admitted]
     if unknown:
         raise WorkflowError(f"--extra for {', '.join(unknown)}, who are not admitted to this sitting")
+    return admitted
+
+
+def define(conn: sa.Connection, root: Path, paper: str, name: str | None, opens: dt.datetime, closes: dt.datetime,
+           minutes: int, learners: Sequence[str], extra: Mapping[str, int], now: dt.datetime) -> Sitting:
+    """Create the sitting ``name`` of ``paper`` (or a new version of it, pointing to the last); audited."""
+    admitted = admitted_learners(root, paper, opens, closes, minutes, learners, extra)
     existing = {s.sitting: s for s in records.current(conn)}
     name = name or f"{paper}-{1 + sum(s.paper == paper for s in existing.values())}"
     if name in existing and existing[name].paper != paper:

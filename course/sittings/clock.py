@@ -71,6 +71,12 @@ def iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment is not None else None
 
 
+def stamp(moment: dt.datetime) -> str:
+    """A start, hand-in or answer as the service saw it, to the microsecond: cut to the second, an answer
+    received up to a second after the end would compare equal to it and count."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def parse(text: str) -> dt.datetime:
     moment = dt.datetime.fromisoformat(text)
     if moment.tzinfo is None:

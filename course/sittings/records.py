@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from course.errors import WorkflowError
 from course.sittings import store
-from course.sittings.clock import Attempt, Sitting, iso, latest_attempt, parse
+from course.sittings.clock import Attempt, Sitting, iso, latest_attempt, parse, stamp
 
 MAX_VALUE_CHARS = 60_000  # one answer's JSON: a case answer is capped at 20,000 characters by the widget
 
@@ -70,18 +70,18 @@ def attempts(conn: sa.Connection, sitting: str) -> dict[str, Attempt]:
 
 
 def start(conn: sa.Connection, sitting: str, learner: str, number: int, now: dt.datetime) -> None:
-    conn.execute(store.starts.insert().values(sitting=sitting, learner=learner, attempt=number, started_at=iso(now)))
+    conn.execute(store.starts.insert().values(sitting=sitting, learner=learner, attempt=number, started_at=stamp(now)))
 
 
 def finish(conn: sa.Connection, sitting: str, learner: str, number: int, now: dt.datetime) -> None:
     conn.execute(store.finishes.insert().values(sitting=sitting, learner=learner, attempt=number,
-                                                finished_at=iso(now)))
+                                                finished_at=stamp(now)))
 
 
 def save_answers(conn: sa.Connection, sitting: str, learner: str, number: int, answers: Mapping[str, Any],
                  now: dt.datetime) -> None:
     rows = [{"sitting": sitting, "learner": learner, "attempt": number, "question": qid,
-             "value": json.dumps(value, ensure_ascii=False, sort_keys=True), "saved_at": iso(now)}
+             "value": json.dumps(value, ensure_ascii=False, sort_keys=True), "saved_at": stamp(now)}
             for qid, value in answers.items()]
     if rows:
         conn.execute(store.answers.insert(), rows)

@@ -1,4 +1,4 @@
-"""Benchmark: how equally hard are the learners' paper variants, before and after difficulty balancing?
+"""Benchmark: how equally hard are the learners' paper variants, unbalanced and balanced?
 
 Run:
     python -m tests.benchmarks.bench_papers [--learners 300] [--variants 300]
@@ -7,37 +7,104 @@ Repeats the table of issue 26 with the same simulator (``course.simulate``, seed
 simulated cohort answers every chapter (answers from ``simulate.answers_for``, placed as
 ``nbgrader collect`` leaves them, graded by ``course autograde``'s own function, case answers
 scored as a grader would), ``course paper estimate``'s estimates are taken from that gradebook,
-and per level ``--variants`` variants are drawn twice: without balancing (tolerance off) and
-balanced (the shipped tolerance). Each variant is scored as the expected theory score of a
-learner of ability θ under the simulator's own 2PL parameters (the truth the estimates never
-see): Σ points × P(θ). Printed: mean, sd and range per level and θ, side by side, the 比重表
-check of every variant, and the acceptance (sd at θ = 0 ≤ 0.75, range ≤ 3).
+and per level ``--variants`` variants are drawn three times:
+
+* unbalanced (tolerance off);
+* balanced on the expected score only, ±0.5 (the balance before complete-answer curves);
+* balanced as shipped (certification.yaml ``balance``).
+
+Each variant is scored with the issue's yardstick: the expected theory score of a learner of
+ability θ under the simulator's own 2PL parameters, Σ points × P(θ) (the truth the estimates
+never see; it counts a near miss as nothing). Beside it, at θ = 0, the simulator's actual
+expected score (partial credit included, by Monte Carlo through ``simulate.respond`` and the
+product's scoring). Printed: mean, sd and range per level and θ side by side, the 比重表 check
+of every variant, the acceptance (sd at θ = 0 ≤ 0.75, range ≤ 3) and a diagnosis: how far each
+item's estimate is from the simulator's truth, and how much of the spread is the tolerance and
+how much the estimates' own error.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from course_runtime.scoring import score
 
+from course import model as m
 from course import workflow
 from course.analytics.frames import read_grades
 from course.certification import papers
 from course.certification.blueprint import blueprint
-from course.certification.config import load_certification
-from course.certification.difficulty import estimate, responses_from_grades
-from course.loader import load_course
+from course.certification.config import Certification, load_certification
+from course.certification.difficulty import Estimates, estimate, responses_from_grades
+from course.loader import Course, load_course
 from course.nbconfig import course_config, db_url
-from course.simulate import Settings, item_parameters, p_correct
+from course.simulate import Settings, abilities, item_parameters, make_roster, p_correct, respond
+from course.specs import key_spec
 from tests.benchmarks.gradebook import hand_grade_cases, place_submissions
 from tests.conftest import make_course_dir
 
 THETAS = (-1.0, 0.0, 1.0)
 SEED = 2026
+REPLICAS = 4000  # Monte Carlo answers per partial-credit item for the simulator's actual expected score
+
+
+def with_balance(cert: Certification, **update: object) -> Certification:
+    return cert.model_copy(update={"balance": cert.balance.model_copy(update=update)})
+
+
+def actual_shares(course: Course, theta: float) -> dict[str, float]:
+    """Per theory item, the simulator's actual expected share of its points at ``theta`` (partial credit included).
+
+    All-or-nothing items and fill-ins (each blank right with P) are exactly P; the others by Monte Carlo.
+    """
+    params = item_parameters(course, SEED)
+    rng = np.random.default_rng(SEED + 10)
+    out = {}
+    for q in course.questions:
+        p = p_correct(theta, *params[q.id])
+        if isinstance(q, m.MultipleChoice | m.Ordering | m.Matching):
+            spec = key_spec(q)
+            out[q.id] = float(np.mean([score(spec, respond(q, p, rng)) for _ in range(REPLICAS)])) / float(q.points)
+        elif not isinstance(q, m.CaseAnalysis):
+            out[q.id] = p
+    return out
+
+
+def diagnosis(course: Course, est: Estimates, actual: dict[str, float], link: float) -> None:
+    """Per type: estimate minus simulator truth at θ = 0 (calibration ability ``link``), in points per item."""
+    params = item_parameters(course, SEED)
+    rows = []
+    for q in course.questions:
+        if q.id not in actual:
+            continue
+        item, pts = est.items[q.id], float(q.points)
+        p2pl = p_correct(0.0, *params[q.id])
+        rows.append({"type": q.type, "n": item.n,
+                     "expected − actual": pts * (float(item.expected(link)) - actual[q.id]),
+                     "complete − 2PL": pts * (float(item.complete_share(link)) - p2pl),
+                     "expected − 2PL": pts * (float(item.expected(link)) - p2pl),
+                     "actual − 2PL": pts * (actual[q.id] - p2pl)})
+    frame = pd.DataFrame(rows)
+    table = frame.groupby("type").agg(items=("n", "size"), n=("n", "median"),
+                                      **{k: (k, "std") for k in frame.columns if "−" in k})
+    print("\nper item at θ = 0, sd over a type's items of points × (one curve − another); 'actual' is the "
+          "simulator's expected share with partial credit, '2PL' the yardstick's P:")
+    print(table.round(3).to_string())
+
+
+def exposure_of(variants: list[tuple[str, ...]]) -> tuple[int, float, float]:
+    """Distinct items, the largest share of variants holding one item, and the mean overlap of two variants."""
+    counts = pd.Series([q for v in variants for q in v]).value_counts()
+    n, length = len(variants), float(np.mean([len(v) for v in variants]))
+    pairs = (float((counts ** 2).sum()) - counts.sum()) / (n * (n - 1))  # items two variants share, on average
+    return len(counts), float(counts.max() / n), pairs / length
 
 
 def main() -> None:
@@ -45,6 +112,7 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=300)
     parser.add_argument("--variants", type=int, default=300)
     args = parser.parse_args()
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     course = load_course()
     cert = load_certification(course)
     chapters = list(course.chapters)
@@ -64,50 +132,75 @@ def main() -> None:
     print(f"cohort: {args.learners} learners × {len(chapters)} chapters = {n} graded submissions "
           f"({cases} case answers hand-scored), {t1 - t0:.0f} s")
     print(f"estimates from that gradebook: {est.respondents} respondents; graded response model {sources['grm']}, "
-          f"facility {sources['facility']}, prior {sources['prior']} items; {t2 - t1:.0f} s")
+          f"facility {sources['facility']}, prior {sources['prior']} items; "
+          f"{sum(1 for i in est.items.values() if i.complete)} complete-answer curves; {t2 - t1:.0f} s")
+    theta = np.array(list(abilities(make_roster(course, Settings(learners=args.learners, seed=SEED)), SEED).values()))
+    link = float(-theta.mean() / theta.std())
+    print(f"the simulator's θ = 0 is {link:+.2f} on the calibration's scale (the cohort's mean ability is "
+          f"{theta.mean():+.2f}, sd {theta.std():.2f})")
+    actual = actual_shares(course, 0.0)
+    diagnosis(course, est, actual, link)
+
     params = item_parameters(course, SEED)
     clash = papers.near_duplicates(list(course.questions), cert.near_duplicate_threshold)
-    unbalanced = cert.model_copy(update={"balance": replace_tolerance(cert, 1e9)})
+    settings = {"unbalanced": with_balance(cert, tolerance=1e9),
+                "expected ±0.5": with_balance(cert, tolerance=0.5, measures=["expected"]),
+                f"shipped ±{cert.balance.tolerance:g}": cert}
     print(f"\n{args.variants} variants per level; expected theory score (of 100) under the simulator's 2PL, "
           "mean / sd / range")
-    print(f"{'level':5} {'θ':>4}  {'unbalanced':^30}  {'balanced (±' + f'{cert.balance.tolerance:g})':^30}")
+    print(f"{'level':5} {'θ':>4}  " + "  ".join(f"{name:^28}" for name in settings))
     verdict = []
+    summary = []
     for level in course.weights.tables:
         plan = blueprint(course, cert, level)
-        rows = {}
-        exact = True
-        t3 = time.perf_counter()
-        for name, c in (("unbalanced", unbalanced), ("balanced", cert)):
-            scores = []
+        rows: dict[str, np.ndarray] = {}
+        exact, misses, per_draw, exposure = True, {}, {}, {}
+        estimated = []
+        for name, c in settings.items():
+            scores, t3, missed, drawn = [], time.perf_counter(), 0, []
             for i in range(args.variants):
                 v = papers.draw(course, c, plan, f"{level}-bench", str(SEED), f"learner{i:04d}", (), est, clash)
-                areas: dict[str, float] = {}
-                for qid in v.theory:
-                    q = course.by_id[qid]
-                    areas[course.area_of(q)] = areas.get(course.area_of(q), 0.0) + q.points
-                exact &= areas == plan.area_points
+                drawn.append(v.theory)
+                areas = {a: sum(row.values()) for a, row in papers.cells_of(course, v).items()}
+                exact &= areas == plan.area_points and papers.type_report(course, plan, v) == plan.type_points
+                missed += bool(v.miss)
                 scores.append([sum(course.by_id[q].points * p_correct(t, *params[q]) for q in v.theory)
-                               for t in THETAS])
-            rows[name] = np.array(scores)
-        per_draw = (time.perf_counter() - t3) / (2 * args.variants)
+                               for t in THETAS] + [sum(course.by_id[q].points * actual[q] for q in v.theory)])
+                if name.startswith("shipped"):
+                    estimated.append(sum(course.by_id[q].points * float(est.items[q].complete_share(link))
+                                         for q in v.theory))
+            rows[name], misses[name] = np.array(scores), missed
+            per_draw[name] = (time.perf_counter() - t3) / args.variants
+            exposure[name] = exposure_of(drawn)
         for k, t in enumerate(THETAS):
             cells = []
-            for name in ("unbalanced", "balanced"):
+            for name in settings:
                 s = rows[name][:, k]
                 cells.append(f"{s.mean():5.1f} / {s.std(ddof=1):4.2f} / {s.min():5.1f}–{s.max():5.1f}")
-            print(f"{level:5} {t:+4.0f}  {cells[0]:^30}  {cells[1]:^30}")
-        zero = rows["balanced"][:, THETAS.index(0.0)]
+            print(f"{level:5} {t:+4.0f}  " + "  ".join(f"{c:^28}" for c in cells))
+        shipped = list(settings)[-1]
+        zero = rows[shipped][:, THETAS.index(0.0)]
         sd, rng = zero.std(ddof=1), np.ptp(zero)
-        ok = sd <= 0.75 and rng <= 3 and exact
+        ok = bool(sd <= 0.75 and rng <= 3 and exact)
         verdict.append(ok)
-        print(f"{level:5} θ=0 balanced: sd {sd:.2f} (≤ 0.75), range {rng:.2f} (≤ 3); 比重表 exact on every variant: "
-              f"{'yes' if exact else 'NO'}; {per_draw * 1000:.0f} ms a draw → {'met' if ok else 'NOT MET'}")
+        act = rows[shipped][:, -1]
+        est_k = np.array(estimated)
+        summary.append(
+            f"{level}: θ=0 shipped: sd {sd:.2f} (≤ 0.75), range {rng:.2f} (≤ 3) → {'met' if ok else 'NOT MET'}; "
+            f"比重表 exact on every variant: {'yes' if exact else 'NO'}; outside the tolerance "
+            + ", ".join(f"{k} {v}" for k, v in misses.items() if k != "unbalanced")
+            + "; ms a draw " + ", ".join(f"{k} {1000 * v:.0f}" for k, v in per_draw.items())
+            + "\n     the simulator's actual expected score at θ=0 (partial credit): sd "
+            + ", ".join(f"{k} {rows[k][:, -1].std(ddof=1):.2f} / range {np.ptp(rows[k][:, -1]):.2f}" for k in settings)
+            + "\n     items used / most-used item's share of variants / mean share of items two variants share: "
+            + ", ".join(f"{k} {e[0]} / {e[1]:.0%} / {e[2]:.0%}" for k, e in exposure.items())
+            + f"\n     shipped, θ=0: sd of the estimated complete-answer points {est_k.std(ddof=1):.2f} (what the "
+            f"tolerance leaves), of the yardstick minus that estimate {np.std(zero - est_k, ddof=1):.2f} (the "
+            f"estimates' own error); actual {act.mean():.1f} against yardstick {zero.mean():.1f}")
+    print()
+    print("\n".join(summary))
     print(f"\nacceptance: {'met at every level' if all(verdict) else 'NOT met'}")
-
-
-def replace_tolerance(cert: object, tolerance: float) -> object:
-    balance = cert.balance  # type: ignore[attr-defined]
-    return balance.model_copy(update={"tolerance": tolerance})
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

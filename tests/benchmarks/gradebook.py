@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
-from course_runtime.quiz import write_answers
+from course_runtime.answersfile import write_answers
 from nbgrader.api import BaseCell, Grade
 
 from course import model as m

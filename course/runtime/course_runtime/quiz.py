@@ -17,10 +17,8 @@ import datetime as _dt
 import getpass
 import hashlib
 import html
-import json
 import os
 import random
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -30,9 +28,13 @@ import ipywidgets as widgets
 from IPython.display import HTML, Markdown, display
 
 from course_runtime import exam as exam_mod
+
+# the answers file lives in its own module; these names stay importable from here too
+from course_runtime.answersfile import ANSWERS_FORMAT as ANSWERS_FORMAT
+from course_runtime.answersfile import read_answers as read_answers
+from course_runtime.answersfile import write_answers
 from course_runtime.scoring import check_shape, score
 
-ANSWERS_FORMAT = "kam-answers/1"
 CASE_MAX_CHARS = 20_000  # a case answer's saved length; the grader reads up to 50,000 characters of a text
 NOT_CHOSEN = ""  # a dropdown's （请选择） entry; saved as None
 # Shown only once the setup cell has run: hide the code of every cell that draws a question widget
@@ -109,35 +111,6 @@ def shuffled(keys: list[str], learner: str, qid: str) -> list[str]:
     order = list(keys)
     random.Random(seed).shuffle(order)
     return order
-
-
-def read_answers(path: Path) -> dict[str, Any]:
-    """The saved answers; raise ValueError if the file is not a valid answers file."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or data.get("format") != ANSWERS_FORMAT or not isinstance(data.get("answers"), dict):
-        raise ValueError(f"not a {ANSWERS_FORMAT} file")
-    return data["answers"]
-
-
-def write_answers(path: Path, notebook: str, learner: str, answers: dict[str, Any]) -> None:
-    """Write atomically: a crash mid-write leaves the previous file intact."""
-    payload = {
-        "format": ANSWERS_FORMAT,
-        "notebook": notebook,
-        "learner": learner,
-        "saved_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "answers": answers,
-    }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, ensure_ascii=False, indent=1, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Quiz:

@@ -46,16 +46,21 @@ text     anything else                 equal ignoring width, case, spaces and
 Width is normalised (NFKC) for every kind and invisible format characters
 (Unicode category Cf: zero-width space, joiners, soft hyphen, byte-order mark)
 are dropped, so an answer compares as it looks; the Chinese 。 is read as a
-decimal point only in numbers and percentages. A question may force text
-comparison for all its blanks with ``"compare": "text"``. When blanks may be
-filled in any order (``"any_order": true``), :func:`arrange_blanks` puts each
-response in the place of the blank it fills, for feedback.
+decimal point only in numbers and percentages. A number, date or address may be
+written as in a sentence: in quotes, followed by a full stop or comma, with
+spaces grouping thousands (``“7 350”。`` is ``7350``; ``73 50`` is not). A
+question may force text comparison for all its blanks with ``"compare": "text"``.
+When blanks may be filled in any order (``"any_order": true``),
+:func:`arrange_blanks` puts each response in the place of the blank it fills,
+for feedback.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -115,11 +120,25 @@ def _decimal(number: str) -> Decimal:
     return Decimal(number.replace(",", ""))
 
 
+_AROUND = "\"'“”‘’「」『』 "  # quotes and spaces around a value
+_AFTER = "。.，,；;！!？?"  # the punctuation ending the sentence it was written in
+_SPACED_THOUSANDS = re.compile(r"(?<=\d)\s+(?=\d{3}(?!\d))")
+
+
+def _as_a_value(text: str) -> str:
+    """A number, date or address as written in a sentence: without quotes around it, the full stop after
+    it, or the spaces grouping its thousands (``“7 350”。`` reads ``7350``)."""
+    text = text.strip(_AROUND).rstrip(_AFTER).strip(_AROUND)
+    return _SPACED_THOUSANDS.sub("", text)
+
+
+@functools.lru_cache(maxsize=16_384)  # pure; a cohort's answers repeat (every right answer is the same text)
 def read_as(kind: str, text: str) -> Any:
     """The value of ``text`` read as ``kind`` (see the module table), or None if it is not one."""
     text = unicodedata.normalize("NFKC", visible(text)).strip()
     if kind == "text":
         return normalise_text(text) or None
+    text = _as_a_value(text)
     if kind == "date":
         return _date("".join(text.split()))
     if kind == "dotted":
@@ -142,11 +161,52 @@ def classify(alternative: str) -> str:
 
 def blank_matches(alternative: str, response: Any, as_text: bool = False) -> bool:
     """True when ``response`` fills a blank whose accepted answer is ``alternative`` (compared as text if asked)."""
-    if not isinstance(response, str):
-        return False
-    kind = "text" if as_text else classify(alternative)
-    got = read_as(kind, response)
-    return got is not None and got == read_as(kind, alternative)
+    return blank_key(((alternative,),), as_text).fits([response])[0][0]
+
+
+class BlankKey:
+    """Every blank's accepted answers read once, as (kind, value): the matcher of one question.
+
+    A response is read once per kind its blanks use, however many alternatives there are.
+    """
+
+    def __init__(self, blanks: Sequence[Sequence[str]], as_text: bool = False) -> None:
+        def accepted(alternative: str) -> tuple[str, Any]:
+            kind = "text" if as_text else classify(alternative)
+            return kind, read_as(kind, alternative)
+
+        self.blanks = tuple(tuple(accepted(a) for a in alts) for alts in blanks)
+
+    def fits(self, response: Sequence[Any]) -> list[list[bool]]:
+        """``fits[i][j]``: response ``i`` fills blank ``j``."""
+        out = []
+        for given in response:
+            if not isinstance(given, str):
+                out.append([False] * len(self.blanks))
+                continue
+            read: dict[str, Any] = {}
+            row = []
+            for alts in self.blanks:
+                hit = False
+                for kind, want in alts:
+                    if kind not in read:
+                        read[kind] = read_as(kind, given)
+                    if read[kind] is not None and read[kind] == want:
+                        hit = True
+                        break
+                row.append(hit)
+            out.append(row)
+        return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _blank_key(blanks: tuple[tuple[str, ...], ...], as_text: bool) -> BlankKey:
+    return BlankKey(blanks, as_text)
+
+
+def blank_key(blanks: Sequence[Sequence[str]], as_text: bool = False) -> BlankKey:
+    """The matcher of a question's blanks, built once per process and question."""
+    return _blank_key(tuple(tuple(alts) for alts in blanks), as_text)
 
 
 def check_shape(kind: str, response: Any, width: int | None = None) -> str | None:
@@ -176,6 +236,15 @@ def check_shape(kind: str, response: Any, width: int | None = None) -> str | Non
     return None if ok else f"a {kind} answer cannot be {type(response).__name__} {response!r}"
 
 
+def frozen(value: Any) -> Any:
+    """A hashable stand-in for a saved answer (a JSON value) that tells apart what ``==`` mixes up: True, 1, 1.0."""
+    if isinstance(value, list):
+        return ("[", *map(frozen, value))
+    if isinstance(value, dict):
+        return ("{", *sorted((str(k), frozen(v)) for k, v in value.items()))
+    return (type(value).__name__, value)
+
+
 def is_answered(response: Any) -> bool:
     """True when the learner has given any answer at all."""
     if response is None:
@@ -191,43 +260,55 @@ def is_answered(response: Any) -> bool:
 
 def score(spec: dict[str, Any], response: Any) -> float:
     """Points earned by ``response`` under ``spec`` (0 for no or malformed answer)."""
-    kind, points = spec["type"], float(spec["points"])
-    key: Any = spec.get("answer")
-    width = len(key) if isinstance(key, list) else len(spec.get("blanks") or []) or None
-    if kind == "case" or not is_answered(response) or check_shape(kind, response, width):
-        return 0.0
-    if kind in ("single", "truefalse"):
-        return points if response == key else 0.0
-    if kind == "multiple":
-        chosen = set(response)
-        if chosen - set(key):
+    return scorer(spec)(response)
+
+
+def scorer(spec: dict[str, Any]) -> Scorer:
+    """:func:`score` with ``spec`` read once: the grader builds one per question and calls it per learner."""
+    return Scorer(spec)
+
+
+class Scorer:
+    """One question's key, read once (its blanks' accepted answers included); call it with a response."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.kind, self.points = spec["type"], float(spec["points"])
+        self.key: Any = spec.get("answer")
+        self.width = len(self.key) if isinstance(self.key, list) else len(spec.get("blanks") or []) or None
+        self.all_or_nothing = spec.get("scoring") == "all_or_nothing"
+        self.keys: set[Any] = set(spec["answer"]) if self.kind == "multiple" else set()
+        self.blanks = blank_key(spec["blanks"], spec.get("compare") == "text") if self.kind == "blank" else None
+        self.any_order = bool(spec.get("any_order"))
+
+    def __call__(self, response: Any) -> float:
+        if self.kind == "case" or not is_answered(response) or check_shape(self.kind, response, self.width):
             return 0.0
-        if spec.get("scoring") == "all_or_nothing":
-            return points if chosen == set(key) else 0.0
-        return _part(points, len(chosen), len(key))
-    if kind == "ordering":
-        right = sum(1 for got, want in zip(response, key, strict=True) if got == want)
-        if spec.get("scoring") == "all_or_nothing":
-            return points if right == len(key) else 0.0
-        return _part(points, right, len(key))
-    if kind == "matching":
-        right = sum(1 for prompt, want in key.items() if response.get(prompt) == want)
-        return _part(points, right, len(key))
-    blanks = spec["blanks"]  # the last type check_shape knows
-    right = _right_blanks(blanks, response, bool(spec.get("any_order")), spec.get("compare") == "text")
-    return _part(points, right, len(blanks))
+        return self.of_checked(response)
 
-
-def _fits(blanks: list[list[str]], response: list[Any], as_text: bool) -> list[list[bool]]:
-    """``fits[i][j]``: response ``i`` fills blank ``j``."""
-    return [[any(blank_matches(a, given, as_text) for a in alts) for alts in blanks] for given in response]
-
-
-def _right_blanks(blanks: list[list[str]], response: list[Any], any_order: bool, as_text: bool) -> int:
-    fits = _fits(blanks, response, as_text)
-    if not any_order:
-        return sum(1 for i, row in enumerate(fits) if row[i])
-    return len(_matching(fits))
+    def of_checked(self, response: Any) -> float:
+        """The score of an answered response whose shape :func:`check_shape` found right (not a case answer)."""
+        kind, points, key = self.kind, self.points, self.key
+        if kind in ("single", "truefalse"):
+            return points if response == key else 0.0
+        if kind == "multiple":
+            chosen = set(response)
+            if chosen - self.keys:
+                return 0.0
+            if self.all_or_nothing:
+                return points if chosen == self.keys else 0.0
+            return _part(points, len(chosen), len(key))
+        if kind == "ordering":
+            right = sum(1 for got, want in zip(response, key, strict=True) if got == want)
+            if self.all_or_nothing:
+                return points if right == len(key) else 0.0
+            return _part(points, right, len(key))
+        if kind == "matching":
+            right = sum(1 for prompt, want in key.items() if response.get(prompt) == want)
+            return _part(points, right, len(key))
+        assert self.blanks is not None  # the last type check_shape knows
+        fits = self.blanks.fits(response)
+        right = len(_matching(fits)) if self.any_order else sum(1 for i, row in enumerate(fits) if row[i])
+        return _part(points, right, len(self.blanks.blanks))
 
 
 def arrange_blanks(blanks: list[list[str]], response: list[Any], as_text: bool = False) -> list[Any]:
@@ -237,7 +318,7 @@ def arrange_blanks(blanks: list[list[str]], response: list[Any], as_text: bool =
     place; the others keep their order in the places left. A learner who wrote the right
     answers in another order sees them beside the key's, not "swapped".
     """
-    owner = _matching(_fits(blanks, response, as_text))
+    owner = _matching(blank_key(blanks, as_text).fits(response))
     used = set(owner.values())
     rest = iter(r for i, r in enumerate(response) if i not in used)
     return [response[owner[b]] if b in owner else next(rest, None) for b in range(len(blanks))]

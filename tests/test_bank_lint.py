@@ -1,0 +1,243 @@
+"""Does every rule of the item-writing-flaw linter flag its flawed item, with the exact words, and pass a good one?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+from course import model as m
+from course.bank.lint import (
+    RULES,
+    Context,
+    Flag,
+    check_item,
+    key_count_share,
+    markers,
+    unlabelled_terms,
+)
+
+_QUESTION: TypeAdapter[m.Question] = TypeAdapter(m.Question)
+HISTORY = Context(historical=(m.HistoricalTerm(term="小灵通", note="已退网"),
+                              m.HistoricalTerm(term="合同法", note="已废止")))
+
+
+def item(kind: str, **fields: Any) -> m.Question:
+    common = {"id": "ch01-001", "section": "s", "mastery": "了解", "stem": "题干（ ）。", "explanation": "解析。",
+              "provenance": {"source": "general"}, "points": 2, "type": kind}
+    return _QUESTION.validate_python({**common, **fields})
+
+
+def flags(q: m.Question, rule: str, ctx: Context | None = None) -> list[Flag]:
+    return [f for r, f in check_item(q, ctx) if r == rule]
+
+
+# ---------------------------------------------------------------- one bad and one good item per rule
+# rule id -> (flawed item, its one flag's English and Chinese detail and whether it is a cue, a good item)
+CASES: dict[str, tuple[m.Question, tuple[str, str, bool], m.Question]] = {
+    "longest-key": (
+        item("single", stem="PON中“无源”的含义是（ ）。",
+             options={"A": "光分配网中没有有源电子设备，只用无源分光器", "B": "用户终端不需要供电",
+                      "C": "局端设备不需要供电", "D": "分光器由局端供电"}, answer="A"),
+        ("the key has at least 21 characters, the longest distractor 9", "正确项至少 21 字，最长的干扰项 9 字", True),
+        item("single", stem="PON中“无源”的含义是（ ）。",
+             options={"A": "光分配网中只用无源器件", "B": "用户终端无需外接电源", "C": "局端OLT不用电",
+                      "D": "分光器由局端远程供电"}, answer="A"),
+    ),
+    "marked-options": (
+        item("multiple", stem="拜访前适宜准备的有（ ）。",
+             options={"A": "产品宣传资料", "B": "行业成功案例", "C": "只带报价单", "D": "竞争对手的私人联系方式"},
+             answer=["A", "B"]),
+        ("distractors marked by give-away words: “只带报价单”（只）、“竞争对手的私人联系方式”（私人）",
+         "干扰项带有提示性的词：“只带报价单”（只）、“竞争对手的私人联系方式”（私人）", True),
+        item("multiple", stem="拜访前适宜准备的有（ ）。",
+             options={"A": "产品宣传资料", "B": "行业成功案例", "C": "上季度的全省资费目录", "D": "竞争对手的报价单"},
+             answer=["A", "B"]),
+    ),
+    "stem-echo": (
+        item("single", stem="客户积分回馈计划的主要作用是（ ）。",
+             options={"A": "按消费累积积分并给予回馈", "B": "提高资费", "C": "减少客服人员", "D": "统计话务量"},
+             answer="A"),
+        ("the key shares 2 character pairs with the stem, no distractor more than 0",
+         "正确项与题干有 2 个相同的双字组合，干扰项最多 0 个", True),
+        item("single", stem="客户积分回馈计划的主要作用是（ ）。",
+             options={"A": "提高客户忠诚度", "B": "提高资费水平", "C": "减少客服人员", "D": "统计话务量"},
+             answer="A"),
+    ),
+    "absolute-truefalse": (
+        item("truefalse", stem="售后回访只需在客户投诉时进行。", answer=False),
+        ("the statement says 只 and is keyed false", "题干含绝对词“只”，答案为错", True),
+        item("truefalse", stem="售后回访应在客户投诉时进行，平时不安排回访。", answer=False),
+    ),
+    "key-count": (
+        item("multiple", options={"A": "甲", "B": "乙", "C": "丙", "D": "丁", "E": "戊"}, answer=["A", "B", "C"]),
+        ("3 keys but 2 wrong option(s)", "正确项 3 个，错误项只有 2 个", False),
+        item("multiple", options={"A": "甲", "B": "乙", "C": "丙", "D": "丁", "E": "戊"}, answer=["A", "B"]),
+    ),
+    "explanation-absent-option": (
+        item("multiple", stem="品牌识别的基本要素有（ ）。",
+             options={"A": "品牌名称", "B": "品牌标识", "C": "企业组织架构", "D": "产品资费标准"}, answer=["A", "B"],
+             explanation="名称和标识构成品牌识别；注册资本是企业的财务信息，不是品牌要素。"),
+        ("the explanation refutes “注册资本”, which is in no option",
+         "解析否定了“注册资本”，但没有哪个选项是它", False),
+        item("multiple", stem="品牌识别的基本要素有（ ）。",
+             options={"A": "品牌名称", "B": "品牌标识", "C": "企业组织架构", "D": "产品资费标准"}, answer=["A", "B"],
+             explanation="名称和标识构成品牌识别；企业组织架构不是品牌要素，资费标准也不属于品牌识别。"),
+    ),
+    "historical-unlabelled": (
+        item("single", stem="小灵通的发射功率仅为移动手机的（ ）。",
+             options={"A": "1/100", "B": "1/5", "C": "1/10", "D": "1/50"}, answer="A"),
+        ("mentions 小灵通 without the label 历史", "含有过时内容 小灵通（已退网），题干却没有“历史”标注", False),
+        item("single", stem="（历史考题）小灵通的发射功率仅为移动手机的（ ）。",
+             options={"A": "1/100", "B": "1/5", "C": "1/10", "D": "1/50"}, answer="A"),
+    ),
+    "blank-unit": (
+        item("blank", stem="用户申诉应在____天内答复。", blanks=[["20", "二十"]]),
+        ("blank 1 is followed by 天 but refuses “20天”", "第1空后面印有“天”，却不接受“20天”", False),
+        item("blank", stem="用户申诉应在____天内答复。", blanks=[["20", "二十", "20天"]]),
+    ),
+    "rubric-levels": (
+        item("case", points=4, rubric=[{"criterion": "判断客户类型", "points": 4}]),
+        ("criterion 1 has no partial-credit level", "第1条评分要点没有说明怎样得部分分", False),
+        item("case", points=4, rubric=[{"criterion": "判断客户类型", "points": 4, "levels": [
+            {"points": 4, "descriptor": "判断正确并说明依据"}, {"points": 2, "descriptor": "判断正确但没有依据"}]}]),
+    ),
+}
+
+
+def test_every_rule_has_a_bad_and_a_good_example() -> None:
+    """Is each rule of the table covered by a failing and a passing item?"""
+    assert set(CASES) == {r.id for r in RULES}
+
+
+@pytest.mark.parametrize("rule", list(CASES))
+def test_rule_flags_the_flawed_item_with_its_words(rule: str) -> None:
+    """Does the rule flag the flawed item once, in English and Chinese, and say whether it gives the key away?"""
+    bad, (en, zh, cue), _ = CASES[rule]
+    assert [(f.en, f.zh, f.cue) for f in flags(bad, rule, HISTORY)] == [(en, zh, cue)]
+
+
+@pytest.mark.parametrize("rule", list(CASES))
+def test_rule_passes_the_revised_item(rule: str) -> None:
+    """Does the revised item pass every rule, not only this one?"""
+    _, _, good = CASES[rule]
+    assert check_item(good, HISTORY) == []
+
+
+# ---------------------------------------------------------------- the rules' edges
+def test_longest_key_needs_both_the_ratio_and_the_characters() -> None:
+    """Is a key 1.25 times as long but only 1 character longer (1/100 against 1/10) left alone?"""
+    q = item("single", options={"A": "1/100", "B": "1/5", "C": "1/10", "D": "1/50"}, answer="A")
+    assert flags(q, "longest-key") == []
+    q = item("single", options={"A": "甲乙丙丁戊", "B": "甲乙丙丁", "C": "甲", "D": "乙"}, answer="A")
+    assert flags(q, "longest-key") == []  # 5 against 4 characters: 1.25 times, 1 more
+
+
+def test_longest_key_of_a_multiple_choice_item_needs_every_key_longer() -> None:
+    """Are multiple-choice keys flagged only when each of them outlasts every distractor by the margin?"""
+    options = {"A": "一二三四五六七八", "B": "一二三四五六七八九", "C": "一二三", "D": "一二三四五"}
+    assert [f.en for f in flags(item("multiple", options=options, answer=["A", "B"]), "longest-key")] == [
+        "every key has at least 8 characters, the longest distractor 5"]
+    options["D"] = "一二三四五六七"
+    assert flags(item("multiple", options=options, answer=["A", "B"]), "longest-key") == []
+
+
+def test_markers_are_not_counted_when_negated_or_part_of_not_only() -> None:
+    """Do 不夸大, 避免贬低, 不仅, 不一定, 一定程度, 逐一定价 and 一只 carry no marker, while 不必, 只需 and
+    一定会 do?"""
+    assert markers("如实介绍，不夸大产品性能", ("夸大",)) == []
+    assert markers("避免贬低竞争对手", ("贬低",)) == []
+    assert markers("不仅要听，还要问；而不是只按技术分类", ("只", "仅")) == []
+    assert markers("结果不一定立竿见影", ("一定",)) == []
+    assert markers("在一定程度上有效；由监管机构逐一定价", ("一定",)) == []
+    assert markers("客户一定会接受", ("一定",)) == ["一定"]
+    assert markers("找出问题的根本原因", ("根本",)) == []
+    assert markers("防火墙根本无法防御内部违规", ("根本",)) == ["根本"]
+    assert markers("购买服务一般不转移所有权；生产资料所有制", ("所有",)) == []
+    assert markers("介绍所有产品", ("所有",)) == ["所有"]
+    assert markers("桌上有一只杯子", ("只",)) == []
+    assert markers("只需登记问题，不必跟踪", ("只", "不必")) == ["只", "不必"]
+
+
+def test_unethical_keys_in_a_negative_stem_are_flagged() -> None:
+    """When only the keys describe misconduct (下列禁止的行为有), is that a give-away too?"""
+    q = item("multiple", stem="招标投标法禁止的行为有（ ）。",
+             options={"A": "投标人相互串通投标报价", "B": "向评标委员会成员行贿", "C": "在截止时间前补充投标文件",
+                      "D": "两个以上法人组成联合体投标"}, answer=["A", "B"])
+    assert [(f.en, f.cue) for f in flags(q, "marked-options")] == [
+        ("only keys describe misconduct: “投标人相互串通投标报价”（串通）、“向评标委员会成员行贿”（行贿）", True)]
+
+
+def test_marked_distractors_are_a_cue_only_when_removing_them_leaves_the_keys() -> None:
+    """Is one marked distractor of three flagged but not counted as giving the key away?"""
+    q = item("single", options={"A": "结合卫星与基站辅助定位", "B": "只依靠基站定位", "C": "依靠Wi-Fi热点定位",
+                                "D": "依靠北斗短报文定位"}, answer="A")
+    assert [(f.en, f.cue) for f in flags(q, "marked-options")] == [
+        ("distractors marked by give-away words: “只依靠基站定位”（只）", False)]
+
+
+def test_matching_names_that_pair_half_the_prompts_are_flagged() -> None:
+    """Do 物流运输公司→物流e通, 公交公司→公交e通 and 供电企业→电能信息采集 give 3 of 4 pairs away (公安机关→警务e通
+    shares no character), and do options without the prompts' characters give none?"""
+    q = item("matching", prompts={"1": "物流运输公司", "2": "公交公司", "3": "公安机关", "4": "供电企业"},
+             options={"A": "物流e通", "B": "公交e通", "C": "警务e通", "D": "电能信息采集", "E": "数字医院"},
+             answer={"1": "A", "2": "B", "3": "C", "4": "D"})
+    assert [f.en for f in flags(q, "stem-echo")] == [
+        "3 of 4 pairs share a name no other option shares: "
+        "物流运输公司→物流e通、公交公司→公交e通、供电企业→电能信息采集"]
+    q = item("matching", prompts={"1": "物流运输公司", "2": "公安机关", "3": "供电企业", "4": "环境保护部门"},
+             options={"A": "车辆调度与在途跟踪", "B": "警务e通", "C": "远程抄表与负荷监测", "D": "污染源在线监测",
+                      "E": "数字医院"}, answer={"1": "A", "2": "B", "3": "C", "4": "D"})
+    assert flags(q, "stem-echo") == []
+
+
+def test_historical_terms_after_yuan_are_labelled() -> None:
+    """Does 原《合同法》 label the term, while a second, bare 合同法 in an option does not?"""
+    terms = HISTORY.historical
+    assert unlabelled_terms("按照原《合同法》的规定", terms, "原") == []
+    assert [h.term for h in unlabelled_terms("原《合同法》与《合同法》实施条例", terms, "原")] == ["合同法"]
+    q = item("single", stem="按照原《合同法》，要约可以（ ）。",
+             options={"A": "撤回", "B": "依《合同法》撤销", "C": "转让", "D": "质押"}, answer="A")
+    assert [f.en for f in flags(q, "historical-unlabelled", HISTORY)] == ["mentions 合同法 without the label 历史"]
+
+
+def test_a_current_word_holding_a_historical_term_is_not_flagged() -> None:
+    """Is 网通 inside 一网通办 (listed in except_in) left alone, while 网通 on its own is still found?"""
+    terms = (m.HistoricalTerm(term="网通", note="已并入中国联通", except_in=["一网通办"]),)
+    assert unlabelled_terms("区政府正在推进“一网通办”", terms, "原") == []
+    assert [h.term for h in unlabelled_terms("推进一网通办，对手是网通", terms, "原")] == ["网通"]
+
+
+def test_a_blank_accepting_the_unit_through_its_comparison_passes() -> None:
+    """Is a blank whose accepted answer is a date (2000年9月25日, then 颁布) or already carries the unit left alone?"""
+    assert flags(item("blank", stem="条例于____颁布。", blanks=[["2000年9月25日"]]), "blank-unit") == []
+    assert flags(item("blank", stem="指甲不得长于____mm。", blanks=[["1", "1mm"]]), "blank-unit") == []
+    assert flags(item("blank", stem="IC卡和____卡。", blanks=[["300"]]), "blank-unit")[0].en == (
+        "blank 1 is followed by 卡 but refuses “300卡”")
+
+
+def test_rubric_criteria_packing_many_elements_are_flagged() -> None:
+    """Is a criterion listing five elements flagged against the limit of four?"""
+    q = item("case", points=4, rubric=[{"criterion": "仪容、着装、名片、握手、称呼得当", "points": 4, "levels": [
+        {"points": 4, "descriptor": "五项都得当"}, {"points": 2, "descriptor": "三项得当"}]}])
+    assert [f.en for f in flags(q, "rubric-levels")] == ["criterion 1 packs 5 elements (limit 4)"]
+
+
+def test_key_count_share_names_the_most_common_count() -> None:
+    """Of 2-, 4- and 4-key items, is 4 keys the most common, in 2 of 3?"""
+    five = {"A": "甲", "B": "乙", "C": "丙", "D": "丁", "E": "戊", "F": "己"}
+    bank = [item("multiple", options=five, answer=k) for k in (["A", "B"], ["A", "B", "C", "D"], ["A", "B", "C", "E"])]
+    assert key_count_share(bank) == (4, 2, 3)
+    assert key_count_share([]) == (0, 0, 0)
+
+
+def test_format_md_documents_every_rule_with_its_thresholds() -> None:
+    """Does FORMAT.md's linter table have a row per rule naming each threshold with its value?"""
+    doc = (Path(m.__file__).parent / "content" / "FORMAT.md").read_text(encoding="utf-8")
+    for rule in RULES:
+        row = next((ln for ln in doc.splitlines() if ln.startswith(f"| `{rule.id}` |")), "")
+        assert row, f"FORMAT.md has no row for {rule.id}"
+        for name, value in rule.thresholds.items():
+            assert f"`{name}: {value:g}`" in row, f"{rule.id}: {name}"
