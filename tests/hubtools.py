@@ -162,15 +162,19 @@ class NationalCourse(HubCourse):
 
 
 @contextmanager
-def national_course(tag: str, learners: list[str], port: int) -> Iterator[NationalCourse]:
+def national_course(tag: str, learners: list[str], port: int, content: Path = MINI,
+                    separator: str = "-") -> Iterator[NationalCourse]:
     """The national path on this machine: JupyterHub with the ngshare service, PostgreSQL (a password; the server
-    in China time) for the gradebook and ngshare, accounts ``kamhub-<tag>-*``; the mini course released as ch01."""
+    in China time) for the gradebook and ngshare, accounts ``kamhub-<tag>-*``; ``content`` with ch01 released.
+
+    ``separator``: as for :func:`hub_course`.
+    """
     needs_root()
     skip_unless_met(postgres_reason())
     groups = accounts.CourseGroups("kam-cert")
     existing_groups = {g.gr_name for g in grp.getgrall()}
     teacher = f"{PREFIX}{tag}-teacher"
-    names = [f"{PREFIX}{tag}-{n}" for n in learners]
+    names = [f"{PREFIX}{tag}-{n}" if separator == "-" else f"kamhub_{tag}_{n}" for n in learners]
     passwords = {n: f"pw-{n}" for n in [teacher, *names]}
     home = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-"))
     server = pg.Postgres(password=secrets.token_hex(12), timezone="Asia/Shanghai")
@@ -178,7 +182,7 @@ def national_course(tag: str, learners: list[str], port: int) -> Iterator[Nation
     with install_restored():
         try:
             url = server.start()
-            settings = serve.setup(home, port, serve.Accounts([teacher], names, passwords), source_content=MINI,
+            settings = serve.setup(home, port, serve.Accounts([teacher], names, passwords), source_content=content,
                                    learner_env=LEARNER_ENV, exchange="ngshare", db_url=url, ngshare_env=NGSHARE_ENV)
             proc = serve.start(settings, log=home / "hub.log")
             serve.wait_until_up(settings, proc)

@@ -1,7 +1,9 @@
 """Is a certification exam sat, on the hub, on a clock no learner can touch — through the commands and a browser?
 
 A whole round only through `course` commands (as the instructor's account) and headless Chromium
-(real hub, real OS accounts; needs root as CI runs): paper create → generate → release → a sitting
+(real hub, real OS accounts; needs root as CI runs), on both paths: the closed exchange with a SQLite
+gradebook, and the national path (the ngshare exchange, the gradebook on PostgreSQL with its clock in
+China time; tests/hubtools.national_course): paper create → generate → release → a sitting
 opened → two learners sit it (li, with extra time, answers everything and hands in; wang answers
 two questions, runs out of time, then answers more from his own kernel and rewrites every file in
 his home) → collect → autograde → the instructor hand-grades li's case in formgrader → training,
@@ -22,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.hubtools import HubCourse, hub_course, needs_root, running_hub
+from tests.hubtools import HubCourse, hub_course, national_course, needs_root, running_hub
 
 needs_root()
 CHROMIUM = shutil.which("chromium")
@@ -43,10 +45,19 @@ PAPER = "L4-h"
 CASE_TEXT = "先倾听客户诉求并致歉，说明处理时限，升级专人跟进并按时回访。"
 
 
-@pytest.fixture(scope="module")
-def hub() -> Iterator[HubCourse]:
-    with hub_course("s", ["li", "wang"], port=18600, content=CERT, separator="_") as hc, running_hub(hc):
-        yield hc
+@pytest.fixture(scope="module", params=["closed", "ngshare"])
+def hub(request: pytest.FixtureRequest) -> Iterator[HubCourse]:
+    if request.param == "closed":
+        with hub_course("s", ["li", "wang"], port=18600, content=CERT, separator="_") as hc, running_hub(hc):
+            yield hc
+    else:
+        with national_course("s", ["li", "wang"], port=18600, content=CERT, separator="_") as nc:
+            yield nc
+
+
+def gradebook_url(hc: HubCourse) -> str:
+    """The course's gradebook: PostgreSQL on the national path, else the course folder's SQLite file."""
+    return getattr(hc, "db_url", "") or f"sqlite:///{hc.root / 'gradebook' / 'gradebook.db'}"
 
 
 def server_token(learner: str) -> str:
@@ -99,11 +110,10 @@ def answer(page: Any, hc: HubCourse, qids: list[str], order: list[str]) -> None:
 
 def recorded(hc: HubCourse, learner: str) -> dict[str, Any]:
     """What the sittings service recorded for ``learner`` (latest per question, any time)."""
-    from course.nbconfig import db_url
     from course.sittings import records
     from course.sittings.store import open_url
 
-    with open_url(db_url(hc.root), "kam-cert").connect() as conn:
+    with open_url(gradebook_url(hc), "kam-cert").connect() as conn:
         rows = records.answer_rows(conn, f"{PAPER}-1", learner, 1)
     return {r["question"]: json.loads(r["value"]) for r in rows}
 
@@ -211,11 +221,12 @@ def grade_case(browser: Any, hc: HubCourse, learner: str, paper: dict[str, Any])
     from nbgrader.api import Gradebook
 
     case = paper["skills"][0]
-    url = f"sqlite:///{hc.root / 'gradebook' / 'gradebook.db'}"
+    url = gradebook_url(hc)
     with Gradebook(url, course_id="kam-cert") as gb:
         submission = gb.find_submission_notebook(paper["assignment"], paper["assignment"], learner).id
     page = login(browser, hc, TEACHER)
     page.goto(f"{hc.settings.url}/user/{TEACHER}/formgrader/submissions/{submission}/?index=0")
+    page.wait_for_load_state("networkidle")  # formgrader binds its inputs once the grades have come over its API
     score = page.locator(f'input.score[id="{case}"]')
     score.fill("8")
     score.press("Tab")  # formgrader saves on change
@@ -234,6 +245,6 @@ def decisions(hc: HubCourse) -> dict[str, dict[str, Any]]:
 
     from course.certification import store
 
-    with store.existing(f"sqlite:///{hc.root / 'gradebook' / 'gradebook.db'}").connect() as conn:
+    with store.existing(gradebook_url(hc)).connect() as conn:
         rows = [dict(r) for r in conn.execute(sa.select(store.decisions).order_by(store.decisions.c.id)).mappings()]
     return {r["learner"]: {**r, "row": json.loads(r["row"])} for r in rows}
