@@ -255,6 +255,7 @@ def grade_one(*args):  # each worker stays busy for seconds: it would outlive a 
 grader.grade_one = grade_one
 def progress(done, total):  # the first chunk is back, the workers are grading the next ones
     print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+    sys.stdin.readline()  # the test has seen the workers alive (a SIGKILL right away could beat it)
     os.kill(os.getpid(), getattr(signal, sys.argv[3]))
     time.sleep(5)
 grader.grade(Path(sys.argv[1]), load_course(Path(sys.argv[2])), ["ch01"], workers=2, on_progress=progress)
@@ -278,10 +279,12 @@ def test_no_worker_outlives_a_killed_or_stopped_run(tmp_path: Path, how: str, co
     for i in range(16):
         place_submission(cd.root, f"learner{i:02d}", "ch01", PARTIAL)
     proc = subprocess.Popen([sys.executable, "-c", ORPHANS, str(cd.root), str(cd.course.root), how],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None and proc.stdin is not None
     workers = [int(pid) for pid in proc.stdout.readline().split()]
     assert len(workers) == 2 and all(map(_running, workers))
+    proc.stdin.write("go\n")
+    proc.stdin.close()
     proc.wait(timeout=120)
     proc.stdout.close()
     deadline = time.monotonic() + 2.0
