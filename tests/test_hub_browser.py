@@ -124,6 +124,7 @@ def hand_grade(browser: Any, hc: HubCourse) -> float | None:
         submission = gb.find_submission_notebook("ch01", "ch01", LI).id
     page = login(browser, hc, TEACHER)
     page.goto(f"{hc.settings.url}/user/{TEACHER}/formgrader/submissions/{submission}/?index=0")
+    page.wait_for_load_state("networkidle")  # formgrader binds its inputs once the grades have come over its API
     score = page.locator('input.score[id="ch01-007"]')
     score.fill("3")
     score.press("Tab")  # formgrader saves on change
