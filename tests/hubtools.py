@@ -29,6 +29,7 @@ PREFIX = "kamhub-"
 # One learners' environment for every hub test (and run): building it takes about a minute, and its stamp
 # tells `course hub` when the runtime changed and must be reinstalled.
 LEARNER_ENV = Path("/var/tmp/kamhub-learner-env")
+LEARNER_ENV_NATIONAL = Path("/var/tmp/kamhub-learner-env-ngshare")  # with ngshare's client: not flipped back and forth
 NGSHARE_ENV = Path("/var/tmp/kamhub-ngshare-env")  # ngshare's own environment, built once too
 
 
@@ -107,6 +108,9 @@ def hub_course(tag: str, learners: list[str], port: int, content: Path = MINI,
     teacher = f"{PREFIX}{tag}-teacher"
     names = [f"{PREFIX}{tag}-{n}" if separator == "-" else f"kamhub_{tag}_{n}" for n in learners]
     passwords = {n: f"pw-{n}" for n in [teacher, *names]}
+    for name in [teacher, *names]:  # a killed earlier run may have left the account or its home (with its files)
+        accounts.remove_user(name)
+        shutil.rmtree(Path("/home") / name, ignore_errors=True)
     home = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-"))
     with install_restored():
         try:
@@ -176,6 +180,9 @@ def national_course(tag: str, learners: list[str], port: int, content: Path = MI
     teacher = f"{PREFIX}{tag}-teacher"
     names = [f"{PREFIX}{tag}-{n}" if separator == "-" else f"kamhub_{tag}_{n}" for n in learners]
     passwords = {n: f"pw-{n}" for n in [teacher, *names]}
+    for name in [teacher, *names]:  # as hub_course: nothing of a killed earlier run
+        accounts.remove_user(name)
+        shutil.rmtree(Path("/home") / name, ignore_errors=True)
     home = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{tag}-"))
     server = pg.Postgres(password=secrets.token_hex(12), timezone="Asia/Shanghai")
     proc = None
@@ -183,7 +190,8 @@ def national_course(tag: str, learners: list[str], port: int, content: Path = MI
         try:
             url = server.start()
             settings = serve.setup(home, port, serve.Accounts([teacher], names, passwords), source_content=content,
-                                   learner_env=LEARNER_ENV, exchange="ngshare", db_url=url, ngshare_env=NGSHARE_ENV)
+                                   learner_env=LEARNER_ENV_NATIONAL, exchange="ngshare", db_url=url,
+                                   ngshare_env=NGSHARE_ENV)
             proc = serve.start(settings, log=home / "hub.log")
             serve.wait_until_up(settings, proc)
             serve.enroll(settings)

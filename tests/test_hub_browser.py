@@ -100,6 +100,9 @@ def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[st
         page.locator(".jp-Dialog button.jp-mod-accept").click()
         page.locator(".widget-html", has_text="已作答 2 / 7 题").first.wait_for()
         assert _answers_shown(page, name)
+        # Run All has finished (the progress line is drawn by the first cell, the rest may still run):
+        # a reload while cells still write their outputs would rightly ask to leave unsaved changes
+        page.get_by_text("Python 3 (ipykernel) | 空闲").wait_for()
         time.sleep(3)
         page.reload()
         assert _answers_shown(page, name) and dialogs == [], dialogs

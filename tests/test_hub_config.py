@@ -188,13 +188,14 @@ def test_the_secrets_file_is_roots_alone(tmp_path: Path) -> None:
                               "(as root) to write it")
 
 
-def test_the_learners_environment_gets_the_exchange_client_once(monkeypatch: pytest.MonkeyPatch,
-                                                                 tmp_path: Path) -> None:
-    """Added for ngshare, kept after (hubs of either exchange share it); a runtime change reinstalls only that."""
+def test_the_learners_environment_has_the_exchange_client_only_for_ngshare(monkeypatch: pytest.MonkeyPatch,
+                                                                           tmp_path: Path) -> None:
+    """Added for ngshare, removed again for a closed-exchange hub; a runtime change reinstalls only that."""
     calls: list[str] = []
     monkeypatch.setattr(learnerenv, "new_venv", lambda env: calls.append("venv"))
     monkeypatch.setattr(learnerenv, "pip_install", lambda env, args, what="": calls.append(f"pip {args[0]}"))
     monkeypatch.setattr(learnerenv, "install_exchange_client", lambda env: calls.append("client"))
+    monkeypatch.setattr(learnerenv, "remove_exchange_client", lambda env: calls.append("no client"))
     monkeypatch.setattr(learnerenv, "install_runtime", lambda env, runtime: calls.append("runtime"))
     env = tmp_path / "env"
     env.mkdir()
@@ -202,6 +203,8 @@ def test_the_learners_environment_gets_the_exchange_client_once(monkeypatch: pyt
     calls.clear()
     assert learnerenv.ensure(env, exchange_client=True) and calls == ["client"]
     calls.clear()
-    assert not learnerenv.ensure(env) and calls == []  # the closed exchange's hub keeps using it as it is
+    assert not learnerenv.ensure(env, exchange_client=True) and calls == []
+    assert learnerenv.ensure(env) and calls == ["no client"]  # a closed-exchange hub: exactly its tested parts
+    calls.clear()
     monkeypatch.setattr(learnerenv, "runtime_digest", lambda runtime_dir=None: "changed")
     assert learnerenv.ensure(env) and calls == ["runtime"]

@@ -68,6 +68,15 @@ def pip_install(env: Path, args: list[str], what: str = "the learners' environme
                             f"{tail}\nFix the cause and run `course hub` again; or delete {env} to start afresh")
 
 
+def remove_exchange_client(env: Path) -> None:
+    """ngshare_exchange out of an environment that had it (its needs stay: the Jupyter stack uses them too)."""
+    done = subprocess.run([str(env / "bin" / "python"), "-m", "pip", "uninstall", "-y", "-q", CLIENT_NAME],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise WorkflowError(f"removing {CLIENT_NAME} from {env} failed:\n{done.stderr.strip()}\n"
+                            f"Delete {env} and run `course hub` again to build it afresh")
+
+
 def new_venv(env: Path) -> None:
     """An empty virtualenv at ``env`` from the interpreter under this one (readable by every account)."""
     base = getattr(sys, "_base_executable", sys.executable)
@@ -94,24 +103,26 @@ def install_runtime(env: Path, runtime_dir: Path) -> None:
 def ensure(env: Path, runtime_dir: Path = RUNTIME_DIR, exchange_client: bool = False) -> bool:
     """Build or update the learners' environment at ``env``; True if anything was installed.
 
-    ``exchange_client``: add ngshare_exchange (the ngshare exchange). Once added it stays, so hubs of
-    either exchange can share one environment without rebuilding it.
+    ``exchange_client``: with ngshare_exchange (the ngshare exchange); without it, an environment that had it
+    loses it, so a closed-exchange hub runs exactly the parts its tests prove (with the client installed, the
+    closed path's browser test lost the saved widget views after a restart in 4 of 4 runs; cause not found).
     """
     stamp = env / STAMP
     have = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else {}
     client = f"{CLIENT_NAME}=={CLIENT_VERSION}"
     wanted: dict[str, object] = {"requirements": requirements(), "runtime": runtime_digest(runtime_dir)}
-    rebuild = have.get("requirements") != wanted["requirements"]
-    kept = None if rebuild else have.get("exchange_client")
-    if exchange_client or kept:
+    if exchange_client:
         wanted["exchange_client"] = client
     if have == wanted:
         return False
+    rebuild = have.get("requirements") != wanted["requirements"]
     if rebuild:
         new_venv(env)
         pip_install(env, requirements())
-    if wanted.get("exchange_client") and kept != client:
+    if exchange_client and (rebuild or have.get("exchange_client") != client):
         install_exchange_client(env)
+    if not exchange_client and not rebuild and have.get("exchange_client"):
+        remove_exchange_client(env)
     if rebuild or have.get("runtime") != wanted["runtime"]:
         install_runtime(env, runtime_dir)
     stamp.write_text(json.dumps(wanted, indent=1) + "\n", encoding="utf-8")
