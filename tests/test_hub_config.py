@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import stat
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from course.errors import WorkflowError
-from course.hub import learnerenv, ngshare
+from course.hub import learnerenv, ngshare, sandbox
 from course.hub.hubconfig import HubSettings, hub_services, role_files, role_of, server_environment, verify_service
 from course.hub.serve import Accounts, check_exchange, check_interpreter, closed_folder
 
@@ -208,3 +209,34 @@ def test_the_learners_environment_has_the_exchange_client_only_for_ngshare(monke
     calls.clear()
     monkeypatch.setattr(learnerenv, "runtime_digest", lambda runtime_dir=None: "changed")
     assert learnerenv.ensure(env) and calls == ["runtime"]
+
+
+def test_a_learners_server_sees_the_system_read_only_and_only_its_own_folders_writable(tmp_path: Path) -> None:
+    """Which folders does the sandbox bind, read-only or writable, for a closed-exchange hub and an ngshare one?"""
+    env = tmp_path / "learner-env"
+    env.mkdir()
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n", encoding="utf-8")
+    home, config, exchange = Path("/home/l"), Path("/srv/k/state/jupyter/learner"), Path("/srv/k/exchange")
+    args = sandbox.view_args(home, env, config, exchange)
+    pairs = list(itertools.pairwise(args))
+    binds = [(flag, src) for flag, src in pairs if flag in ("--bind", "--ro-bind")]
+    assert binds == [("--ro-bind", "/usr"), ("--ro-bind", "/etc")] + [
+        ("--ro-bind", d) for d in sandbox.SYSTEM_LINKS if Path(d).is_dir() and not Path(d).is_symlink()] + [
+        ("--ro-bind", str(env)), ("--ro-bind", str(config)), ("--bind", str(exchange)), ("--bind", str(home))]
+    assert ("--tmpfs", "/tmp") in pairs and ("--chdir", str(home)) in pairs and "--unshare-pid" in args
+    assert ("--bind", str(exchange)) not in itertools.pairwise(sandbox.view_args(home, env, config, None))
+
+
+def test_a_hub_without_bubblewrap_or_with_a_broken_learners_environment_says_what_to_do(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyvenv.cfg").write_text("version = 3.11.7\n", encoding="utf-8")
+    with pytest.raises(WorkflowError) as err:
+        sandbox.base_prefix(tmp_path)
+    assert str(err.value) == (f"{tmp_path / 'pyvenv.cfg'} names no `home`: the learners' environment is not a "
+                              "virtual environment; fix: delete it and run `course hub` again")
+    monkeypatch.setattr(sandbox, "BWRAP", "bwrap-not-installed")
+    with pytest.raises(WorkflowError) as err:
+        sandbox.bwrap()
+    assert str(err.value).startswith("bubblewrap is not installed: learners' servers run in its sandbox") \
+        and str(err.value).endswith("fix: `apt-get install bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`, "
+                                    "then run `course hub` again")

@@ -10,6 +10,7 @@ strings only the keys hold: the hidden tests' calls, the explanations and the ru
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 import subprocess
@@ -25,9 +26,10 @@ import pytest
 from course import model as m
 from course.errors import WorkflowError
 from course.hub import accounts, keys
+from course.hub.hubconfig import MENU_SETTINGS_FILE, HubSettings
 from course.hub.serve import DEMO_INSTRUCTOR, DEMO_LEARNERS
 from course.loader import content_root, load_course
-from tests.hubtools import LEARNER_ENV, install_restored, needs_root
+from tests.hubtools import LEARNER_ENV, HubCourse, install_restored, needs_root
 
 needs_root()
 PORT = 18400
@@ -46,12 +48,48 @@ def key_markers() -> list[str]:
     return sorted(found)
 
 
-def readable_files(account: str) -> list[str]:
-    """Every regular file ``account`` may read, as the kernel decides (find's -readable runs as that account)."""
-    prune = [arg for d in SKIP_DIRS for arg in ("-path", d, "-o")][:-1]
-    done = subprocess.run(["/usr/sbin/runuser", "-u", account, "--", "find", "/", "(", *prune, ")", "-prune", "-o",
-                           "-type", "f", "-readable", "-print0"], capture_output=True, check=False)
-    return [p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+def readable_files(account: str, root: str = "") -> list[str]:
+    """Every regular file ``account`` may read below ``root`` (its paths without ``root``), as the kernel decides.
+
+    find's -readable runs as that account. ``root``: ``/proc/<pid>/root``, the machine as a process sees it.
+    """
+    prune = [arg for d in SKIP_DIRS for arg in ("-path", root + d, "-o")][:-1]
+    done = subprocess.run(["/usr/sbin/runuser", "-u", account, "--", "find", root + "/", "(", *prune, ")", "-prune",
+                           "-o", "-type", "f", "-readable", "-print0"], capture_output=True, check=False)
+    found = [p for p in done.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+    return [p.removeprefix(root) for p in found]
+
+
+def start_server(home: Path, name: str) -> int:
+    """Start ``name``'s server through the hub's REST API, as their browser would; its process id once it is ready."""
+    settings = HubSettings.load(home / "state" / "hub.json")
+    token = HubCourse(settings, home, {}).hub_token(name)
+    api = f"{settings.url}/hub/api/users/{name}"
+    headers = {"Authorization": f"token {token}"}
+    urllib.request.urlopen(urllib.request.Request(f"{api}/server", method="POST", headers=headers), timeout=60)
+    for _ in range(240):
+        with urllib.request.urlopen(urllib.request.Request(api, headers=headers), timeout=10) as reply:
+            if json.load(reply).get("servers", {}).get("", {}).get("ready"):
+                return server_pid(name)
+        time.sleep(0.5)
+    raise RuntimeError(f"{name}'s server was not ready within 2 minutes")
+
+
+def server_pid(name: str) -> int:
+    """The process of ``name`` running jupyterhub-singleuser itself (not the sandbox program around it)."""
+    import pwd
+
+    uid = pwd.getpwnam(name).pw_uid
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            owner = proc.stat().st_uid
+        except OSError:
+            continue
+        if proc.name.isdigit() and owner == uid and any(a.endswith(b"/jupyterhub-singleuser") for a in argv[:2]) \
+                and not argv[0].endswith(b"bwrap"):
+            return int(proc.name)
+    raise RuntimeError(f"no server process of {name}")
 
 
 def files_holding(markers: list[str], files: list[str], tmp: Path) -> list[str]:
@@ -112,15 +150,34 @@ def _wait_for_login(proc: subprocess.Popen[str]) -> None:
 
 
 def test_no_learner_account_can_read_a_key_anywhere_on_the_machine(demo_hub: Path, tmp_path: Path) -> None:
-    """Does a search of every file each learner can read find no hidden test, explanation or rubric?"""
+    """Does a search of every file each learner's running server can read find no hidden test, explanation or rubric?
+
+    A learner's code runs only in their server (kernels, terminals): its view of the machine is searched,
+    through ``/proc/<pid>/root``. A copy of a key that someone else left world-readable elsewhere on the
+    machine (a canary here, in ``/srv``) is readable to the learner's account outside and not inside.
+    """
     markers = key_markers()
     assert len(markers) > 900  # the shipped bank: 432 hidden-test calls, explanations, rubric criteria
-    readable = {learner: readable_files(learner) for learner in DEMO_LEARNERS}
-    for learner, files in readable.items():
-        assert any(f.startswith(f"/home/{learner}/") for f in files) or files, learner
-        assert not [f for f in files if f.startswith(str(demo_hub / "course"))], learner
-    union = sorted({f for files in readable.values() for f in files})
-    assert files_holding(markers, union, tmp_path) == []
+    canary_dir = Path(tempfile.mkdtemp(prefix="kamhub-canary-", dir="/srv"))
+    try:
+        canary_dir.chmod(0o755)
+        canary = canary_dir / "jc01.yaml"
+        canary.write_text(markers[0] + "\n", encoding="utf-8")
+        canary.chmod(0o644)
+        views = {}
+        for learner in DEMO_LEARNERS:
+            pid = start_server(demo_hub, learner)
+            assert os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt"), learner
+            assert str(canary) in readable_files(learner)  # the account could read it, were it not in the view
+            views[learner] = (pid, readable_files(learner, f"/proc/{pid}/root"))
+        for learner, (_pid, files) in views.items():
+            assert f"/home/{learner}/.jupyter/lab/user-settings/{MENU_SETTINGS_FILE}" in files, learner
+            hidden = ("/srv", "/work", str(keys.install_root()), str(demo_hub / "course"), str(demo_hub / "content"))
+            assert not [f for f in files if f.startswith(hidden)], learner
+        union = sorted({f"/proc/{pid}/root{f}" for pid, files in views.values() for f in files})
+        assert files_holding(markers, union, tmp_path) == []
+    finally:
+        shutil.rmtree(canary_dir)
 
 
 def test_the_hub_state_is_private_and_the_learners_python_has_no_course(demo_hub: Path) -> None:

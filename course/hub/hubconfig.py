@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course.hub import ngshare
+from course.hub import ngshare, sandbox
 from course.hub.accounts import CourseGroups
 from course.lab import learner_settings
 
@@ -247,6 +247,12 @@ def server_environment(settings: HubSettings, role: str, secrets: ngshare.Secret
     return env
 
 
+def learner_command(settings: HubSettings, home: Path, argv: list[str]) -> list[str]:
+    """``argv`` as a learner's server runs it: inside the learner's view of the machine (course.hub.sandbox)."""
+    exchange = None if settings.uses_ngshare else Path(settings.exchange)
+    return sandbox.command(argv, home, Path(settings.learner_env), settings.role_dir("learner"), exchange)
+
+
 def verify_service(settings: HubSettings, secrets: ngshare.Secrets | None = None) -> dict[str, Any]:
     """The certificate verification page as a hub-managed service at ``/services/certificates/``.
 
@@ -328,7 +334,9 @@ def configure_hub(c: Any, settings: HubSettings) -> None:
                                **user_lab_dirs(home)}
         if role == "learner":
             write_learner_menu(spawner.user.name)
-            spawner.cmd = [str(Path(settings.learner_bindir) / "jupyterhub-singleuser")]  # no course, no keys
+            # no course, no keys; and nothing else of the machine (course.hub.sandbox)
+            server = str(Path(settings.learner_bindir) / "jupyterhub-singleuser")
+            spawner.cmd = learner_command(settings, home, [server])
             spawner.default_url = f"/{COURSE_PAGE}"
         spawner.notebook_dir = settings.root if role == "instructor" else "~"
 

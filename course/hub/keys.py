@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import course
 from course.errors import WorkflowError
 from course.hub import accounts
 
+Wrap = Callable[[list[str]], list[str]]  # a command line → the same run in a learner's view
 INSTALL_MODE = 0o750  # owner rwx, instructors r-x, others nothing: nothing below is reachable to learners
 # Run by the learners' interpreter as a learner: which of the given paths it can list or read.
 PROBE = """
@@ -108,10 +109,12 @@ def exchange_places(storage: Path, secrets_file: Path) -> list[Place]:
     return [p for p in found if p.path.exists()]
 
 
-def probe(learner: str, python: Path, paths: Sequence[Path]) -> dict[str, object]:
-    """Run the probe as ``learner`` with ``python``: what it could read, and whether ``course`` imports."""
+def probe(learner: str, python: Path, paths: Sequence[Path], view: Wrap = list) -> dict[str, object]:
+    """Run the probe as ``learner`` with ``python`` in ``view`` (what their server runs in, course.hub.sandbox):
+    what it could read, and whether ``course`` imports."""
     env = accounts.user_env(learner, {"PATH": f"{python.parent}:/usr/bin:/bin"})
-    done = accounts.run_as(learner, [str(python), "-I", "-c", PROBE, json.dumps([str(p) for p in paths])], env)
+    argv = view([str(python), "-I", "-c", PROBE, json.dumps([str(p) for p in paths])])
+    done = accounts.run_as(learner, argv, env)
     if done.returncode != 0:
         raise WorkflowError(f"the learners' interpreter {python} does not run as {learner}: "
                             f"{done.stderr.strip()[-500:]}")
@@ -119,9 +122,9 @@ def probe(learner: str, python: Path, paths: Sequence[Path]) -> dict[str, object
     return result
 
 
-def check_learner_reach(learner: str, python: Path, found: Sequence[Place]) -> None:
-    """Refuse (WorkflowError naming each path and its fix) if ``learner`` can read any key place."""
-    result = probe(learner, python, [p.path for p in found])
+def check_learner_reach(learner: str, python: Path, found: Sequence[Place], view: Wrap = list) -> None:
+    """Refuse (WorkflowError naming each path and its fix) if ``learner`` can read any key place in ``view``."""
+    result = probe(learner, python, [p.path for p in found], view)
     readable = {str(p) for p in result["readable"]}  # type: ignore[attr-defined]
     problems = [f"  {p.path}: {p.what}; fix: {p.fix}" for p in found if str(p.path) in readable]
     if result["course_importable"]:

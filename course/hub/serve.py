@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import grp
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -35,9 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course.errors import WorkflowError
-from course.hub import accounts, keys, learnerenv, ngshare
+from course.hub import accounts, keys, learnerenv, ngshare, sandbox
 from course.hub.accounts import CourseGroups
-from course.hub.hubconfig import HubSettings, server_environment, write_role_dirs
+from course.hub.hubconfig import HubSettings, learner_command, server_environment, write_role_dirs
 from course.hub.layout import Layout, prepare
 from course.nbconfig import COURSE_ID
 from course.ostools import closed_folder
@@ -156,6 +157,7 @@ def setup(home: Path, port: int, acc: Accounts, source_content: Path | None = No
     Ends by proving, as a learner, that no answer key or hub secret can be read (else WorkflowError).
     """
     accounts._root_only("course hub")
+    sandbox.bwrap()  # learners' servers run in its sandbox: say so before anything is made
     if not acc.instructors:
         raise WorkflowError("no instructor account: pass --instructor NAME (or --demo)")
     db_url = check_exchange(exchange, db_url, acc)
@@ -191,8 +193,11 @@ def setup(home: Path, port: int, acc: Accounts, source_content: Path | None = No
     found = keys.places(Path(settings.root), Path(settings.content), state, install, extra)
     if settings.uses_ngshare:
         found += keys.exchange_places(Path(settings.ngshare_storage), settings.secrets_path)
-    keys.check_learner_reach(acc.learners[0] if acc.learners else "nobody", Path(settings.learner_bindir) / "python",
-                             found)
+    learner = acc.learners[0] if acc.learners else "nobody"
+    home = Path(pwd.getpwnam(learner).pw_dir)
+    # in the view their servers get; with no learner yet, as `nobody` without it (stricter: the whole machine)
+    view = (lambda argv: learner_command(settings, home, argv)) if home.is_dir() else list
+    keys.check_learner_reach(learner, Path(settings.learner_bindir) / "python", found, view)
     return settings
 
 
