@@ -7,6 +7,7 @@ in :mod:`course.rules`, where every problem can be reported at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -303,6 +304,32 @@ TYPE_TITLES: dict[str, str] = {
     "single": "单选题", "multiple": "多选题", "truefalse": "判断题", "blank": "填空题",
     "ordering": "排序题", "matching": "匹配题", "case": "案例分析题",
 }
+
+
+FieldPath = tuple[str | int, ...]  # a place in a question's YAML: ("options", "B"), ("rubric", 0)
+
+
+def question_texts(q: Question, *, explanation: bool = False, blanks: bool = False, reference: bool = False,
+                   rubric: bool = False) -> Iterator[tuple[FieldPath, str]]:
+    """The texts of ``q``, each with its place: stem, options, items and prompts, then those asked for.
+
+    Checks pick what they read: the learner sees the explanation and reference, not the rubric.
+    """
+    yield ("stem",), q.stem
+    if explanation:
+        yield ("explanation",), q.explanation
+    for name in ("options", "items", "prompts"):
+        for key, text in (getattr(q, name, None) or {}).items():
+            yield (name, key), text
+    if blanks and isinstance(q, FillBlank):
+        for i, alts in enumerate(q.blanks):
+            for text in alts:
+                yield ("blanks", i), text
+    if reference and isinstance(q, CaseAnalysis) and q.reference:
+        yield ("reference",), q.reference
+    if rubric and isinstance(q, CaseAnalysis):
+        for i, item in enumerate(q.rubric):
+            yield ("rubric", i), item.criterion
 
 
 class QuestionFile(Strict):

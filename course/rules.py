@@ -10,7 +10,7 @@ import itertools
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from course import model as m
@@ -133,7 +133,7 @@ def question_problems(course: Course, q: m.Question, src: QuestionSource) -> lis
             bad("competencies", f"competency '{comp}' does not exist in competencies.yaml: fix or remove it")
     for message, field in _type_problems(q):
         bad(field, message)
-    for field, text in _texts(q):
+    for field, text in m.question_texts(q, explanation=True, blanks=True, rubric=True):
         if found := KANGXI.search(text):
             char = found.group()
             fixed = unicodedata.normalize("NFKC", char)
@@ -190,21 +190,6 @@ def _level_problems(item: m.RubricItem) -> Iterator[str]:
                "add a level for the full points")
 
 
-def _texts(q: m.Question) -> Iterable[tuple[str | tuple[str | int, ...], str]]:
-    yield "stem", q.stem
-    yield "explanation", q.explanation
-    for name in ("options", "items", "prompts"):
-        for key, text in (getattr(q, name, None) or {}).items():
-            yield (name, key), text
-    if isinstance(q, m.FillBlank):
-        for i, alts in enumerate(q.blanks):
-            for text in alts:
-                yield ("blanks", i), text
-    if isinstance(q, m.CaseAnalysis):
-        for i, r in enumerate(q.rubric):
-            yield ("rubric", i), r.criterion
-
-
 def normalise_quote(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text))
 
@@ -251,8 +236,7 @@ def _distractors(q: m.Question, rules: m.QualityRules) -> list[tuple[str, tuple[
 def _forbidden(q: m.Question, rules: m.QualityRules) -> list[tuple[str, tuple[str | int, ...]]]:
     """Internal words (e.g. 种子) in text a learner or a feedback page shows."""
     out: list[tuple[str, tuple[str | int, ...]]] = []
-    for field, text in _learner_texts(q):
-        path = field if isinstance(field, tuple) else (field,)
+    for path, text in m.question_texts(q, explanation=True, reference=True):  # what learners see
         for word in rules.forbidden_words:
             if word in unicodedata.normalize("NFKC", text):
                 name = ".".join(str(p) for p in path)
@@ -273,17 +257,6 @@ def _option_letters(q: m.Question) -> list[tuple[str, tuple[str | int, ...]]]:
         return []
     return [(f"explanation refers to option letter(s) '{found.group()}', but options are shuffled for each "
              "learner: name the option by its text", ("explanation",))]
-
-
-def _learner_texts(q: m.Question) -> Iterable[tuple[str | tuple[str | int, ...], str]]:
-    """Stem, explanation, options, items and prompts (rubrics and provenance stay with graders)."""
-    yield "stem", q.stem
-    yield "explanation", q.explanation
-    for name in ("options", "items", "prompts"):
-        for key, text in (getattr(q, name, None) or {}).items():
-            yield (name, key), text
-    if isinstance(q, m.CaseAnalysis) and q.reference:
-        yield "reference", q.reference
 
 
 def _truefalse_balance(course: Course, band: m.TrueFalseBalance) -> Iterator[Problem]:

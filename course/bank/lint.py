@@ -336,20 +336,6 @@ def _explanation_absent_option(q: m.Question, rule: Rule, ctx: Context) -> Itera
                        f"解析否定了“{term}”，但没有哪个选项是它")
 
 
-def _item_texts(q: m.Question) -> Iterator[tuple[Path_, str]]:
-    """What an item states: stem, options, items, prompts, accepted blanks, the case reference."""
-    yield ("stem",), q.stem
-    for name in ("options", "items", "prompts"):
-        for key, text in (getattr(q, name, None) or {}).items():
-            yield (name, key), text
-    if isinstance(q, m.FillBlank):
-        for i, alts in enumerate(q.blanks):
-            for text in alts:
-                yield ("blanks", i), text
-    if isinstance(q, m.CaseAnalysis) and q.reference:
-        yield ("reference",), q.reference
-
-
 def unlabelled_terms(text: str, terms: Iterable[m.HistoricalTerm], former: str) -> list[m.HistoricalTerm]:
     """The historical terms in ``text`` at least once not introduced by ``former`` (原《合同法》, 原信息产业部)."""
     text = _nfkc(text)
@@ -369,7 +355,7 @@ def _historical_unlabelled(q: m.Question, rule: Rule, ctx: Context) -> Iterator[
     if ctx.label in q.stem:
         return
     found: list[m.HistoricalTerm] = []
-    for _, text in _item_texts(q):
+    for _, text in m.question_texts(q, blanks=True, reference=True):  # what an item states
         found += [h for h in unlabelled_terms(text, ctx.historical, ctx.former) if h not in found]
     if found:
         terms = "；".join(f"{h.term}（{h.note}）" for h in found)
