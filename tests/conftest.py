@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,16 @@ MINI = Path(__file__).parent / "fixtures" / "mini"
 class CourseDir:
     root: Path
     course: Course
+
+
+def read_json_written(path: Path) -> Any | None:
+    """``path``'s JSON, or None while it is missing or half written: JupyterLab's save rewrites a notebook in
+    place (jupyter_server's atomic_writing keeps a backup copy, not a temporary file), so a reader polling it
+    may see it empty."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def make_course_dir(path: Path, content: Path = MINI) -> CourseDir:

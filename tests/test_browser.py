@@ -29,7 +29,7 @@ from course import learners, workflow
 from course.cli import app
 from course.lab import install_learner_settings
 from course.nbconfig import db_url
-from tests.conftest import MINI, CourseDir, make_course_dir
+from tests.conftest import MINI, CourseDir, make_course_dir, read_json_written
 
 CHROMIUM = shutil.which("chromium")
 if CHROMIUM is None and not os.environ.get("CI"):
@@ -117,8 +117,8 @@ def _saved(home: Path, wanted: dict[str, Any], timeout: float = 15) -> dict[str,
     deadline = time.monotonic() + timeout
     answers: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        if path.exists():
-            answers = json.loads(path.read_text(encoding="utf-8"))["answers"]
+        if (found := read_json_written(path)) is not None:
+            answers = found["answers"]
             if all(answers.get(k) == v for k, v in wanted.items()):
                 return answers
         time.sleep(0.2)
@@ -130,7 +130,9 @@ def _saved_with_every_widget(home: Path, timeout: float = 60, holding: str = "")
     path = home / "ch01" / "ch01.ipynb"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        if (nb := read_json_written(path)) is None:  # being saved
+            time.sleep(0.3)
+            continue
         views = [any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in c.get("outputs", []))
                  for c in nb["cells"] if c["cell_type"] == "code"]
         if all(views) and "widgets" in nb["metadata"] and holding in json.dumps(nb["metadata"]["widgets"],

@@ -12,7 +12,6 @@ The learner's lab has no instructor tool, and a learner cannot reach formgrader.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import read_json_written
 from tests.hubtools import HubCourse, hub_course, needs_root, running_hub
 
 needs_root()
@@ -59,7 +59,7 @@ def learner_session(browser: Any, hc: HubCourse, name: str, *, reload: bool = Fa
 
 def _widget_outputs(path: Path) -> int:
     """How many widget views the saved notebook holds (autosave keeps them in the file)."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb = read_json_written(path) or {"cells": []}  # 0 while JupyterLab is writing it
     return sum("application/vnd.jupyter.widget-view+json" in o.get("data", {})
                for c in nb["cells"] for o in c.get("outputs", []))
 
