@@ -11,7 +11,7 @@ import pytest
 from course import model as m
 from course.build import chapter_notebook
 from course.grading.answers import SubmissionScores, score_answers, unreadable_notice
-from course.grading.notebook import FORMAT, graded_notebook, notebook_json, notebook_text, template
+from course.grading.notebook import FORMAT, SEEN, graded_notebook, notebook_json, notebook_text, template
 from course.loader import load_course
 
 COURSE = load_course()
@@ -84,3 +84,18 @@ def test_a_19_question_chapter_graded_is_at_most_20_kb_and_holds_no_key() -> Non
     assert len(locked) == 20 and all(c["source"] == "" for c in locked)  # setup, 18 questions, check
     case = next(c for c in cells if c["id"] == next(q.id for q in QUESTIONS if isinstance(q, m.CaseAnalysis)))
     assert case["source"] and case["metadata"]["nbgrader"]["checksum"]  # a learner's answer cell stays whole
+
+
+def test_a_template_keeps_the_outputs_of_a_bounded_number_of_answers_and_each_text_stays_exact() -> None:
+    """Do SEEN + 50 learners with different case answers leave at most SEEN outputs kept (a worker's memory
+    stays flat over a national cohort), and is every filled text still the notebook's json.dumps?"""
+    nb = base()
+    by_id = {q.id: q for q in QUESTIONS}
+    case = next(q.id for q in QUESTIONS if isinstance(q, m.CaseAnalysis))
+    text = notebook_text(nb, [q.id for q in QUESTIONS])
+    for i in range(SEEN + 50):
+        submission = scores({q.id: right_answer(q) for q in QUESTIONS} | {case: f"{CASE_TEXT}{i}"})
+        filled = text.fill(by_id, submission)
+        assert len(text.seen) <= SEEN
+        if i % 97 == 0 or i > SEEN - 2:  # the first after a clear among them
+            assert filled == notebook_json(graded_notebook(nb, by_id, submission)), i

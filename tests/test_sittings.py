@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import socket
 import threading
 import urllib.error
 import urllib.request
@@ -21,6 +20,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
 from typer.testing import CliRunner
 
 from course.cli import app
@@ -108,12 +109,6 @@ class HeaderIdentity:
         return {"name": name} if name else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def call(port: int, learner: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/services/sittings/api/sittings{path}",
                                      data=None if body is None else json.dumps(body).encode(),
@@ -142,12 +137,15 @@ def sat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         assert done.exit_code == 0, done.output
     engine = open_url(db_url(cd.root), str(course_config(cd.root).CourseDirectory.course_id))
     state = State(lambda: engine, cd.root, clock=lambda: TestClock.now)
-    port = _free_port()
+    # Listening before the first request: a socket bound here queues connections until the loop serves them
+    # (listening from inside the thread raced the first test's request in a CI rehearsal: connection refused).
+    sockets = bind_sockets(0, "127.0.0.1")
+    port = int(sockets[0].getsockname()[1])
     loop = asyncio.new_event_loop()
 
     def serve() -> None:
         asyncio.set_event_loop(loop)
-        make_app(state, "/services/sittings/", HeaderIdentity).listen(port, "127.0.0.1")
+        HTTPServer(make_app(state, "/services/sittings/", HeaderIdentity)).add_sockets(sockets)
         loop.run_forever()
 
     threading.Thread(target=serve, daemon=True).start()

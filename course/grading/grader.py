@@ -59,14 +59,23 @@ READ_ONLY = 0o444  # nbgrader's default mode for autograded files
 
 
 # ---------------------------------------------------------------- what to grade
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Submission:
+    """One learner's collected submission of one assignment, in ``<base>/<student>/<assignment>/``.
+
+    No path of its own (``base`` is shared, the assignment id interned): a national run holds 220,000 of
+    these at once, and a path each made them half a kilobyte."""
+
     student: str
     assignment: str
-    folder: Path
+    base: Path  # <course>/submitted
+
+    @property
+    def folder(self) -> Path:
+        return self.base / self.student / self.assignment
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Failure:
     student: str
     assignment: str
@@ -108,7 +117,7 @@ def discover(root: Path, assignments: Iterable[str] | None = None,
                 failed.append(Failure(student, folder.name, f"{folder} is a link or a file, not a submission "
                                                             "folder: delete it and run `course collect` again"))
                 continue
-            found.append(Submission(student, folder.name, folder))
+            found.append(Submission(student, sys.intern(folder.name), base))
     return found, failed
 
 
@@ -271,8 +280,9 @@ def _write_atomic(path: Path, text: bytes) -> bool:
 
 def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
     """Score one submission and write its autograded folder; raises CourseError naming the file."""
-    timestamp, raw_ts = read_timestamp(sub.folder)
-    secret = read_secret(sub.folder)
+    folder = sub.folder
+    timestamp, raw_ts = read_timestamp(folder)
+    secret = read_secret(folder)
     dest = root / "autograded" / sub.student / sub.assignment
     dest.mkdir(parents=True, exist_ok=True)
     exchange_files = {"timestamp.txt": raw_ts, "submission_secret.txt": secret}
@@ -281,7 +291,7 @@ def grade_one(root: Path, sub: Submission, ctx: Context) -> rows.Graded:
     known, by_id = ctx.known, ctx.by_id
     for nb_name, questions in ctx.questions.items():
         out = dest / f"{nb_name}.ipynb"
-        result = score_submission(sub.folder, sub.student, sub.assignment, questions, ctx.specs[nb_name], known)
+        result = score_submission(folder, sub.student, sub.assignment, questions, ctx.specs[nb_name], known)
         _write_atomic(out, ctx.texts[nb_name].fill(by_id[nb_name], result).encode("utf-8"))
         results[nb_name] = rows.result_of(result)
         keep.add(out.name)

@@ -36,7 +36,7 @@ from course.errors import WorkflowError
 from course.grading.answers import SubmissionScores
 from course.grading.outputs import learner_outputs, learner_outputs_json
 
-SEEN = 20_000  # distinct answers whose outputs a template keeps
+SEEN = 200  # distinct answers whose outputs a template keeps
 FORMAT = "kam-autograded/2"  # locked sources and keys are shown from where they are kept once
 # Cell flags that guard a learner's copy in JupyterLab (read-only, hidden code): no page reads them.
 LEARNER_EDITING = ("deletable", "editable", "jupyter")

@@ -59,8 +59,7 @@ class GradeFromAnswers(NbGraderPreprocessor):
                               "learner id has letters, digits, . _ - @ only (at most 64); remove the folder and ask "
                               "the learner to submit under their own account")
         _, ctx = _context(root, self.config, assignment)
-        folder = root / "submitted" / student / assignment
-        grader.grade_one(root, grader.Submission(student, assignment, folder), ctx)
+        grader.grade_one(root, grader.Submission(student, assignment, root / "submitted"), ctx)
         graded = nbformat.read(root / "autograded" / student / assignment / f"{notebook}.ipynb", as_version=4)
         return graded, resources
 
