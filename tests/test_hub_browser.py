@@ -64,6 +64,14 @@ def _widget_outputs(path: Path) -> int:
                for c in nb["cells"] for o in c.get("outputs", []))
 
 
+def _autosaved(page: Any) -> None:
+    """Wait until no open document has unsaved changes (JupyterLab marks its tab jp-mod-dirty until autosave)."""
+    for _ in range(600):
+        if page.locator(".lm-TabBar-tab.jp-mod-dirty").count() == 0:
+            return
+        time.sleep(0.2)
+
+
 def _answers_shown(page: Any, name: str) -> bool:
     """The learner's answers on screen: the chosen option, and the case text."""
     page.locator("textarea").first.wait_for()
@@ -89,7 +97,8 @@ def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[st
     if reload:
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.type), d.accept()))
-        time.sleep(3)  # a learner reloads a few seconds after the last answer
+        time.sleep(3)  # a learner reloads a few seconds after the last answer ...
+        _autosaved(page)  # ... once autosave has run (a loaded machine may take longer than 3 s)
         on_disk = _widget_outputs(Path(f"/home/{name}/ch01/ch01.ipynb"))
         print("widget views saved before the reload:", on_disk)
         page.reload()
@@ -104,6 +113,7 @@ def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[st
         # a reload while cells still write their outputs would rightly ask to leave unsaved changes
         page.get_by_text("Python 3 (ipykernel) | 空闲").wait_for()
         time.sleep(3)
+        _autosaved(page)
         page.reload()
         assert _answers_shown(page, name) and dialogs == [], dialogs
     assert course_page(page, hc, name, "提交") == "提交成功：ch01"
