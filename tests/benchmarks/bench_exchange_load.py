@@ -1,7 +1,7 @@
 """Benchmark: the national path under load: N learners fetch and submit at once over ngshare.
 
 Run as root, under the hub lock (it starts the stack the product starts and creates OS accounts):
-    flock /tmp/kam-hub.lock python -m tests.benchmarks.bench_exchange_load [--learners 50] [--rounds 1]
+    python -m tests.benchmarks.bench_exchange_load [--learners 50] [--rounds 1]
 
 The stack is `course hub --exchange ngshare`'s (tests/hubtools.national_course): JupyterHub, the ngshare
 service in its own environment with the patch layer, PostgreSQL for ngshare and the gradebook, learners as
