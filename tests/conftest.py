@@ -14,16 +14,30 @@ from typing import Any
 import pytest
 
 from course.build import write_sources
+from course.certification.config import Certification, load_certification
 from course.loader import Course, load_course
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = Path(__file__).parent / "fixtures" / "mini"
+CERT = Path(__file__).parent / "fixtures" / "cert"  # the certification fixture course
 
 
 @dataclass(frozen=True)
 class CourseDir:
     root: Path
     course: Course
+
+
+@pytest.fixture(scope="module")
+def course(request: pytest.FixtureRequest) -> Course:
+    """The content a test module names as ``CONTENT`` (the shipped course if it names none), loaded once."""
+    return load_course(getattr(request.module, "CONTENT", None))
+
+
+@pytest.fixture(scope="module")
+def cert(course: Course) -> Certification:
+    """The certification settings of the module's ``course``."""
+    return load_certification(course)
 
 
 def read_json_written(path: Path) -> Any | None:

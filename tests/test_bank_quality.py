@@ -14,12 +14,7 @@ from course_runtime.scoring import blank_matches
 from course import model as m
 from course.bank.lint import RULES, Finding, counts, lint
 from course.bank.metrics import GOAL_BY_ID, always_longest, cue_guessable, measure, truefalse_outside
-from course.loader import Course, load_course
-
-
-@pytest.fixture(scope="module")
-def course() -> Course:
-    return load_course()
+from course.loader import Course
 
 
 @pytest.fixture(scope="module")

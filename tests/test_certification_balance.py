@@ -15,23 +15,14 @@ from course.certification import difficulty as d
 from course.certification.blueprint import blueprint
 from course.certification.config import Certification, load_certification
 from course.loader import Course, load_course
+from tests.conftest import CERT
 
-CERT = Path(__file__).parent / "fixtures" / "cert"
+CONTENT = CERT  # the module fixtures `course` and `cert` (tests/conftest.py) load it
 
 
 @pytest.fixture(scope="module")
 def shipped() -> Course:
     return load_course()
-
-
-@pytest.fixture(scope="module")
-def course() -> Course:
-    return load_course(CERT)
-
-
-@pytest.fixture(scope="module")
-def cert(course: Course) -> Certification:
-    return load_certification(course)
 
 
 def first(course: Course, qtype: str, **attrs: object) -> object:

@@ -19,8 +19,9 @@ import pytest
 from course.certification import outputs
 from course.certification.config import Certification, load_certification
 from course.loader import Course, load_course
+from tests.conftest import CERT
 
-CERT = Path(__file__).parent / "fixtures" / "cert"
+CONTENT = CERT  # the module fixtures `course` and `cert` (tests/conftest.py) load it
 
 #          id   name  region dept     level hours years held education theory(/20) skills(/10) ratings (ach, comm, exec)
 COHORT = [
@@ -37,16 +38,6 @@ COHORT = [
 ]
 RESIT = {"g": (15, 8)}  # g's re-sit paper L4-b
 ITEMS = ("achievement", "communication", "execution")
-
-
-@pytest.fixture(scope="module")
-def course() -> Course:
-    return load_course(CERT)
-
-
-@pytest.fixture(scope="module")
-def cert(course: Course) -> Certification:
-    return load_certification(course)
 
 
 def roster() -> pd.DataFrame:

@@ -12,14 +12,14 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from course.certification import audit, eligibility, ratings, store
-from course.certification.config import Certification, load_certification
+from course.certification.config import Certification
 from course.certification.csvfiles import Learners
 from course.cli import app
 from course.errors import InputFileError
-from course.loader import Course, load_course
-from tests.conftest import with_register
+from course.loader import Course
+from tests.conftest import CERT, with_register
 
-CERT = Path(__file__).parent / "fixtures" / "cert"
+CONTENT = CERT  # the module fixtures `course` and `cert` (tests/conftest.py) load it
 TODAY = dt.date(2026, 12, 1)
 ROSTER = "learner_id,name,region,department,target_level\na,张三,华东,政企客户部,L4\nb,李四,华南,行业拓展部,L1\n"
 KNOWN = Learners({"a", "b"}, False, Path("roster.csv"))
@@ -28,16 +28,6 @@ KNOWN = Learners({"a", "b"}, False, Path("roster.csv"))
 @pytest.fixture(autouse=True)
 def _register(tmp_path: Path, empty_register: Path) -> None:
     with_register(tmp_path, empty_register)
-
-
-@pytest.fixture(scope="module")
-def course() -> Course:
-    return load_course(CERT)
-
-
-@pytest.fixture(scope="module")
-def cert(course: Course) -> Certification:
-    return load_certification(course)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:

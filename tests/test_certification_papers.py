@@ -14,19 +14,10 @@ from course.certification.blueprint import Blueprint, BlueprintError, blueprint
 from course.certification.config import Certification, load_certification
 from course.errors import ContentError, WorkflowError
 from course.loader import Course, load_course
+from tests.conftest import CERT
 
-CERT = Path(__file__).parent / "fixtures" / "cert"
+CONTENT = CERT  # the module fixtures `course` and `cert` (tests/conftest.py) load it
 LEARNERS = [f"learner{i:02d}" for i in range(12)]
-
-
-@pytest.fixture(scope="module")
-def course() -> Course:
-    return load_course(CERT)
-
-
-@pytest.fixture(scope="module")
-def cert(course: Course) -> Certification:
-    return load_certification(course)
 
 
 def achieved(course: Course, variant: papers.Variant) -> tuple[dict[str, float], dict[str, float]]:

@@ -12,15 +12,10 @@ from course_runtime.scoring import score
 import course as course_pkg
 from course import model as m
 from course.build import key_spec
-from course.loader import Course, load_course
+from course.loader import Course
 from course.rules import KANGXI, normalise_quote
 
 SEED_ITEMS = yaml.safe_load((Path(__file__).parent / "fixtures" / "seed_items.yaml").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def course() -> Course:
-    return load_course()
 
 
 def test_shipped_content_validates(course: Course) -> None:
