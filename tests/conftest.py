@@ -50,6 +50,20 @@ def read_json_written(path: Path) -> Any | None:
         return None
 
 
+def answers_saved(path: Path, wanted: dict[str, Any], timeout: float = 15) -> dict[str, Any]:
+    """The answers in the learner's answers file at ``path`` once they hold ``wanted``, else what they hold at
+    ``timeout`` (a click is saved at once, but over a websocket: poll)."""
+    deadline = time.monotonic() + timeout
+    answers: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        if (found := read_json_written(path)) is not None:
+            answers = found["answers"]
+            if all(answers.get(k) == v for k, v in wanted.items()):
+                return answers
+        time.sleep(0.2)
+    return answers
+
+
 def make_course_dir(path: Path, content: Path = MINI) -> CourseDir:
     """A course folder like the repo's: nbgrader_config.py, source/ built from ``content``."""
     path.mkdir(parents=True, exist_ok=True)

@@ -5,13 +5,12 @@ Shared by the hub's browser tests; import it only once Chromium is known to be i
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import read_json_written
+from tests.conftest import answers_saved
 from tests.hubtools import HubCourse
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -43,12 +42,8 @@ def course_page(page: Any, hc: HubCourse, name: str, action: str | None = None) 
 
 
 def saved(path: Path, qid: str, wanted: Any) -> bool:
-    """Whether the learner's answers file holds ``wanted`` for ``qid`` yet (polled, never timed)."""
-    for _ in range(150):
-        if (found := read_json_written(path)) is not None and found["answers"].get(qid) == wanted:
-            return True
-        time.sleep(0.2)
-    return False
+    """Whether the learner's answers file holds ``wanted`` for ``qid`` within 30 s."""
+    return answers_saved(path, {qid: wanted}, timeout=30).get(qid) == wanted
 
 
 def menu(page: Any, label: str, item: str) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 from course import ostools
+from tests.ports import free_port
 
 
 def _bindir() -> Path | None:
@@ -30,12 +30,6 @@ def available() -> bool:
     return _bindir() is not None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Postgres:
     """``password``: every connection must give it (scram), as on a shared machine; else any local account may connect.
 
@@ -48,7 +42,7 @@ class Postgres:
         # Its own folder: pytest's temporary folders are private to root, and the server runs as postgres.
         self.folder = Path(tempfile.mkdtemp(prefix="kam-pg-"))
         self.data = self.folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         bindir = _bindir()
         if bindir is None:
             raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,8 @@ from course import learners, workflow
 from course.cli import app
 from course.lab import install_learner_settings
 from course.nbconfig import db_url
-from tests.conftest import MINI, CourseDir, make_course_dir, read_json_written
+from tests.conftest import MINI, CourseDir, answers_saved, make_course_dir, read_json_written
+from tests.ports import free_port
 
 CHROMIUM = shutil.which("chromium")
 if CHROMIUM is None and not os.environ.get("CI"):
@@ -44,12 +44,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CourseDir, Path, str]]:
     cd = make_course_dir(tmp_path_factory.mktemp("course"))
@@ -57,7 +51,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CourseDir, P
     workflow.release(cd.root, ["ch01"])
     home = tmp_path_factory.mktemp("home")
     learners.fetch(cd.root, "ch01", LEARNER, home)
-    port = _free_port()
+    port = free_port()
     bindir = str(Path(sys.executable).parent)
     config_dir = tmp_path_factory.mktemp("jupyter-config")
     install_learner_settings(config_dir)  # an editable install does not put them in the environment
@@ -112,17 +106,7 @@ def _choose(menu: Any, label: str) -> None:
 
 
 def _saved(home: Path, wanted: dict[str, Any], timeout: float = 15) -> dict[str, Any]:
-    """The answers file once it holds ``wanted`` (a click is saved at once, but over a websocket)."""
-    path = home / "ch01" / "ch01.answers.json"
-    deadline = time.monotonic() + timeout
-    answers: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        if (found := read_json_written(path)) is not None:
-            answers = found["answers"]
-            if all(answers.get(k) == v for k, v in wanted.items()):
-                return answers
-        time.sleep(0.2)
-    return answers
+    return answers_saved(home / "ch01" / "ch01.answers.json", wanted, timeout)
 
 
 def _saved_with_every_widget(home: Path, timeout: float = 60, holding: str = "") -> bool:

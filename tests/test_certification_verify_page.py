@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import pytest
 
 from course.certification import certificates, register, store, verify_page
 from tests.conftest import with_register
+from tests.ports import free_port
 from tests.test_certification_register import issue_one
 
 CHROMIUM = shutil.which("chromium")
@@ -29,12 +29,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PREFIX = "/services/certificates/"
 UNKNOWN = "AAAA-BBBB-CCCC-DDDD-EEEE"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, empty_register: Path) -> Iter
                         valid_until=register.valid_until(today.isoformat(), 3))
     register.move(root, store.existing(store.course_url(root)), str(revoked["number"]), "revoke", "考试作弊", today)
     expired = issue_one(root, learner="wang.wu", name="王五", issue_date="2020-01-01", valid_until="2022-12-31")
-    port = _free_port()
+    port = free_port()
     log = (root / "serve.log").open("w")
     server = subprocess.Popen([str(Path(sys.executable).parent / "course"), "certificate", "serve", "--root", str(root),
                                "--port", str(port), "--prefix", PREFIX], stdout=log, stderr=subprocess.STDOUT)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from course import learners, workflow
 from course.cli import app
 from course.nbconfig import db_url
 from tests.conftest import MINI, CourseDir, make_course_dir
+from tests.ports import free_port
 from tests.test_pipeline import PARTIAL
 
 CHROMIUM = shutil.which("chromium")
@@ -54,12 +54,6 @@ CASE = "\n".join([HEADING, RUBRIC, LINK, IMAGE, RAW])
 SHOWN = [LINK, IMAGE, HEADING, "**评分要点（仅评分人可见）**", "- 全部要点都已答到（4分）", RAW]  # as typed, as text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> CourseDir:
     cd = make_course_dir(tmp_path_factory.mktemp("course"))
@@ -78,7 +72,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> CourseDir:
 @pytest.fixture(scope="module")
 def formgrader(hostile: CourseDir, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Jupyter server in the course folder with nbgrader's formgrader extension, as an instructor runs it."""
-    port = _free_port()
+    port = free_port()
     bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""), "COURSE_CONTENT": str(MINI),
            "JUPYTER_CONFIG_DIR": str(tmp_path_factory.mktemp("jupyter-config"))}

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -39,6 +38,7 @@ from course import workflow
 from course.hub import serve
 from course.hub.hubconfig import HubSettings, role_files
 from tests.hubtools import LEARNER_ENV
+from tests.ports import free_port
 
 TOKEN = "bench-learner"
 MB = 1024 * 1024
@@ -113,12 +113,6 @@ def released_chapter(chapter: str, folder: Path) -> Path:
     serve.init_course_folder(root, folder / "content", None)
     workflow.generate(root, [chapter])
     return root / "release" / chapter / f"{chapter}.ipynb"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server(home: Path, config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
