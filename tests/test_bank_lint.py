@@ -193,6 +193,51 @@ def test_matching_names_that_pair_half_the_prompts_are_flagged() -> None:
     assert flags(q, "stem-echo") == []
 
 
+RIGHTS = {"A": "人身、财产安全不受损害的权利", "B": "知悉商品或服务真实情况的权利", "C": "自主选择商品或者服务的权利",
+          "D": "公平交易的权利", "E": "拒绝支付已使用服务费用的权利", "F": "查阅经营者商业秘密的权利"}
+PROMOTION = {"A": "广告", "B": "人员推销", "C": "营业推广（销售促进）", "D": "公共关系", "E": "产品定价",
+             "F": "渠道建设"}
+
+
+@pytest.mark.parametrize(("stem", "options", "explanation", "en"), [
+    ("根据《消费者权益保护法》，消费者依法享有的权利包括（ ）。", RIGHTS,
+     "消费者依法享有安全保障权、知悉真情权、自主选择权、公平交易权、依法求偿权等权利；法律并未赋予消费者要求无条件降价的权利。",
+     "the explanation refutes “消费者要求无条件降价”, which is in no option"),
+    ("促销组合的基本构成要素包括（ ）。", PROMOTION,
+     "促销组合由广告、人员推销、营业推广和公共关系构成；面向政企客户时，人员推销尤为重要。产品研发属于产品策略。",
+     "the explanation files “产品研发”, which is in no option"),
+], ids=["jc04-009", "jc07-026"])
+def test_an_explanation_denying_a_right_or_filing_an_option_elsewhere_is_read(
+        stem: str, options: dict[str, str], explanation: str, en: str) -> None:
+    """Are issue 22's jc04-009 (法律并未赋予…无条件降价) and jc07-026 (产品研发属于产品策略), as they were before
+    the revision, flagged for refuting an option that no longer exists?"""
+    q = item("multiple", stem=stem, options=options, answer=["A", "B", "C", "D"], explanation=explanation)
+    assert [f.en for f in flags(q, "explanation-absent-option")] == [en]
+
+
+@pytest.mark.parametrize(("options", "explanation"), [
+    ({**RIGHTS, "G": "要求经营者无条件降价的权利"},
+     "消费者依法享有安全保障权等权利。商业秘密受法律保护，消费者无权查阅；法律也没有赋予消费者要求无条件降价的权利。"),
+    ({**PROMOTION, "F": "产品研发"},
+     "促销组合由广告、人员推销、营业推广和公共关系构成。产品定价属于价格策略，产品研发属于产品策略。"),
+    (PROMOTION, "促销组合由广告、人员推销、营业推广和公共关系构成。其中人员推销属于面对面的沟通，题干没有体现这一点。"),
+])
+def test_an_explanation_denying_or_filing_only_present_options_passes(options: dict[str, str],
+                                                                      explanation: str) -> None:
+    """With the refuted option present, or a classification of what the first sentence names, or 没有 describing
+    the stem, is nothing flagged?"""
+    q = item("multiple", stem="题干（ ）。", options=options, answer=["A", "B"], explanation=explanation)
+    assert flags(q, "explanation-absent-option") == []
+
+
+def test_a_matching_explanation_filing_each_prompt_is_not_a_refutation() -> None:
+    """In matching, “X属于Y” pairs a prompt with its option: is it left alone?"""
+    q = item("matching", stem="请判断下列客户各属于哪一类。", prompts={"1": "某省公安厅", "2": "某连锁超市集团"},
+             options={"A": "重要客户", "B": "集团客户", "C": "高值客户"}, answer={"1": "A", "2": "B"},
+             explanation="党、政、军部门等属于重要客户；由一个单位统一租用网络的同系统单位群体属于集团客户。")
+    assert flags(q, "explanation-absent-option") == []
+
+
 def test_historical_terms_after_yuan_are_labelled() -> None:
     """Does 原《合同法》 label the term, while a second, bare 合同法 in an option does not?"""
     terms = HISTORY.historical

@@ -46,8 +46,13 @@ UNETHICAL_WORDS: tuple[str, ...] = (
 )
 # A marker after one of these in the same clause is negated ("不夸大", "避免贬低"): no cue.
 NEGATORS: tuple[str, ...] = ("不", "勿", "未", "非", "无", "没", "避免", "禁止", "杜绝", "防止", "严禁", "切忌", "反对")
-# Words with which an explanation refutes an option ("注册资本不是品牌要素").
+# Words with which an explanation refutes an option: its subject ("注册资本不是品牌要素") ...
 REFUTATIONS: tuple[str, ...] = ("不是", "不属于", "并非", "不包括", "无关", "不等于", "而非", "不构成", "不算")
+# ... or its object ("法律并未赋予消费者要求无条件降价的权利", "消费者无权查阅商业秘密"). Not 没有 or 未
+# alone: "此处没有对应语句", "都没有弄清客户的想法", "未取得许可的" refute no option.
+OBJECT_REFUTATIONS: tuple[str, ...] = ("并未", "无权", "没有赋予", "未赋予", "没有规定", "未规定")
+# Words with which an explanation files an option under another heading ("产品研发属于产品策略").
+CLASSIFICATIONS: tuple[str, ...] = ("属于",)
 # Units a stem may print right after a blank ("____天"): the answer with the unit repeated must be accepted.
 UNITS: tuple[str, ...] = (
     "Mbit/s", "Gbit/s", "kbit/s", "亿元", "万元", "元", "个月", "小时", "分钟", "秒", "天", "日", "月", "年",
@@ -112,9 +117,10 @@ RULES: tuple[Rule, ...] = (
          "drop a key or add a distractor, so key counts (2, 3, 4) vary across the bank",
          {"max_share": 0.5, "min_items": 10}),
     Rule("explanation-absent-option", ("single", "multiple", "matching", "ordering"), "解析提到不存在的选项",
-         "the explanation refutes a phrase that is in no option and not in the stem (a leftover of an old option)",
+         "the explanation refutes a phrase, or files it under another heading (X属于Y), that is in no option and "
+         "not in the stem (a leftover of an old option)",
          "按现有选项改写解析", "rewrite the explanation for the options as they are",
-         {"coverage": 0.5, "max_chars": 12}, words=REFUTATIONS),
+         {"coverage": 0.5, "max_chars": 12}, words=REFUTATIONS + OBJECT_REFUTATIONS + CLASSIFICATIONS),
     Rule("historical-unlabelled", ("single", "multiple", "truefalse", "blank", "ordering", "matching", "case"),
          "过时内容未标注历史",
          "a historical term of course.yaml (quality.lint.historical) in the stem, options or key, with no 历史 in "
@@ -301,26 +307,49 @@ def _key_count(q: m.Question, rule: Rule, ctx: Context) -> Iterator[Flag]:
                        f"正确项 {keys} 个，错误项只有 {wrong} 个")
 
 
-def _refuted_terms(explanation: str, max_chars: int) -> Iterator[str]:
-    """The phrases an explanation refutes: the subject of each clause with a refutation word."""
+_TOPIC = re.compile(r"是|属于|为|指")
+_LEAD = re.compile(r"^(而|但|但是|至于|其中|另外|此外|而且|并且|选项|所谓|和|与|及|以及|或|也|则|如|例如|即)+")
+_TAIL = re.compile(r"(都|均|也|则|而|本身|等|等等|这类|之类)+$")
+_PRONOUN = re.compile(r"^(它|二者|两者|双方|其|这|那|以上|上述|后者|前者|该|此|剩下)")
+# What stands between an object-refuting word and its object ("并未赋予消费者…的权利"), and after it.
+_OBJECT_LEAD = re.compile(r"^(也|再|还|都|赋予|给予|规定|允许|包括|涉及|提供)+")
+_OBJECT_TAIL = re.compile(r"(的)?(权利|义务|职责|内容|规定)$")
+_PARTS = re.compile(r"[、和与及或]|以及")
+
+
+def _terms(phrase: str, max_chars: int, lead: re.Pattern[str] = _LEAD,
+           tail: re.Pattern[str] = _TAIL) -> Iterator[str]:
+    for part in _PARTS.split(phrase):
+        term = tail.sub("", lead.sub("", re.sub(r"[\W_]+", "", part)))
+        if 2 <= len(term) <= max_chars and not _PRONOUN.match(term):
+            yield term
+
+
+def _refuted_terms(explanation: str, max_chars: int, classified: bool = True) -> Iterator[tuple[str, bool]]:
+    """The phrases an explanation refutes, each with whether it was filed under another heading.
+
+    A refutation word (不是, 不属于…) refutes its clause's subject; an object-refuting word (并未,
+    没有, 无权) what follows it ("法律并未赋予消费者要求无条件降价的权利"); a classification (属于)
+    outside the first sentence files its subject elsewhere ("产品研发属于产品策略"; choice items only:
+    in matching, filing each prompt is the item).
+    """
     refute = re.compile("|".join(REFUTATIONS))
-    topic = re.compile(r"是|属于|为|指")
-    lead = re.compile(r"^(而|但|但是|至于|其中|另外|此外|而且|并且|选项|所谓|和|与|及|以及|或|也|则|如|例如|即)+")
-    tail = re.compile(r"(都|均|也|则|而|本身|等|等等|这类|之类)+$")
-    pronoun = re.compile(r"^(它|二者|两者|双方|其|这|那|以上|上述|后者|前者|该|此|剩下)")
-    for sentence in re.split(r"[。；;!！?？]", _nfkc(explanation)):
+    refute_object = re.compile("|".join(OBJECT_REFUTATIONS))
+    classify = re.compile(r"(?<!不)(?:" + "|".join(CLASSIFICATIONS) + ")")
+    for n, sentence in enumerate(re.split(r"[。；;!！?？]", _nfkc(explanation))):
         clauses = re.split(r"[，,：:]", sentence)
         for i, clause in enumerate(clauses):
-            if not (found := refute.search(clause)):
-                continue
-            subject = clause[:found.start()]
-            if not re.sub(r"[\W_]+", "", subject) and i > 0:  # "注册资本是财务信息，不是品牌要素"
-                prev = topic.search(clauses[i - 1])
-                subject = clauses[i - 1][:prev.start()] if prev else ""
-            for part in re.split(r"[、和与及或]|以及", subject):
-                term = tail.sub("", lead.sub("", re.sub(r"[\W_]+", "", part)))
-                if 2 <= len(term) <= max_chars and not pronoun.match(term):
-                    yield term
+            if found := refute.search(clause):
+                subject = clause[:found.start()]
+                if not re.sub(r"[\W_]+", "", subject) and i > 0:  # "注册资本是财务信息，不是品牌要素"
+                    prev = _TOPIC.search(clauses[i - 1])
+                    subject = clauses[i - 1][:prev.start()] if prev else ""
+                yield from ((t, False) for t in _terms(subject, max_chars))
+            elif found := refute_object.search(clause):
+                obj = clause[found.end():]
+                yield from ((t, False) for t in _terms(obj, max_chars, _OBJECT_LEAD, _OBJECT_TAIL))
+            elif classified and n > 0 and (found := classify.search(clause)):
+                yield from ((t, True) for t in _terms(clause[:found.start()], max_chars))
 
 
 def _explanation_absent_option(q: m.Question, rule: Rule, ctx: Context) -> Iterator[Flag]:
@@ -329,11 +358,15 @@ def _explanation_absent_option(q: m.Question, rule: Rule, ctx: Context) -> Itera
     texts = [q.stem, *getattr(q, "options", {}).values(), *getattr(q, "items", {}).values(),
              *getattr(q, "prompts", {}).values()]
     present = frozenset().union(*(bigrams(t) for t in texts))
-    for term in _refuted_terms(q.explanation, int(rule.thresholds["max_chars"])):
+    # what the first sentence states is the answer's content, not a refuted option
+    stated = present | bigrams(re.split(r"[。；;!！?？]", _nfkc(q.explanation))[0])
+    choice = isinstance(q, m.SingleChoice | m.MultipleChoice)
+    for term, classified in _refuted_terms(q.explanation, int(rule.thresholds["max_chars"]), choice):
         grams = bigrams(term)
-        if grams and len(grams & present) / len(grams) < rule.thresholds["coverage"]:
-            yield Flag(("explanation",), f"the explanation refutes “{term}”, which is in no option",
-                       f"解析否定了“{term}”，但没有哪个选项是它")
+        if grams and len(grams & (stated if classified else present)) / len(grams) < rule.thresholds["coverage"]:
+            en, zh = ("files", "归入别处") if classified else ("refutes", "否定了")
+            yield Flag(("explanation",), f"the explanation {en} “{term}”, which is in no option",
+                       f"解析{zh}“{term}”，但没有哪个选项是它")
 
 
 def unlabelled_terms(text: str, terms: Iterable[m.HistoricalTerm], former: str) -> list[m.HistoricalTerm]:
