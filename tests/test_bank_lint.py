@@ -14,6 +14,8 @@ from course.bank.lint import (
     Context,
     Flag,
     check_item,
+    key_count_findings,
+    key_count_groups,
     key_count_share,
     markers,
     unlabelled_terms,
@@ -276,6 +278,46 @@ def test_key_count_share_names_the_most_common_count() -> None:
     bank = [item("multiple", options=five, answer=k) for k in (["A", "B"], ["A", "B", "C", "D"], ["A", "B", "C", "E"])]
     assert key_count_share(bank) == (4, 2, 3)
     assert key_count_share([]) == (0, 0, 0)
+
+
+def mc_bank(*specs: tuple[int, int, int]) -> list[m.Question]:
+    """Multiple-choice items: (how many, options, keys) per group."""
+    bank: list[m.Question] = []
+    for count, n_options, n_keys in specs:
+        letters = "ABCDEFGH"[:n_options]
+        options = {k: f"选项{k}" for k in letters}
+        bank += [item("multiple", id=f"c{len(bank) + 1:02d}-001", options=options, answer=list(letters[:n_keys]))
+                 for _ in range(count)]
+    return bank
+
+
+def test_one_key_count_in_most_of_the_bank_is_found_at_course_yaml() -> None:
+    """6 of 10 items with 3 keys (more than half): one bank finding at course.yaml's quality line; 5 of 10: none?"""
+    bad = mc_bank((6, 6, 3), (2, 8, 2), (2, 8, 4))
+    assert [(f.file, f.line, f.subject, f.rule, f.en, f.zh) for f in key_count_findings(bad, ("course.yaml", 7))] == [
+        ("course.yaml", 7, "question bank", "key-count", "6 of 10 multiple-choice items have 3 keys (more than 50%)",
+         "10 道多选题中有 6 道都是 3 个正确项（超过 50%）")]
+    good = mc_bank((5, 6, 3), (1, 6, 2), (2, 8, 2), (2, 8, 4))
+    assert key_count_findings(good, ("course.yaml", 7)) == []
+
+
+def test_one_key_count_among_items_with_the_same_options_is_found() -> None:
+    """Every one of 10 eight-option items with 4 keys gives the count away though the bank as a whole is spread
+    (2, 3 and 4 keys in 5, 5 and 10 of 20); with half of them at 3 keys, is nothing found?"""
+    bad = mc_bank((5, 6, 2), (5, 6, 3), (10, 8, 4))
+    assert key_count_groups(bad) == {6: (2, 5, 10), 8: (4, 10, 10)}
+    assert [f.en for f in key_count_findings(bad, ("course.yaml", 7))] == [
+        "10 of 10 multiple-choice items with 8 options have 4 keys (more than 50%)"]
+    assert [f.zh for f in key_count_findings(bad, ("course.yaml", 7))] == [
+        "10 道多选题（8 个选项）中有 10 道都是 4 个正确项（超过 50%）"]
+    good = mc_bank((5, 6, 2), (5, 6, 3), (5, 8, 3), (5, 8, 4))
+    assert key_count_findings(good, ("course.yaml", 7)) == []
+
+
+def test_option_counts_with_fewer_than_min_items_are_not_judged() -> None:
+    """Nine 8-option items all with 4 keys are below min_items 10 on their own: no group finding?"""
+    bank = mc_bank((9, 8, 4), (6, 6, 2), (6, 6, 3))
+    assert key_count_findings(bank, ("course.yaml", 7)) == []
 
 
 def test_format_md_documents_every_rule_with_its_thresholds() -> None:

@@ -111,8 +111,8 @@ RULES: tuple[Rule, ...] = (
          "写明真实的条件或范围，不用绝对词", "state the real condition or scope instead of an absolute word",
          words=ABSOLUTE_WORDS),
     Rule("key-count", ("multiple", "bank"), "多选题正确项数量有规律",
-         "more keys than wrong options, or (with at least min_items multiple-choice items) one key count in more "
-         "than max_share of them",
+         "more keys than wrong options, or one key count in more than max_share of the multiple-choice items, "
+         "over the bank and among the items with the same number of options (each with at least min_items items)",
          "减少正确项或增加干扰项，使各题正确项数（2、3、4个）分布均衡",
          "drop a key or add a distractor, so key counts (2, 3, 4) vary across the bank",
          {"max_share": 0.5, "min_items": 10}),
@@ -456,6 +456,33 @@ def key_count_share(questions: Iterable[m.Question]) -> tuple[int, int, int]:
     return keys, most, sum(counts.values())
 
 
+def key_count_groups(questions: Iterable[m.Question]) -> dict[int, tuple[int, int, int]]:
+    """:func:`key_count_share` per number of options: a learner who knows that every 8-option item has
+    4 keys ticks 4 of 8 without the knowledge."""
+    by_options: dict[int, list[m.Question]] = {}
+    for q in questions:
+        if isinstance(q, m.MultipleChoice):
+            by_options.setdefault(len(q.options), []).append(q)
+    return {n: key_count_share(items) for n, items in sorted(by_options.items())}
+
+
+def key_count_findings(questions: list[m.Question], located: tuple[str, int]) -> list[Finding]:
+    """The bank-level half of ``key-count``: one key count in more than ``max_share`` of the multiple-choice
+    items, over the bank and within each option count with at least ``min_items`` items."""
+    limits = RULE_BY_ID["key-count"].thresholds
+    share = limits["max_share"]
+    groups: list[tuple[str, str, tuple[int, int, int]]] = [("", "", key_count_share(questions))]
+    groups += [(f" with {n} options", f"（{n} 个选项）", found) for n, found in key_count_groups(questions).items()]
+    out = []
+    for en, zh, (keys, most, total) in groups:
+        if total >= limits["min_items"] and most > share * total:
+            out.append(Finding(
+                *located, "question bank", "key-count",
+                f"{most} of {total} multiple-choice items{en} have {keys} keys (more than {share:.0%})",
+                f"{total} 道多选题{zh}中有 {most} 道都是 {keys} 个正确项（超过 {share:.0%}）"))
+    return out
+
+
 def context(course: Course) -> Context:
     quality = course.settings.quality
     settings = quality.lint if quality is not None else m.LintSettings()
@@ -471,15 +498,8 @@ def lint(course: Course) -> list[Finding]:
         for rule_id, flag in check_item(q, ctx):
             findings.append(Finding(src.file, src.line(*flag.field), f"question '{q.id}'", rule_id, flag.en, flag.zh,
                                     flag.cue))
-    keys, most, total = key_count_share(course.questions)
-    limits = RULE_BY_ID["key-count"].thresholds
-    share = limits["max_share"]
-    if total >= limits["min_items"] and most > share * total:
-        located = course.files["course.yaml"]
-        findings.append(Finding(
-            located.file, located.line(("quality",)), "question bank", "key-count",
-            f"{most} of {total} multiple-choice items have {keys} keys (more than {share:.0%})",
-            f"{total} 道多选题中有 {most} 道都是 {keys} 个正确项（超过 {share:.0%}）"))
+    located = course.files["course.yaml"]
+    findings += key_count_findings(course.questions, (located.file, located.line(("quality",))))
     return sorted(findings)
 
 
