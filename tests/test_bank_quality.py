@@ -90,12 +90,23 @@ def test_the_issues_same_fact_groups_are_declared(course: Course, ids: tuple[str
     ("xs04-001", 0, "特性"), ("xs08-008", 1, "调整"), ("jc04-016", 0, "20天"), ("jc04-016", 0, "20日"),
     ("jc04-029", 0, "60日"), ("jc05-024", 0, "3声"), ("jc02-003", 0, "9月"), ("js02-012", 0, "254个"),
     ("jc04-018", 0, "2000年9月25日。"), ("jc04-025", 0, "“119”"), ("jc02-002", 0, "1 580"),
+    ("jc02-002", 0, "1580亿"),
 ])
 def test_fill_ins_accept_synonyms_unit_repeats_and_sentence_forms(course: Course, qid: str, blank: int,
                                                                   answer: str) -> None:
     q = course.by_id[qid]
     assert isinstance(q, m.FillBlank)
     assert any(blank_matches(alt, answer, q.compare == "text") for alt in q.blanks[blank])
+
+
+@pytest.mark.parametrize(("qid", "blank", "answer"), [
+    ("jc05-020", 1, "单位"), ("jc05-020", 1, "部门"),
+])
+def test_fill_ins_refuse_half_answers(course: Course, qid: str, blank: int, answer: str) -> None:
+    """The second element of a self-introduction is 供职单位或部门: is a bare 单位 or 部门 refused?"""
+    q = course.by_id[qid]
+    assert isinstance(q, m.FillBlank)
+    assert not any(blank_matches(alt, answer, q.compare == "text") for alt in q.blanks[blank])
 
 
 def test_the_pricing_item_is_history_and_refuses_the_seed_typo(course: Course) -> None:
