@@ -27,11 +27,26 @@ from course.loader import Course, content_root, load_course
 
 
 def grader_texts(course: Course) -> list[str]:
-    """The start of every explanation and rubric criterion that is not a public seed passage."""
+    """The start of every explanation, rubric criterion, partial-credit descriptor and case model answer
+    (``reference``) that is not a public seed passage."""
     seed = (content_root() / "seed.txt").read_text(encoding="utf-8")
+    cases = [q for q in course.questions if isinstance(q, m.CaseAnalysis)]
     texts = [q.explanation for q in course.questions]
-    texts += [r.criterion for q in course.questions if isinstance(q, m.CaseAnalysis) for r in q.rubric]
+    texts += [r.criterion for q in cases for r in q.rubric]
+    texts += [lv.descriptor for q in cases for r in q.rubric for lv in r.levels]
+    texts += [q.reference for q in cases if q.reference]
     return [t[:24] for t in texts if len(t) >= 10 and t[:24] not in seed]
+
+
+def test_grader_texts_cover_the_levels_and_model_answers() -> None:
+    """Does the leak tests' list hold every case's model answer and every long enough level descriptor?"""
+    course = load_course()
+    texts = set(grader_texts(course))
+    cases = [q for q in course.questions if isinstance(q, m.CaseAnalysis)]
+    references = [q.reference for q in cases if q.reference]
+    descriptors = [lv.descriptor for q in cases for r in q.rubric for lv in r.levels if len(lv.descriptor) >= 10]
+    assert len(references) == 24 and all(t[:24] in texts for t in references)
+    assert descriptors and all(t[:24] in texts for t in descriptors)
 
 
 def key_strings(course: Course) -> list[str]:
