@@ -466,13 +466,14 @@ def key_count_groups(questions: Iterable[m.Question]) -> dict[int, tuple[int, in
     return {n: key_count_share(items) for n, items in sorted(by_options.items())}
 
 
-def key_count_findings(questions: list[m.Question], located: tuple[str, int]) -> list[Finding]:
+def key_count_findings(questions: Iterable[m.Question], located: tuple[str, int]) -> list[Finding]:
     """The bank-level half of ``key-count``: one key count in more than ``max_share`` of the multiple-choice
     items, over the bank and within each option count with at least ``min_items`` items."""
     limits = RULE_BY_ID["key-count"].thresholds
     share = limits["max_share"]
-    groups: list[tuple[str, str, tuple[int, int, int]]] = [("", "", key_count_share(questions))]
-    groups += [(f" with {n} options", f"（{n} 个选项）", found) for n, found in key_count_groups(questions).items()]
+    items = list(questions)
+    groups: list[tuple[str, str, tuple[int, int, int]]] = [("", "", key_count_share(items))]
+    groups += [(f" with {n} options", f"（{n} 个选项）", found) for n, found in key_count_groups(items).items()]
     out = []
     for en, zh, (keys, most, total) in groups:
         if total >= limits["min_items"] and most > share * total:
