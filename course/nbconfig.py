@@ -43,6 +43,18 @@ def _package_dir(name: str) -> Path:
 NBGRADER_TEMPLATES = _package_dir("nbgrader") / "server_extensions" / "formgrader" / "templates"
 
 
+# nbgrader 0.9.6's GenerateAssignment.preprocessors, then the kernel's language_info (a notebook opens unmodified)
+NBGRADER_GENERATE = [
+    "nbgrader.preprocessors.IncludeHeaderFooter", "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells", "nbgrader.preprocessors.ClearSolutions", "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata", "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells", "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme", "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+GENERATE_PREPROCESSORS = [*NBGRADER_GENERATE, "course.nbgrader_ext.KernelLanguage"]
+
+
 # Plain `nbgrader autograde` grades the answers files too: no kernel, no learner code (course.grading).
 GRADE_WITHOUT_KERNEL = {
     "sanitize_preprocessors": ["course.grading.preprocessors.GradeFromAnswers"],
@@ -116,6 +128,7 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     c.OverwriteCells.add_missing_cells = True
     c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+    c.GenerateAssignment.preprocessors = GENERATE_PREPROCESSORS
     mode = os.environ.get("COURSE_EXECUTE", "")
     if mode == "sandbox":  # `course autograde --execute`: learner code in course.grading.execute's sandbox
         c.Autograde.autograde_preprocessors = [

@@ -174,3 +174,20 @@ class DropAnswerHints(Preprocessor):
             hints = set(ANSWER_HINTS.values())
             cell.source = "\n".join(line for line in cell.source.splitlines() if line.strip() not in hints).rstrip()
         return cell, resources
+
+
+class KernelLanguage(Preprocessor):
+    """Release step: the notebook's ``language_info`` as the learners' kernel reports it.
+
+    JupyterLab writes the kernel's ``language_info`` into a notebook when the kernel connects and marks the
+    notebook modified unless the value is already there. The learners' environment is built from this
+    interpreter (:mod:`course.hub.learnerenv`), so its ipykernel reports what this one does.
+    """
+
+    enabled = Bool(True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        from ipykernel.ipkernel import IPythonKernel  # only when releasing: it imports IPython
+
+        nb.metadata["language_info"] = nbformat.from_dict(IPythonKernel.language_info)
+        return nb, resources

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from nbgrader.converters import GenerateAssignment
 
 from course import learners, workflow
-from course.nbconfig import db_url
+from course.nbconfig import GENERATE_PREPROCESSORS, NBGRADER_GENERATE, db_url
 from tests.conftest import CourseDir, make_course_dir
 
 CH = "ch01"
@@ -317,6 +319,21 @@ def test_no_key_reaches_release_or_the_learner(graded: Any) -> None:
     for marker in _key_markers(cd):
         leaks = [str(p) for p, text in texts.items() if marker in text]
         assert leaks == [], f"{marker!r} leaked into {leaks}"
+
+
+def test_the_released_notebook_says_what_the_learners_kernel_will_say(graded: Any) -> None:
+    """Does the released notebook hold the kernel's own language_info, so that opening it modifies nothing?"""
+    cd, _ = graded
+    for nb_path in (cd.root / "release" / CH / f"{CH}.ipynb", cd.root / "homes" / "all-wrong" / CH / f"{CH}.ipynb"):
+        assert nbformat.read(nb_path, as_version=4).metadata.language_info == {
+            "name": "python", "version": platform.python_version(), "mimetype": "text/x-python",
+            "codemirror_mode": {"name": "ipython", "version": 3}, "pygments_lexer": "ipython3",
+            "nbconvert_exporter": "python", "file_extension": ".py"}
+    # the course's steps are nbgrader's own, in its order, then the kernel's language_info
+    assert [f"{c.__module__.split('.')[0]}.preprocessors.{c.__name__}"
+            for c in GenerateAssignment.class_traits()["preprocessors"].default()] == NBGRADER_GENERATE
+    assert GENERATE_PREPROCESSORS[-1] == "course.nbgrader_ext.KernelLanguage"
+    assert GENERATE_PREPROCESSORS[:-1] == NBGRADER_GENERATE
 
 
 def test_feedback_is_released_only_by_the_instructor_and_shows_no_hidden_tests(graded: Any) -> None:
