@@ -186,6 +186,42 @@ def test_the_overview_page_shows_names_completion_and_pending(
     assert "是否合格" in page and (">是<" in page or ">否<" in page)
 
 
+FOUR_LEVELS = {  # the shipped content's four levels, added to the fixture's 四级 and 一级
+    "levels.yaml": ("  - {id: L1,", "  - {id: L3, title: 三级（中级）, full_title: 岗位技能三级（中级）, "
+                    "rank: 2, min_training_hours: 24}\n  - {id: L2, title: 二级（高级）, "
+                    "full_title: 岗位技能二级（高级）, rank: 3, min_training_hours: 18}\n  - {id: L1,"),
+    "weights.yaml": ("  L1: {", "  L3: {basic.telecom: 60, legal.law: 40}\n  L2: {basic.telecom: 50, legal.law: 50}\n"
+                     "  L1: {"),
+    "certification.yaml": ("  L1: ", "  L3: SAME\n  L2: SAME\n  L1: "),
+}
+
+
+def test_the_overview_lists_four_levels_from_four_to_one(
+        known: tuple[CourseDir, pd.DataFrame, pd.DataFrame], tmp_path: Path) -> None:
+    """With the shipped four levels, does the rendered overview list 四级, 三级, 二级, 一级 in that order?"""
+    import shutil
+
+    cd, _, _ = known
+    content = tmp_path / "content"
+    shutil.copytree(cd.course.root, content)
+    for name, (anchor, replacement) in FOUR_LEVELS.items():
+        lines = []
+        for line in (content / name).read_text(encoding="utf-8").splitlines(keepends=True):
+            if line.startswith(anchor) and "SAME" in replacement:  # each per-level setting of L1 copied to L3, L2
+                same = line.removeprefix(anchor)
+                line = replacement.replace("SAME", same.rstrip("\n")) + same
+            elif line.startswith(anchor):
+                line = replacement + line.removeprefix(anchor)
+            lines.append(line)
+        (content / name).write_text("".join(lines), encoding="utf-8")
+    params = parameters(content=str(content), roster_csv=str(cd.root / "roster.csv"))
+    [overview] = report(cd.root, params, out_dir=tmp_path / "pages", notebooks=["01_cohort_overview"], progress=False)
+    html = overview.read_text(encoding="utf-8")
+    table = html[html.index("各认证级别的加权成绩与合格率"):]
+    rows = [table.index(f">{title}<") for title in ("四级", "三级（中级）", "二级（高级）", "一级（资深）")]
+    assert rows == sorted(rows)
+
+
 def test_paper_grades_are_not_counted_as_chapter_practice(tmp_path: Path) -> None:
     """An exam paper reuses bank items; its grades must not double the chapter's rows."""
     from course.analytics.frames import read_grades, scores_frame
