@@ -117,13 +117,16 @@ def make_gradebook(cd: CourseDir, chapter: str, scores: dict[str, dict[str, floa
 # here are quick (no nbgrader, no kernel, no browser); list a new slow file in its group.
 GROUPS = [
     ("quick checks: content, scoring, statistics, charts, tables", ()),
-    ("nbgrader, kernels and report notebooks", (
-        "test_analytics.py", "test_certification_papers.py", "test_certification_round.py", "test_cli.py",
-        "test_cli_flow.py", "test_grading.py", "test_import_answers.py", "test_lint.py", "test_pipeline.py",
-        "test_report.py", "test_report_tables.py", "test_review.py", "test_runtime.py", "test_runtime_package.py",
-        "test_shown_pages.py", "test_sittings.py", "test_snapshot.py", "test_validation.py")),
+    ("nbgrader, kernels, PostgreSQL and report notebooks", (
+        "test_analytics.py", "test_answers_files.py", "test_certification_lifecycle.py", "test_certification_papers.py",
+        "test_certification_register.py", "test_certification_round.py", "test_cli.py", "test_cli_flow.py",
+        "test_grading.py", "test_import_answers.py", "test_lint.py", "test_pipeline.py", "test_report.py",
+        "test_report_tables.py", "test_review.py", "test_review_flags.py", "test_runtime.py",
+        "test_runtime_package.py", "test_shown_pages.py", "test_sittings.py", "test_snapshot.py",
+        "test_validation.py")),
     ("root, OS accounts and headless Chromium (CI runs them as root; skipped without root or Chromium)", (
-        "test_browser.py", "test_hub_browser.py", "test_hub_deploy.py", "test_hub_exchange.py", "test_hub_keys.py",
+        "test_browser.py", "test_certification_verify_page.py", "test_hostile_answers_browser.py",
+        "test_hub_browser.py", "test_hub_deploy.py", "test_hub_exchange.py", "test_hub_keys.py",
         "test_hub_national.py", "test_hub_sittings.py", "test_newcomers.py", "test_report_pages.py")),
 ]
 
