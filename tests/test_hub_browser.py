@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import read_json_written
+from tests.conftest import ROOT, read_json_written
 from tests.hubtools import HubCourse, hub_course, needs_root, running_hub
 
 needs_root()
@@ -53,7 +53,9 @@ def learner_session(browser: Any, hc: HubCourse, name: str, *, reload: bool = Fa
     try:
         return _learner_steps(page, hc, name, reload)
     except Exception:
-        page.screenshot(path=f"/tmp/{name}-failed.png")  # the hub's folder is removed after the test
+        # the hub's folder is removed after the test; test-artifacts/ is kept (.ci/run lists it)
+        (ROOT / "test-artifacts" / "hub-browser").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ROOT / "test-artifacts" / "hub-browser" / f"{name}-failed.png"))
         raise
 
 

@@ -31,6 +31,7 @@ from course_runtime.quiz import ANSWERS_FORMAT
 from course.hub import ngshare
 from course.hub.hubconfig import server_environment
 from tests import pg
+from tests.conftest import ROOT
 from tests.hubtools import NationalCourse, national_course, needs_root
 
 needs_root()
@@ -84,7 +85,9 @@ def learner_session(browser: Any, nc: NationalCourse, name: str) -> str:
         assert course_page(page, nc, name, "提交") == "提交成功：ch01"
         return course_page(page, nc, name)
     except Exception:
-        page.screenshot(path=f"/tmp/{name}-failed.png")  # the hub's folder is removed after the test
+        # the hub's folder is removed after the test; test-artifacts/ is kept (.ci/run lists it)
+        (ROOT / "test-artifacts" / "hub-browser").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ROOT / "test-artifacts" / "hub-browser" / f"{name}-failed.png"))
         raise
     finally:
         page.context.close()
