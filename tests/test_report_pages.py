@@ -8,6 +8,7 @@ prints in landscape. From the DOM:
 
 - no table cell is narrower than two CJK characters, and only the long-text columns (原因,
   缺交章节, ...) take more than one line: 何超 or 西北 never break;
+- every table ends inside the printed width (nothing is cut off on paper);
 - every number of the item scatter lies inside the plotting area (the scatter is SVG: each
   number is the group ``item-label-<n>``, the plotting area ``item-axes``);
 - the visible text holds no file name, flag, English tool name, paper id or internal word.
@@ -64,6 +65,8 @@ MEASURE = """() => {
   const box = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
   const axes = document.getElementById('item-axes');
   return {cells, text: document.body.innerText, axes: axes ? box(axes) : null,
+          width: document.documentElement.scrollWidth,
+          tables: [...document.querySelectorAll('table')].map(t => [t.rows[0]?.innerText.trim() ?? '', box(t)[2]]),
           labels: [...document.querySelectorAll('[id^="item-label-"]')].map(el => [el.id, box(el)])};
 }"""
 
@@ -106,7 +109,7 @@ def measured(pages: tuple[CourseDir, list[Path]],
                 page.screenshot(path=str(ARTIFACTS / f"{html.stem}.png"), full_page=True)
                 page.pdf(path=str(ARTIFACTS / f"{html.stem}.pdf"), format="A4", landscape=landscape,
                          print_background=True)
-                found[html.stem] = page.evaluate(MEASURE)
+                found[html.stem] = {**page.evaluate(MEASURE), "landscape": landscape}
                 page.close()
         finally:
             browser.close()
@@ -130,6 +133,15 @@ def test_no_table_cell_is_narrower_than_two_characters_or_breaks_a_name(
     assert narrow == []
     broken = [c["text"] for c in cells if c["lines"] > 1 and not c["wraps"]]
     assert broken == []
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_table_fits_the_printed_width(measured: dict[str, dict[str, Any]], name: str) -> None:
+    """Does every table end inside the printed width, so that no column (原因) is cut off on paper?"""
+    page = measured[name]
+    printed = LANDSCAPE if page["landscape"] else PORTRAIT
+    assert page["width"] == printed
+    assert [(header, right) for header, right in page["tables"] if right > printed] == []
 
 
 def test_names_and_regions_are_in_the_tables(measured: dict[str, dict[str, Any]],
