@@ -109,6 +109,13 @@ class HistoricalTerm(Strict):
                                       description="words that hold the term but are current (网通 in 一网通办)")
 
 
+class SharedTerm(Strict):
+    """A fill-in answer the chapter's other items must name (see ``key-in-other-item``)."""
+
+    term: NonEmpty = Field(description="an accepted answer other items of its chapter may show (e.g. 中国移动)")
+    note: NonEmpty = Field(description="why showing it gives no answer away (e.g. 运营商的名称，本章多题都要用到)")
+
+
 class LintSettings(Strict):
     """How ``course validate`` judges the item-writing-flaw linter (:mod:`course.bank.lint`)."""
 
@@ -124,6 +131,9 @@ class LintSettings(Strict):
                              "(原《合同法》, 原信息产业部)")
     historical: list[HistoricalTerm] = Field(default_factory=list,
                                              description="the content's historical terms")
+    shared_terms: list[SharedTerm] = Field(
+        default_factory=list, description="fill-in answers that are the chapter's vocabulary: other items of the "
+        "chapter may show them (each with why)")
 
 
 class QualityRules(Strict):

@@ -14,9 +14,12 @@ from course.bank.lint import (
     Context,
     Flag,
     check_item,
+    elements,
     key_count_findings,
     key_count_groups,
     key_count_share,
+    keys_in_other_items,
+    labelled,
     markers,
     unlabelled_terms,
 )
@@ -109,9 +112,13 @@ CASES: dict[str, tuple[m.Question, tuple[str, str, bool], m.Question]] = {
 }
 
 
+# rules that read a chapter, not one item: their bad and good examples are chapters (tests below)
+CHAPTER_RULES = {"key-in-other-item"}
+
+
 def test_every_rule_has_a_bad_and_a_good_example() -> None:
-    """Is each rule of the table covered by a failing and a passing item?"""
-    assert set(CASES) == {r.id for r in RULES}
+    """Is each rule of the table covered by a failing and a passing item (or chapter)?"""
+    assert set(CASES) | CHAPTER_RULES == {r.id for r in RULES}
 
 
 @pytest.mark.parametrize("rule", list(CASES))
@@ -240,6 +247,18 @@ def test_a_matching_explanation_filing_each_prompt_is_not_a_refutation() -> None
     assert flags(q, "explanation-absent-option") == []
 
 
+def test_history_in_the_running_text_is_no_label() -> None:
+    """A stem telling the company's 发展历史 next to 小灵通 is not labelled; （历史考题） at the start and a note
+    after the term (互联星空（已停止使用的历史品牌）) are?"""
+    bad = item("single", stem="回顾公司的发展历史，小灵通的发射功率仅为移动手机的（ ）。",
+               options={"A": "1/100", "B": "1/5", "C": "1/10", "D": "1/50"}, answer="A")
+    assert [f.en for f in flags(bad, "historical-unlabelled", HISTORY)] == ["mentions 小灵通 without the label 历史"]
+    assert not labelled("回顾公司的发展历史，小灵通的发射功率", "历史")
+    assert labelled("（历史考题）小灵通的发射功率", "历史")
+    assert labelled("互联星空（已停止使用的历史品牌）属于客户品牌。", "历史")
+    assert labelled("(历史数据)注册资本", "历史")
+
+
 def test_historical_terms_after_yuan_are_labelled() -> None:
     """Does 原《合同法》 label the term, while a second, bare 合同法 in an option does not?"""
     terms = HISTORY.historical
@@ -268,6 +287,27 @@ def test_a_blank_accepting_the_unit_through_its_comparison_passes() -> None:
 def test_rubric_criteria_packing_many_elements_are_flagged() -> None:
     """Is a criterion listing five elements flagged against the limit of four?"""
     q = item("case", points=4, rubric=[{"criterion": "仪容、着装、名片、握手、称呼得当", "points": 4, "levels": [
+        {"points": 4, "descriptor": "五项都得当"}, {"points": 2, "descriptor": "三项得当"}]}])
+    assert [f.en for f in flags(q, "rubric-levels")] == ["criterion 1 packs 5 elements (limit 4)"]
+
+
+@pytest.mark.parametrize(("criterion", "count"), [
+    ("明确约见的对象、事由、时间和地点，事由从客户价值出发", 5),   # 4 members of one list, then a clause
+    ("书面合同写明标的、数量与质量、价款、履行期限", 4),             # 与 inside an earlier member: pairs, not a list
+    ("与客户、施工队和内部支撑部门定期沟通", 3),                     # the opening 与 is a preposition
+    ("演示与呈现：围绕场景、邀请体验和准备预案", 3),                 # the heading before ： is not a member
+    ("拒绝串通投标和好处费", 1),                                     # no 、-list: a pair is one element
+    ("及时回访、确认满意度以及后续安排", 3),                         # 以及 counts, 及时 does not
+    ("判断客户类型，并据此确定方案主线", 2),
+])
+def test_rubric_elements_count_the_conjunction_closing_a_list(criterion: str, count: int) -> None:
+    """Does the element count add the 和/与/及 that joins a 、-list's last member, and only that one?"""
+    assert elements(criterion) == count
+
+
+def test_a_list_closed_by_he_is_flagged_at_five_elements() -> None:
+    """仪容、着装、名片和握手 with a second clause is 5 elements (the old count, ignoring 和, said 4)?"""
+    q = item("case", points=4, rubric=[{"criterion": "仪容、着装、名片和握手得当，称呼恰当", "points": 4, "levels": [
         {"points": 4, "descriptor": "五项都得当"}, {"points": 2, "descriptor": "三项得当"}]}])
     assert [f.en for f in flags(q, "rubric-levels")] == ["criterion 1 packs 5 elements (limit 4)"]
 
@@ -328,3 +368,65 @@ def test_format_md_documents_every_rule_with_its_thresholds() -> None:
         assert row, f"FORMAT.md has no row for {rule.id}"
         for name, value in rule.thresholds.items():
             assert f"`{name}: {value:g}`" in row, f"{rule.id}: {name}"
+
+
+# ---------------------------------------------------------------- key-in-other-item (a chapter's items together)
+MASK = item("blank", id="js02-013", stem="把192.168.1.0/24划分为/26子网，子网掩码是____。",
+            blanks=[["255.255.255.192"]])
+RATE = item("blank", id="jc01-007", stem="1989年全国电话普及率为每百人____部。", blanks=[["0.98", "0.98部"]])
+
+
+def shown(bank: list[m.Question], ctx: Context | None = None) -> list[tuple[str, tuple[str | int, ...], str, str]]:
+    return [(q.id, f.field, f.en, f.zh) for q, f in keys_in_other_items(bank, ctx)]
+
+
+def test_an_option_showing_another_items_fill_in_key_is_flagged() -> None:
+    """The audit's two give-aways: js02-015 offers 255.255.255.192（/26）, the mask blank's key, and jc01-006 offers
+    0.98%, the key of jc01-007 (a number counts as a whole number, 0.98 inside 0.98%); each found at its option?"""
+    subnet = item("single", id="js02-015", stem="约50台终端，最合适的子网掩码是（ ）。",
+                  options={"A": "255.255.255.0（/24）", "B": "255.255.255.192（/26）", "C": "255.255.255.224（/27）",
+                           "D": "255.255.255.240（/28）"}, answer="B")
+    rate = item("single", id="jc01-006", stem="1980年底全国电话普及率仅为（ ）。",
+                options={"A": "0.43%", "B": "4.3%", "C": "0.98%", "D": "0.34%"}, answer="A")
+    assert shown([MASK, subnet, RATE, rate]) == [
+        ("js02-015", ("options", "B"), "shows “255.255.255.192”, the answer of blank 1 of js02-013",
+         "含有同一章 js02-013 第1空的答案“255.255.255.192”"),
+        ("jc01-006", ("options", "C"), "shows “0.98”, the answer of blank 1 of jc01-007",
+         "含有同一章 jc01-007 第1空的答案“0.98”")]
+
+
+def test_revised_options_and_other_chapters_show_no_key() -> None:
+    """The revised distractor 0.043% holds no 0.98; 10.98% and 0.985 are other numbers; the mask in another
+    chapter's item is not handed out with js02-013: nothing found?"""
+    rate = item("single", id="jc01-006", stem="1980年底全国电话普及率仅为（ ）。",
+                options={"A": "0.43%", "B": "4.3%", "C": "0.043%", "D": "10.98%"}, answer="A")
+    other = item("truefalse", id="jc01-020", stem="某指标为0.985。", answer=True)
+    elsewhere = item("single", id="js05-001", stem="子网掩码（ ）对应/26。",
+                     options={"A": "255.255.255.192", "B": "255.255.255.0", "C": "255.255.0.0", "D": "255.0.0.0"},
+                     answer="A")
+    assert shown([MASK, RATE, rate, other, elsewhere]) == []
+
+
+def test_short_answers_shared_terms_and_choice_keys_without_digits() -> None:
+    """A 3-character answer (below min_chars 4), an answer listed in shared_terms, and a choice key without a
+    digit are not searched; a choice key holding a digit (2002年5月) is, and a longer accepted answer is named
+    rather than its shorter form (二氧化碳灭火器, not 二氧化碳)?"""
+    blank = item("blank", id="jc04-031", stem="灭火器有____灭火器、____灭火器、____灭火器。",
+                 blanks=[["泡沫", "泡沫灭火器"], ["二氧化碳", "二氧化碳灭火器"], ["干粉灭火器"]])
+    choice = item("single", id="jc04-034", stem="带电设备起火不宜使用（ ）。",
+                  options={"A": "干粉灭火器", "B": "二氧化碳灭火器", "C": "泡沫灭火器", "D": "七氟丙烷灭火器"},
+                  answer="C")
+    ctx = Context(shared=frozenset({"干粉灭火器"}))
+    assert shown([blank, choice], ctx) == [
+        ("jc04-034", ("options", "B"), "shows “二氧化碳灭火器”, the answer of blank 2 of jc04-031",
+         "含有同一章 jc04-031 第2空的答案“二氧化碳灭火器”"),
+        ("jc04-034", ("options", "C"), "shows “泡沫灭火器”, the answer of blank 1 of jc04-031",
+         "含有同一章 jc04-031 第1空的答案“泡沫灭火器”")]
+    founded = item("single", id="jc02-001", stem="集团公司成立于（ ）。",
+                   options={"A": "2000年5月", "B": "2002年5月", "C": "2002年11月", "D": "2003年底"}, answer="B")
+    capital = item("blank", id="jc02-002", stem="（历史数据）集团公司2002年5月成立时注册资本____亿元。",
+                   blanks=[["1580"]])
+    named = item("single", id="jc02-010", stem="集团公司成立于2002年11月。以下（ ）正确。",
+                 options={"A": "甲方", "B": "乙方", "C": "丙方", "D": "丁方"}, answer="A")
+    assert [(q, f, en) for q, f, en, _ in shown([founded, capital, named])] == [
+        ("jc02-002", ("stem",), "shows “2002年5月”, the answer of key B of jc02-001")]

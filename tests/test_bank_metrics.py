@@ -87,6 +87,7 @@ SUMMARY = [
     "explanation-absent-option  解析提到不存在的选项         0           0     0",
     "historical-unlabelled      过时内容未标注历史           0           0     0",
     "blank-unit                 填空题不接受重复的单位       0           0     0",
+    "key-in-other-item          答案出现在同章其他题中       0           0     0",
     "rubric-levels              评分要点缺少部分得分说明     2           0     2",
     "== 题库指标（bank measures）==",
     "指标编号                    指标                          当前    目标    达标  说明",
@@ -150,7 +151,7 @@ def test_validate_names_an_allowance_or_goal_that_does_not_exist(tmp_path: Path)
     assert result.output.splitlines() == [
         "Error: content/course.yaml:7: quality.lint.allowed: 'longest-keys' is not a lint rule: use one of "
         "longest-key, marked-options, stem-echo, absolute-truefalse, key-count, explanation-absent-option, "
-        "historical-unlabelled, blank-unit, rubric-levels",
+        "historical-unlabelled, blank-unit, key-in-other-item, rubric-levels",
         "Error: content/course.yaml:8: quality.lint.goals: 'longest' is not a goal: use one of always-longest, "
         "cue-guessable, truefalse-balance, absent-option-explanations, historical-unlabelled",
         "2 problem(s) found.",
@@ -171,7 +172,8 @@ def test_validate_on_the_shipped_content_passes_and_prints_the_lint_summary() ->
     lines = result.output.splitlines()
     start = lines.index(SUMMARY[0])
     assert lines[start + 1] == SUMMARY[1]
-    assert [ln.split()[0] for ln in lines[start + 2:start + 11]] == [r.id for r in RULES]
-    assert lines[start + 11] == "== 题库指标（bank measures）=="
-    assert [ln.split()[0] for ln in lines[start + 13:start + 18]] == [g.id for g in GOALS]
+    rules = len(RULES)  # 10
+    assert [ln.split()[0] for ln in lines[start + 2:start + 2 + rules]] == [r.id for r in RULES]
+    assert lines[start + 2 + rules] == "== 题库指标（bank measures）=="
+    assert [ln.split()[0] for ln in lines[start + 4 + rules:start + 9 + rules]] == [g.id for g in GOALS]
     assert lines[-1] == f"OK: {len(load_course().questions)} questions in 22 chapters."

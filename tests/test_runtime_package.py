@@ -107,6 +107,26 @@ def test_the_runtime_wheel_ships_only_its_modules(tmp_path: Path) -> None:
                        "course_runtime/scoring.py"]
 
 
+def test_released_notebooks_hold_no_fill_in_key_of_their_own_chapter() -> None:
+    """Does any chapter's released notebook show, anywhere (stems, options, headers, widget code), an accepted
+    answer of one of its own fill-ins, other than the terms course.yaml lists as the chapter's vocabulary?
+    (js02-015 once offered 255.255.255.192（/26）, js02-013's mask, and jc01-006 the distractor 0.98%.)"""
+    course = load_course()
+    quality = course.settings.quality
+    shared = {s.term for s in quality.lint.shared_terms} if quality is not None else set()
+    assert len(shared) == 13
+    found = []
+    for chapter in course.chapters:
+        nb = copy.deepcopy(chapter_notebook(course, chapter))
+        nb, _ = ClearHiddenTests().preprocess(nb, {})
+        nb, _ = ClearSolutions(code_stub={"python": "# stub"}).preprocess(nb, {})
+        text = re.sub(r"第\d+题", "", nbformat.writes(nb))  # the questions' numbers (第20题) are no answer
+        keys = {a for q in course.questions_of(chapter) if isinstance(q, m.FillBlank) for alts in q.blanks
+                for a in alts if (len(a) >= 2 and re.search(r"\d", a)) or len(a) >= 4}
+        found += [(chapter, k) for k in sorted(keys - shared) if holds(text, k)]
+    assert found == []
+
+
 def test_released_notebooks_hold_no_hidden_test_explanation_or_rubric() -> None:
     """After nbgrader's own release steps, does any chapter's notebook still carry a key?"""
     course = load_course()

@@ -123,17 +123,28 @@ RULES: tuple[Rule, ...] = (
          {"coverage": 0.5, "max_chars": 12}, words=REFUTATIONS + OBJECT_REFUTATIONS + CLASSIFICATIONS),
     Rule("historical-unlabelled", ("single", "multiple", "truefalse", "blank", "ordering", "matching", "case"),
          "过时内容未标注历史",
-         "a historical term of course.yaml (quality.lint.historical) in the stem, options or key, with no 历史 in "
-         "the stem and no 原 before the term",
-         "在题干标注“历史”（如“（历史考题）”）或在该词前加“原”（如“原《合同法》”），或改写为现行的通用知识，或删除该题",
+         "a historical term of course.yaml (quality.lint.historical) in the stem, options or key, with no "
+         "bracketed note holding 历史 in the stem (（历史考题）, not 发展历史) and no 原 before the term",
+         "在题干用括注标明“历史”（如“（历史考题）”）或在该词前加“原”（如“原《合同法》”），或改写为现行的通用知识，或删除该题",
          "label the stem 历史 (e.g. （历史考题）) or write 原 before the term (原《合同法》), rewrite the item to "
          "today's general knowledge, or remove it"),
     Rule("blank-unit", ("blank",), "填空题不接受重复的单位",
          "the stem prints a unit right after a blank, and the answer written with that unit is not accepted",
          "在该空的答案中加上带单位的写法", "add the answer written with the unit to the blank's accepted answers",
          words=UNITS),
+    Rule("key-in-other-item", ("blank", "single", "multiple"), "答案出现在同章其他题中",
+         "another item of the chapter shows, in its stem, options, items or prompts, an accepted fill-in answer "
+         "(one holding a digit as a whole number, from min_number_chars characters; other text from min_chars) or "
+         "a single/multiple-choice key holding a digit; answers listed in quality.lint.shared_terms are the "
+         "chapter's vocabulary",
+         "改写含有答案的那道题的干扰项或题干措辞（种子题的答案不变）；确属本章必须写出的名称，"
+         "写进 shared_terms 并说明理由",
+         "reword the distractor or stem that shows the answer (seed items keep their answers); if it is a term the "
+         "chapter must name, list it in shared_terms with why",
+         {"min_chars": 4, "min_number_chars": 2}),
     Rule("rubric-levels", ("case",), "评分要点缺少部分得分说明",
-         "a rubric criterion without partial-credit levels, or packing more elements than the limit",
+         "a rubric criterion without partial-credit levels, or packing more elements than the limit (parts between "
+         "、，；, and the 和/与/及 before the last member of a 、-list)",
          "为每条评分要点写出得满分、部分分的表现（levels），要素过多的拆成几条",
          "give every criterion levels saying what earns full and part of its points; split crowded criteria",
          {"max_elements": 4}),
@@ -170,6 +181,7 @@ class Context:
     historical: tuple[m.HistoricalTerm, ...] = ()
     label: str = "历史"
     former: str = "原"
+    shared: frozenset[str] = frozenset()  # fill-in answers other items of the chapter may show
 
 
 # ---------------------------------------------------------------- text helpers
@@ -384,8 +396,14 @@ def unlabelled_terms(text: str, terms: Iterable[m.HistoricalTerm], former: str) 
     return out
 
 
+def labelled(stem: str, label: str) -> bool:
+    """Does the stem carry the label in a bracketed note (（历史考题）, 互联星空（已停止使用的历史品牌）)? The
+    word in the running text (公司的发展历史) labels nothing."""
+    return re.search(rf"[（(][^（）()]*{re.escape(label)}[^（）()]*[）)]", _nfkc(stem)) is not None
+
+
 def _historical_unlabelled(q: m.Question, rule: Rule, ctx: Context) -> Iterator[Flag]:
-    if ctx.label in q.stem:
+    if labelled(q.stem, ctx.label):
         return
     found: list[m.HistoricalTerm] = []
     for _, text in m.question_texts(q, blanks=True, reference=True):  # what an item states
@@ -411,6 +429,21 @@ def _blank_unit(q: m.Question, rule: Rule, ctx: Context) -> Iterator[Flag]:
 
 
 _ELEMENTS = re.compile(r"[、，,；;]")
+# 和/与/及 as a conjunction; not in 及时, 涉及, 普及, 参与, 与其, 和谐.
+_AND = re.compile(r"以及|(?<![涉普])及(?![时格])|(?<!参)与(?!其)|和(?!谐)")
+
+
+def elements(criterion: str) -> int:
+    """Elements a criterion lists: its parts between 、，；, plus the 和/与/及 that joins the last member of a
+    、-list ("对象、事由、时间和地点": 4). A conjunction inside an earlier member pairs words within the members
+    ("稳定与安全、带宽与时延": 2); one opening the list is a preposition ("与客户、施工队和…沟通": 3)."""
+    count = len(_ELEMENTS.split(criterion))
+    for clause in re.split(r"[，,；;]", _nfkc(criterion)):
+        members = re.split(r"[：:]", clause)[-1].split("、")  # the list after a heading ("开场白：问候、…")
+        members[0] = _AND.sub("", members[0], count=1) if _AND.match(members[0]) else members[0]
+        if len(members) > 1 and _AND.search(members[-1]) and not any(_AND.search(x) for x in members[:-1]):
+            count += 1
+    return count
 
 
 def _rubric_levels(q: m.Question, rule: Rule, ctx: Context) -> Iterator[Flag]:
@@ -422,10 +455,10 @@ def _rubric_levels(q: m.Question, rule: Rule, ctx: Context) -> Iterator[Flag]:
         if not partial:
             yield Flag(("rubric", i), f"criterion {i + 1} has no partial-credit level",
                        f"第{i + 1}条评分要点没有说明怎样得部分分")
-        elements = len(_ELEMENTS.split(item.criterion))
-        if elements > limit:
-            yield Flag(("rubric", i), f"criterion {i + 1} packs {elements} elements (limit {limit})",
-                       f"第{i + 1}条评分要点包含 {elements} 个要素（上限 {limit}）")
+        found = elements(item.criterion)
+        if found > limit:
+            yield Flag(("rubric", i), f"criterion {i + 1} packs {found} elements (limit {limit})",
+                       f"第{i + 1}条评分要点包含 {found} 个要素（上限 {limit}）")
 
 
 CHECKS: dict[str, Callable[[m.Question, Rule, Context], Iterator[Flag]]] = {
@@ -444,7 +477,55 @@ CHECKS: dict[str, Callable[[m.Question, Rule, Context], Iterator[Flag]]] = {
 def check_item(q: m.Question, ctx: Context | None = None) -> list[tuple[str, Flag]]:
     """Every flaw of one item, as (rule id, flag)."""
     ctx = ctx or Context()
-    return [(rule.id, flag) for rule in RULES if q.type in rule.types for flag in CHECKS[rule.id](q, rule, ctx)]
+    return [(rule.id, flag) for rule in RULES if q.type in rule.types and rule.id in CHECKS
+            for flag in CHECKS[rule.id](q, rule, ctx)]
+
+
+def holds(text: str, key: str) -> bool:
+    """Is ``key`` in ``text``? One holding a digit only as a whole number (``20`` is not in ``2031`` or ``0.20``)."""
+    if re.search(r"\d", key):
+        return re.search(rf"(?<![\d.,_]){re.escape(key)}(?![\d.,_])", text) is not None
+    return key in text
+
+
+def given_keys(q: m.Question, shared: frozenset[str] = frozenset()) -> list[tuple[str, str, str]]:
+    """The keys of ``q`` no other item of its chapter may show, each with its place in English and Chinese:
+    every accepted fill-in answer (holding a digit: from ``min_number_chars`` characters; other text: from
+    ``min_chars``) and every choice key holding a digit, except the answers listed in ``shared``."""
+    t = RULE_BY_ID["key-in-other-item"].thresholds
+    found: list[tuple[str, str, str]] = []
+    if isinstance(q, m.FillBlank):
+        for i, alts in enumerate(q.blanks):
+            found += [(_nfkc(a).strip(), f"blank {i + 1}", f"第{i + 1}空的答案") for a in alts]
+    elif isinstance(q, m.SingleChoice | m.MultipleChoice):
+        found += [(_nfkc(q.options[k]).strip(), f"key {k}", f"正确项{k}") for k in sorted(_keys(q))
+                  if re.search(r"\d", q.options[k])]
+    return [(key, en, zh) for key, en, zh in found if key not in shared
+            and len(key) >= (t["min_number_chars"] if re.search(r"\d", key) else t["min_chars"])]
+
+
+def keys_in_other_items(questions: Iterable[m.Question], ctx: Context | None = None) -> list[tuple[m.Question, Flag]]:
+    """``key-in-other-item`` over a bank: (item, flag) for each place where a learner reads a key of another
+    item of the same chapter (the chapter's notebook hands both out together); one flag per place and owner's
+    blank or key, naming the longest answer found."""
+    ctx = ctx or Context()
+    chapters: dict[str, list[m.Question]] = {}
+    for q in questions:
+        chapters.setdefault(q.chapter, []).append(q)
+    out: list[tuple[m.Question, Flag]] = []
+    for items in chapters.values():
+        keys = [(owner, given_keys(owner, ctx.shared)) for owner in items]
+        for holder in items:
+            for place, text in m.question_texts(holder):  # what the released notebook shows
+                text = _nfkc(text)
+                for owner, owned in keys:
+                    shown: dict[str, tuple[str, str]] = {}
+                    for key, en, zh in owned if owner is not holder else ():
+                        if holds(text, key) and len(key) > len(shown.get(en, ("", ""))[0]):
+                            shown[en] = (key, zh)
+                    out += [(holder, Flag(place, f"shows “{key}”, the answer of {en} of {owner.id}",
+                                          f"含有同一章 {owner.id} {zh}“{key}”")) for en, (key, zh) in shown.items()]
+    return out
 
 
 def key_count_share(questions: Iterable[m.Question]) -> tuple[int, int, int]:
@@ -487,18 +568,20 @@ def key_count_findings(questions: Iterable[m.Question], located: tuple[str, int]
 def context(course: Course) -> Context:
     quality = course.settings.quality
     settings = quality.lint if quality is not None else m.LintSettings()
-    return Context(tuple(settings.historical), settings.label, settings.former)
+    return Context(tuple(settings.historical), settings.label, settings.former,
+                   frozenset(_nfkc(s.term).strip() for s in settings.shared_terms))
 
 
 def lint(course: Course) -> list[Finding]:
     """Every flaw of the bank, in file and line order."""
     ctx = context(course)
     findings: list[Finding] = []
-    for q in course.questions:
+    flagged = [(q, rule_id, flag) for q in course.questions for rule_id, flag in check_item(q, ctx)]
+    flagged += [(q, "key-in-other-item", flag) for q, flag in keys_in_other_items(course.questions, ctx)]
+    for q, rule_id, flag in flagged:
         src = course.sources[q.id]
-        for rule_id, flag in check_item(q, ctx):
-            findings.append(Finding(src.file, src.line(*flag.field), f"question '{q.id}'", rule_id, flag.en, flag.zh,
-                                    flag.cue))
+        findings.append(Finding(src.file, src.line(*flag.field), f"question '{q.id}'", rule_id, flag.en, flag.zh,
+                                flag.cue))
     located = course.files["course.yaml"]
     findings += key_count_findings(course.questions, (located.file, located.line(("quality",))))
     return sorted(findings)
