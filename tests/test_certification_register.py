@@ -24,7 +24,7 @@ ON = dt.date(2026, 12, 5)
 
 def issue_one(root: Path, **changes: object) -> dict[str, object]:
     engine = store.open_course(root)
-    with store.transaction(engine) as conn:
+    with register.transaction(root, engine) as conn:
         secret = register.issuing_key(root, conn)
         if conn.execute(sa.select(store.rounds)).first() is None:
             conn.execute(store.rounds.insert().values(id="2026A", title="2026年第一批", opened_at=store.now(),
@@ -84,6 +84,59 @@ def test_changing_any_field_of_a_status_event_makes_verification_fail(issued: tu
     root, code = issued
     value = {"seq": "seq + 5", "number": "'2026A-0009'"}.get(column, f"{column} || 'X'")
     tamper(root, f"UPDATE kam_certificate_event SET {column} = {value}", "kam_certificate_event")
+    assert verify(root, code).message == f"验证码 {code} 无效：证书记录已被改动。"
+
+
+def test_every_signed_field_is_in_the_code_itself(issued: tuple[Path, str]) -> None:
+    """Does the code change with each field alone (no other defence, such as the events' own signature, counts)?"""
+    root, code = issued
+    secret = register.read_secret(register.secret_path(root))
+    with store.existing(store.course_url(root)).connect() as conn:
+        row = register.certificate(conn, "2026A-0001")
+        events = register.event_rows(conn, "2026A-0001")
+    assert register.code_for(secret, row) == code and register.check(secret, row, events, code, ON).status == "有效"
+    for column in register.SIGNED:
+        changed = {**row, column: "2099-01-01" if column.endswith("date") else f"{row[column]}X"}
+        assert register.code_for(secret, changed) != code, column
+        assert register.check(secret, changed, events, code, ON).status == "已被改动", column
+
+
+def moved(root: Path) -> None:
+    """Issued 2026-12-01, suspended on the 2nd, reinstated on the 3rd, revoked on the 4th: events 1 to 4."""
+    engine = store.existing(store.course_url(root))
+    for action, day in (("suspend", 2), ("reinstate", 3), ("revoke", 4)):
+        register.move(root, engine, "2026A-0001", action, "原因", dt.date(2026, 12, day))
+
+
+@pytest.mark.parametrize(("deleted", "then"), [("seq = 4", "有效"), ("seq = 2", "撤销"), ("seq IN (3, 4)", "暂停")])
+def test_deleting_a_status_event_makes_verification_fail(issued: tuple[Path, str], deleted: str, then: str) -> None:
+    """Can a revocation (the last event) or an event in the middle be deleted unnoticed? (``then``: what the
+    remaining events alone would say.)"""
+    root, code = issued
+    moved(root)
+    assert verify(root, code).status == "撤销"
+    with store.engine_for(store.course_url(root)).begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER kam_certificate_event_no_delete")
+        conn.exec_driver_sql(f"DELETE FROM kam_certificate_event WHERE {deleted}")
+        left = [dict(r) for r in conn.execute(sa.select(store.events)).mappings()]
+    assert register.status_on(FIELDS, left, ON)[0] == then
+    assert verify(root, code).message == f"验证码 {code} 无效：证书记录已被改动。"
+
+
+def test_the_head_holds_the_latest_event_and_a_head_behind_the_chain_still_verifies(issued: tuple[Path, str]
+                                                                                     ) -> None:
+    """Is the head written after each change, and does a head left behind by a crash (before it was written)
+    still verify, with the status of the whole chain?"""
+    root, code = issued
+    first = register.read_head(root, "2026A-0001")
+    moved(root)
+    with store.existing(store.course_url(root)).connect() as conn:
+        macs = [e["mac"] for e in register.event_rows(conn, "2026A-0001")]
+    assert first == {"number": "2026A-0001", "seq": 1, "mac": macs[0]}
+    assert register.read_head(root, "2026A-0001") == {"number": "2026A-0001", "seq": 4, "mac": macs[3]}
+    register.write_head(root, first)
+    assert verify(root, code).status == "撤销"
+    register.head_path(root, "2026A-0001").write_text("{}", encoding="ascii")
     assert verify(root, code).message == f"验证码 {code} 无效：证书记录已被改动。"
 
 
@@ -154,6 +207,20 @@ def test_a_move_needs_a_reason_and_a_known_number(issued: tuple[Path, str]) -> N
     with pytest.raises(WorkflowError, match=r"^there is no certificate 2026A-0099 in the register: see `course "
                                             r"certificate list`$"):
         register.move(root, engine, "2026A-0099", "revoke", "x", ON)
+
+
+def test_a_change_dated_before_the_issue_or_the_last_change_is_refused(issued: tuple[Path, str]) -> None:
+    root, code = issued
+    engine = store.existing(store.course_url(root))
+    with pytest.raises(WorkflowError) as caught:
+        register.move(root, engine, "2026A-0001", "revoke", "考试作弊", dt.date(2026, 11, 30))
+    assert str(caught.value) == ("--date 2026-11-30 is before certificate 2026A-0001's last change (issued 2026-12-01, "
+                                 "last change effective 2026-12-01): a change takes effect on or after it")
+    register.move(root, engine, "2026A-0001", "suspend", "资格复查中", dt.date(2026, 12, 5))
+    with pytest.raises(WorkflowError, match=r"^--date 2026-12-04 is before certificate 2026A-0001's last change "
+                                            r"\(issued 2026-12-01, last change effective 2026-12-05\)"):
+        register.move(root, engine, "2026A-0001", "reinstate", "复查完毕", dt.date(2026, 12, 4))
+    assert verify(root, code, dt.date(2026, 12, 6)).status == "暂停"
 
 
 # ---------------------------------------------------------------- the secret

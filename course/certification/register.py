@@ -8,7 +8,14 @@ derived from the table itself, so a field added later is signed too): change any
 database and the code no longer matches.
 
 **Its status** comes from signed events (``kam_certificate_event``), applied in order up to the day
-asked about:
+asked about. The events are a chain: each is signed with the signature of the one before (the
+certificate's code for the first), and numbered 1, 2, 3, ... without gaps, so an event deleted in the
+middle breaks the chain. The last one cannot be deleted unnoticed either: after every change the
+signature of the certificate's latest event is written outside the database, to its **head**
+(``certificates/.head/<number>.json``), and verification requires the chain to reach it. (A head
+behind the chain, after a crash between the commit and the write, is harmless: a later event is
+signed and chained like any other. No head at all, for a register made before heads existed or
+copied without its certificates folder, checks the chain alone.)
 
 - 有效 from the issue (and again after a reinstatement);
 - 暂停 (suspended) by ``course certificate suspend``, until ``course certificate reinstate``;
@@ -17,7 +24,10 @@ asked about:
   re-decision is lifted if a later decision (an appeal) restores the pass;
 - 过期 (expired) on every day after ``valid_until``, unless revoked.
 
-**The secret** (``certificates/.secret`` in the course folder, mode 600) is created once, with the
+**The certificates folder** is ``certificates/`` in the course folder, or ``$COURSE_CERTIFICATES_DIR``
+(on a cluster: a volume the instructors' servers and the verification page share).
+
+**The secret** (``.secret`` in the certificates folder, mode 600) is created once, with the
 first certificate, and never silently replaced: each certificate records the key id (a hash of the
 secret), and issuing stops with a message when the file is missing or differs. Verification tells
 "the register or the secret is missing" apart from "no such certificate" and from "altered".
@@ -32,6 +42,8 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +63,9 @@ EVENT_SIGNED = [c.name for c in store.events.columns if c.name not in ("id", "ma
 
 
 def cert_dir(root: Path) -> Path:
-    return root / "certificates"
+    """The certificates folder: ``$COURSE_CERTIFICATES_DIR``, else ``certificates/`` in the course folder."""
+    shared = os.environ.get("COURSE_CERTIFICATES_DIR")
+    return Path(shared) if shared else root / "certificates"
 
 
 def secret_path(root: Path) -> Path:
@@ -60,6 +74,10 @@ def secret_path(root: Path) -> Path:
 
 def pdf_path(root: Path, number: str) -> Path:
     return cert_dir(root) / f"{number}.pdf"
+
+
+def head_path(root: Path, number: str) -> Path:
+    return cert_dir(root) / ".head" / f"{number}.json"
 
 
 def key_id(secret: bytes) -> str:
@@ -144,11 +162,50 @@ def valid_until(issue_date: str, years: int) -> str:
 
 def _add_event(conn: sa.Connection, secret: bytes, number: str, status: str, reason: str, effective_date: str,
                cause: str) -> None:
-    seq = conn.execute(sa.select(sa.func.count()).select_from(store.events)
-                       .where(store.events.c.number == number)).scalar_one() + 1
+    """Append a signed event chained to the certificate's last one; its head is written after the commit."""
+    last = conn.execute(sa.select(store.events.c.seq, store.events.c.mac).where(store.events.c.number == number)
+                        .order_by(store.events.c.seq.desc())).first()
+    if last is None:
+        prev = conn.execute(sa.select(store.certificates.c.code).where(store.certificates.c.number == number)
+                            ).scalar_one()
+    seq, prev = (1, prev) if last is None else (last.seq + 1, last.mac)
     event = {"number": number, "seq": seq, "status": status, "reason": reason, "effective_date": effective_date,
-             "cause": cause, "recorded_at": store.now(), "recorded_by": store.who()}
-    conn.execute(store.events.insert().values(**event, mac=event_mac(secret, event)))
+             "cause": cause, "recorded_at": store.now(), "recorded_by": store.who(), "prev_mac": prev}
+    mac = event_mac(secret, event)
+    conn.execute(store.events.insert().values(**event, mac=mac))
+    conn.info.setdefault(HEADS, {})[number] = {"number": number, "seq": seq, "mac": mac}
+
+
+HEADS = "kam_certificate_heads"  # conn.info key: the heads a transaction's events move
+
+
+def write_head(root: Path, head: dict[str, Any]) -> None:
+    path = head_path(root, head["number"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(head, sort_keys=True), encoding="ascii")
+    os.replace(tmp, path)
+
+
+def read_head(root: Path, number: str) -> dict[str, Any] | None:
+    """The certificate's head, None without one; a head that is not one reads as altered (raises ValueError)."""
+    path = head_path(root, number)
+    if not path.exists():
+        return None
+    head = json.loads(path.read_text(encoding="ascii"))
+    if not isinstance(head, dict) or not isinstance(head.get("seq"), int) or not isinstance(head.get("mac"), str):
+        raise ValueError(f"{path} is not a head")
+    return head
+
+
+@contextmanager
+def transaction(root: Path, engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A register transaction: once it commits, the heads of the certificates it moved are written."""
+    with store.transaction(engine) as conn:
+        yield conn
+        heads = dict(conn.info.pop(HEADS, {}))
+    for head in heads.values():
+        write_head(root, head)
 
 
 def issue(conn: sa.Connection, secret: bytes, fields: dict[str, Any]) -> dict[str, Any]:
@@ -198,10 +255,15 @@ def move(root: Path, engine: sa.Engine, number: str, action: str, reason: str, o
     starts, target = MOVES[action]
     if not reason.strip():
         raise WorkflowError(f"give the reason for the {action} with --reason (it is shown on the verification page)")
-    with store.transaction(engine) as conn:
+    with transaction(root, engine) as conn:
         cert = certificate(conn, number)
         secret = issuing_key(root, conn)
-        now_status, _ = status_on(cert, event_rows(conn, number), on)
+        events = event_rows(conn, number)
+        if on.isoformat() < max(cert["issue_date"], events[-1]["effective_date"]):
+            raise WorkflowError(f"--date {on.isoformat()} is before certificate {number}'s last change (issued "
+                                f"{cert['issue_date']}, last change effective {events[-1]['effective_date']}): a "
+                                "change takes effect on or after it")
+        now_status, _ = status_on(cert, events, on)
         if now_status not in starts:
             hint = {"suspend": "only a 有效 certificate can be suspended",
                     "reinstate": "only a 暂停 certificate can be reinstated",
@@ -261,11 +323,26 @@ def _describe(cert: dict[str, Any]) -> str:
             f"有效期至 {cert['valid_until']}")
 
 
-def check(secret: bytes, cert: dict[str, Any], events: list[dict[str, Any]], code: str, on: dt.date) -> Verification:
-    """Verify one register row and its events under ``secret``."""
+def intact(secret: bytes, cert: dict[str, Any], events: list[dict[str, Any]], head: dict[str, Any] | None) -> bool:
+    """Whether the events are the certificate's whole chain: signed, numbered 1..n, each naming the one before,
+    and reaching the head (the latest event recorded outside the database), if there is one."""
+    prev = cert["code"]
+    for seq, event in enumerate(events, start=1):
+        if (event["seq"] != seq or event["number"] != cert["number"] or event["prev_mac"] != prev
+                or not hmac.compare_digest(event_mac(secret, event), event["mac"])):
+            return False
+        prev = event["mac"]
+    if head is not None and not (head.get("number") == cert["number"] and 1 <= head["seq"] <= len(events)
+                                 and hmac.compare_digest(events[head["seq"] - 1]["mac"], head["mac"])):
+        return False
+    return bool(events)
+
+
+def check(secret: bytes, cert: dict[str, Any], events: list[dict[str, Any]], code: str, on: dt.date,
+          head: dict[str, Any] | None = None) -> Verification:
+    """Verify one register row, its events and its head under ``secret``."""
     genuine = hmac.compare_digest(code_for(secret, cert), code) and hmac.compare_digest(cert["code"], code)
-    if not genuine or not events or not all(
-            hmac.compare_digest(event_mac(secret, e), e["mac"]) and e["number"] == cert["number"] for e in events):
+    if not genuine or not intact(secret, cert, events, head):
         return Verification(code, ALTERED, f"验证码 {code} 无效：证书记录已被改动。")
     status, event = status_on(cert, events, on)
     text = {
@@ -309,7 +386,11 @@ def verify(root: Path, url: str, code: str, on: dt.date | None = None) -> Verifi
         return Verification(code, UNAVAILABLE, f"无法核验验证码 {code}：{path} 不是颁发该证书时的验证密钥"
                                                f"（需要密钥 {cert['key_id']}，现为 {key_id(secret)}）。"
                                                "请从备份恢复原密钥文件。")
-    result = check(secret, cert, events, code, on)
+    try:
+        head = read_head(root, cert["number"])
+    except ValueError:
+        return Verification(code, ALTERED, f"验证码 {code} 无效：证书记录已被改动。")
+    result = check(secret, cert, events, code, on, head)
     return Verification(result.code, result.status, result.message, result.record, result.event, later)
 
 

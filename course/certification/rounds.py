@@ -251,7 +251,7 @@ def run_round(root: Path, course: Course, round_id: str, *, roster_csv: Path | N
     restored: list[str] = []
     not_restored: list[str] = []
     outcome_text: str | None = None
-    with store.transaction(engine) as conn:
+    with register.transaction(root, engine) as conn:
         secret = register.issuing_key(root, conn)
         run = 1 + (conn.execute(sa.select(sa.func.max(store.decisions.c.run))
                                 .where(store.decisions.c.round_id == round_id)).scalar() or 0)

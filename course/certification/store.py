@@ -11,7 +11,7 @@ so no code path (and no slip in a SQL console) can rewrite the history.
 | ``kam_round_paper`` | paper (or sitting) a round counts |
 | ``kam_decision`` | decision on a learner at a level in a round; a re-decision points to the one it supersedes |
 | ``kam_certificate`` | certificate: what it states, under an HMAC (:mod:`course.certification.register`) |
-| ``kam_certificate_event`` | change of a certificate's status (有效, 暂停, 撤销), signed too |
+| ``kam_certificate_event`` | status change (有效, 暂停, 撤销), signed and chained to the one before |
 | ``kam_appeal`` | appeal (复核): the decision appealed, the reason, the outcome (the new decision points to it) |
 | ``kam_audit`` | audit entry: who, when, what, before and after |
 
@@ -102,6 +102,8 @@ events = sa.Table(
     sa.Column("cause", sa.String(16), nullable=False),  # issue / decision / manual
     sa.Column("recorded_at", Text, nullable=False),
     sa.Column("recorded_by", Text, nullable=False),
+    # the chain: the previous event's mac (the certificate's code for the first), so no event can go unnoticed
+    sa.Column("prev_mac", sa.String(64), nullable=False),
     sa.Column("mac", sa.String(64), nullable=False),
     sa.UniqueConstraint("number", "seq", name="uq_kam_certificate_event_seq"),
 )
