@@ -82,3 +82,17 @@ def test_a_roster_level_with_half_width_brackets_is_the_level(tmp_path: Path) ->
     path.write_bytes("learner_id,name,region,department,target_level\na,张三,华东,政企客户部,一级(资深)\n"
                      .encode("gbk"))
     assert read_roster(path, load_course(content)).loc["a", "target_level"] == "L1"
+
+
+def test_a_date_cell_with_a_time_of_day_reads_as_its_day(tmp_path: Path) -> None:
+    """An Excel date-time cell (or its CSV export, 2026/9/1 8:30) is a training day, not a refused 'not a date'."""
+    from course.certification.csvfiles import date
+
+    path = write_xlsx(tmp_path / "t.xlsx", [list(COLUMNS), ["a", "面授", 6, dt.datetime(2026, 9, 1, 8, 30)]])
+    [(_, row)], problems = parse_rows(path, COLUMNS)
+    assert (row["date"], problems) == ("2026-09-01 08:30:00", [])
+    today = dt.date(2026, 12, 1)
+    assert [date(v, 2, "date", today) for v in (row["date"], "2026/9/1 8:30", "2026年9月1日 08:30")] == [
+        ("2026-09-01", [])] * 3
+    assert date("2026-09-01 8h30", 2, "date", today) == (None, [
+        "row 2, column date: '2026-09-01 8h30' is not a date: write e.g. 2026-09-01, 2026/9/1 or 2026年9月1日"])

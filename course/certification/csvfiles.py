@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 RowCheck = Callable[[int, dict[str, str]], list[str]]
 
 # 2026-09-01, 2026-9-1, 2026/9/1, 2026.9.1, 2026年9月1日 (NFKC has already made full-width digits ASCII)
-DATE_FORMS = re.compile(r"(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?")
+# a time of day after the date (an Excel date-time cell, 2026-09-01 08:30:00; 2026/9/1 8:30) is dropped: a record
+# is of a day
+DATE_FORMS = re.compile(r"(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?"
+                        r"(?:\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 DATE_HELP = "write e.g. 2026-09-01, 2026/9/1 or 2026年9月1日"
 
 
