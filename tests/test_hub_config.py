@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import shutil
@@ -73,6 +74,16 @@ def test_the_hub_runs_the_certificate_verification_page_as_a_service() -> None:
     assert (service["name"], service["url"]) == ("certificates", "http://127.0.0.1:8003")
     assert service["command"][1:] == ["certificate", "serve", "--root", "/srv/k/course", "--port", "8003"]
     assert Path(service["command"][0]).name == "course"
+
+
+def test_instructors_certificates_link_to_the_page_the_hub_serves_or_the_address_set() -> None:
+    """Does an instructor's `certify results` on the hub get the verification address (learners do not)?"""
+    assert server_environment(SETTINGS, "instructor")["COURSE_VERIFY_URL"] == (
+        "http://127.0.0.1:8000/services/certificates/")
+    public = dataclasses.replace(SETTINGS, verify_url="https://cert.example.cn/services/certificates/")
+    assert server_environment(public, "instructor")["COURSE_VERIFY_URL"] == (
+        "https://cert.example.cn/services/certificates/")
+    assert "COURSE_VERIFY_URL" not in server_environment(public, "learner")
 
 
 def test_an_interpreter_other_accounts_cannot_reach_is_refused() -> None:

@@ -174,3 +174,58 @@ def test_the_capacity_numbers_match_the_values_file() -> None:
     assert at(v, "singleuser/memory/guarantee") == "512M" and "guaranteed **512 MB**" in text
     assert at(v, "cull/timeout") == 1800 and "| idle cull | 30 min |" in text
     assert "PLACEHOLDER" not in text and re.search(r"\*\*418 submissions/s\*\*", text)  # the grading benchmark
+
+
+CERTIFICATES = DEPLOY / "z2jh" / "certificates.yaml"
+
+
+def test_the_cluster_serves_the_verification_page_and_instructors_link_to_it() -> None:
+    """On the national deployment: is there a verification page routed at /services/certificates/, reading the
+    register and the certificates folder the instructors write, and do their certificates link to it?"""
+    service = at(values(), "hub/services/certificates")
+    assert service == {"url": "http://kam-certificates.kam-cert.svc:8010", "display": False}  # no login, no token
+    docs = {d["kind"]: d for d in yaml.safe_load_all(CERTIFICATES.read_text(encoding="utf-8")) if d}
+    assert set(docs) == {"PersistentVolumeClaim", "Deployment", "Service"}
+    assert (docs["Service"]["metadata"]["name"], docs["Service"]["spec"]["ports"][0]["port"]) == (
+        "kam-certificates", 8010)
+    assert docs["PersistentVolumeClaim"]["spec"]["accessModes"] == ["ReadWriteMany"]  # shared by many pods
+    pod = docs["Deployment"]["spec"]["template"]
+    [page] = pod["spec"]["containers"]
+    assert page["command"] == ["course", "certificate", "serve", "--root", "/srv/kam-certificates", "--address",
+                               "0.0.0.0", "--port", "8010", "--prefix", "/services/certificates/"]
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in page["env"]}
+    assert env == {"COURSE_CERTIFICATES_DIR": "/srv/kam-certificates",
+                   "COURSE_DB_URL": {"secretKeyRef": {"name": "kam-gradebook", "key": "url"}}}
+    assert page["volumeMounts"] == [{"name": "certificates", "mountPath": "/srv/kam-certificates", "readOnly": True}]
+    assert pod["metadata"]["labels"]["kam-cert/gradebook"] == "true"  # admitted to PostgreSQL
+    assert pod["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] == "kam-certificates"
+
+    class Spawner:  # what KubeSpawner's pre_spawn_hook reads and sets
+        def __init__(self, groups: list[str]) -> None:
+            self.user = type("User", (), {"groups": [type("Group", (), {"name": g})() for g in groups]})()
+            self.environment: dict[str, str] = {}
+            self.volumes: list[dict[str, Any]] = []
+            self.volume_mounts: list[dict[str, Any]] = []
+            self.extra_labels: dict[str, str] = {}
+            self.image = "learner"
+
+    config = type("Config", (), {"KubeSpawner": type("KubeSpawner", (), {})()})()
+    namespace: dict[str, Any] = {"get_config": lambda: config}
+    with pytest.MonkeyPatch.context() as env_vars:
+        env_vars.setenv("COURSE_DB_URL", "postgresql+psycopg2://x@pg/db")
+        exec(compile(SET_FILE[1].read_text(encoding="utf-8"), str(SET_FILE[1]), "exec"), namespace)
+        teacher, learner = Spawner(["formgrade-kam-cert"]), Spawner(["nbgrader-kam-cert"])
+        config.KubeSpawner.pre_spawn_hook(teacher)
+        config.KubeSpawner.pre_spawn_hook(learner)
+    host = at(values(), "ingress/hosts")[0]
+    assert teacher.environment["COURSE_VERIFY_URL"] == f"https://{host}/services/certificates/"
+    assert teacher.environment["COURSE_CERTIFICATES_DIR"] == "/srv/kam-certificates"
+    assert teacher.volume_mounts == [{"name": "kam-certificates", "mountPath": "/srv/kam-certificates"}]
+    assert teacher.volumes == [{"name": "kam-certificates", "persistentVolumeClaim": {"claimName": "kam-certificates"}}]
+    assert (learner.environment, learner.volumes, learner.image) == ({}, [], "learner")
+
+
+def test_the_certificates_manifest_lints() -> None:
+    done = subprocess.run([sys.executable, "-m", "yamllint", "-d", LINT, str(CERTIFICATES)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout

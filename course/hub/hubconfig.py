@@ -62,10 +62,17 @@ class HubSettings:
     exchange_mode: str = "closed"  # "closed": nbgrader's file exchange, closed; "ngshare": the ngshare service
     ngshare_env: str = ""  # ngshare's own environment (course.hub.ngshare)
     ngshare_storage: str = ""  # ngshare's files: root only
+    verify_url: str = ""  # the verification page's public address (default: this hub's own, certificates_url)
 
     @property
     def learner_bindir(self) -> str:
         return str(Path(self.learner_env) / "bin")
+
+    @property
+    def certificates_url(self) -> str:
+        """The address certificates link to: ``verify_url``, else the page this hub serves (``/services/certificates/``
+        on its own address)."""
+        return self.verify_url or f"http://127.0.0.1:{self.port}/services/certificates/"
 
     @property
     def uses_ngshare(self) -> bool:
@@ -236,6 +243,7 @@ def server_environment(settings: HubSettings, role: str, secrets: ngshare.Secret
            "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
     if role == "instructor":
         env["COURSE_CONTENT"] = settings.content
+        env["COURSE_VERIFY_URL"] = settings.certificates_url  # certificates link to the page this hub serves
         if settings.uses_ngshare:
             env["COURSE_NGSHARE_URL"] = settings.ngshare_url
             if secrets is not None:

@@ -125,7 +125,8 @@ def settings_for(home: Path, port: int, acc: Accounts, learner_env: Path | None 
                        instructors=acc.instructors, learners=acc.learners, proxy=find_proxy(),
                        learner_env=str(learner_env or home / "envs" / "learner"), exchange_mode=exchange,
                        ngshare_env=str(ngshare_env or home / "envs" / "ngshare") if national else "",
-                       ngshare_storage=str(home / "ngshare") if national else "")
+                       ngshare_storage=str(home / "ngshare") if national else "",
+                       verify_url=os.environ.get("COURSE_VERIFY_URL", ""))
 
 
 def check_exchange(exchange: str, db_url: str | None, acc: Accounts) -> str | None:
