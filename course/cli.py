@@ -887,9 +887,12 @@ def certify_rating_notebook(
     typer.echo(f"wrote {path}; open it in JupyterLab and run all cells.")
 
 
-def _print_run(run: Any) -> None:
-    from course.certification.certificates import DEFAULT_VERIFY_URL, verify_base
+LocalLinkOpt = Annotated[bool, typer.Option(
+    "--local-link", help="Link certificates to this machine's hub (http://127.0.0.1:8000/services/certificates/), "
+    "for a demonstration; otherwise COURSE_VERIFY_URL must be set.")]
 
+
+def _print_run(run: Any, base: str) -> None:
     if run.run is None:
         typer.echo(f"round {run.round_id}: nothing changed since the last run; no decision, certificate or file "
                    "written.")
@@ -907,9 +910,8 @@ def _print_run(run: Any) -> None:
     for number in run.not_restored:
         typer.echo(f"Warning: {number} was revoked by hand and stays revoked, although the learner passes again",
                    err=True)
-    if run.issued and verify_base() == DEFAULT_VERIFY_URL:
-        typer.echo(f"Warning: the certificates link to {DEFAULT_VERIFY_URL} (the default); set COURSE_VERIFY_URL to "
-                   "the office's public verification address before issuing certificates to hand out", err=True)
+    if run.issued:
+        typer.echo(f"The certificates link to {base}")
     typer.echo(f"Notices: {run.folder / 'notices'} ({len(run.notices)} PDF)")
     typer.echo(f"Results: {run.excel}")
     typer.echo(f"Certificates: {run.folder.parents[3] / 'certificates'} ({len(run.pdfs)} new PDF)")
@@ -925,18 +927,21 @@ def certify_results(
     title: Annotated[str | None, typer.Option("--title", help="The round's name, e.g. 2026年第一批.")] = None,
     date: DateOpt = None,
     roster: Annotated[Path | None, typer.Option("--roster", help="Roster CSV (default: ./roster.csv).")] = None,
-    content: ContentOpt = None, root: RootOpt = Path("."),
+    local_link: LocalLinkOpt = False, content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
     """Decide the round, record the decisions, issue and revoke certificates; write results.xlsx and notices."""
+    from course.certification.certificates import verify_base
     from course.loader import load_course
     from course.status import roster_file
 
     root, day = _course_root(root), _day(date)
     roster_file(root, roster)  # the common mistake, said before the round's libraries load
+    base = verify_base(local_link)  # a certificate never links to a guessed address
     from course.certification.rounds import run_round
 
-    run = run_round(root, load_course(content), round_id, roster_csv=roster, papers=paper, title=title, issue_date=day)
-    _print_run(run)
+    run = run_round(root, load_course(content), round_id, roster_csv=roster, papers=paper, title=title, issue_date=day,
+                    verify_url=base)
+    _print_run(run, base)
 
 
 @certify_app.command("appeal")
@@ -947,9 +952,10 @@ def certify_appeal(
     reason: Annotated[str, typer.Option("--reason", help="What the appeal asked for, e.g. 申请复核案例分析评分.")],
     date: DateOpt = None,
     roster: Annotated[Path | None, typer.Option("--roster", help="Roster CSV (default: ./roster.csv).")] = None,
-    content: ContentOpt = None, root: RootOpt = Path("."),
+    local_link: LocalLinkOpt = False, content: ContentOpt = None, root: RootOpt = Path("."),
 ) -> None:
     """After re-marking in formgrader: re-decide the learner, record the appeal and its outcome, update the register."""
+    from course.certification.certificates import verify_base
     from course.errors import WorkflowError
     from course.loader import load_course
     from course.status import roster_file
@@ -958,12 +964,13 @@ def certify_appeal(
         raise WorkflowError("give the appeal's reason with --reason (it is kept with the appeal)")
     root, day = _course_root(root), _day(date)
     roster_file(root, roster)
+    base = verify_base(local_link)
     from course.certification.rounds import Appeal, run_round
 
     run = run_round(root, load_course(content), round_id, roster_csv=roster, issue_date=day,
-                    appeal=Appeal(learner, reason.strip()))
+                    appeal=Appeal(learner, reason.strip()), verify_url=base)
     typer.echo(f"appeal of {learner} in round {round_id}: {run.appeal_outcome}")
-    _print_run(run)
+    _print_run(run, base)
 
 
 @certify_app.command("audit")
@@ -1069,12 +1076,42 @@ def certificate_revoke(number: NumberArg, reason: ReasonOpt, date: DateOpt = Non
     _move("revoke", number, reason, date, root)
 
 
+@certificate_app.command("draw")
+@reports_errors
+def certificate_draw(
+    numbers: Annotated[list[str] | None, typer.Argument(help="Certificate numbers, e.g. 2026A-0001.",
+                                                        show_default=False)] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every certificate of the register.")] = False,
+    local_link: LocalLinkOpt = False, content: ContentOpt = None, root: RootOpt = Path("."),
+) -> None:
+    """Draw certificates' PDFs again, linking to the verification address set now (COURSE_VERIFY_URL); audited."""
+    from course.certification.certificates import verify_base
+    from course.errors import WorkflowError
+
+    if bool(numbers) == all_:
+        raise WorkflowError("name the certificates to draw (e.g. 2026A-0001) or pass --all, not both")
+    base = verify_base(local_link)
+    engine = _register(root)
+    from course.certification import manifest
+    from course.certification.certificates import redraw
+    from course.certification.outputs import paper_names
+    from course.loader import load_course
+
+    root = root.resolve()
+    course = load_course(content)
+    paths = redraw(root, engine, course.settings.title, base, paper_names(course, manifest.manifests(root)),
+                   None if all_ else list(numbers or []))
+    typer.echo(f"drew {len(paths)} certificate(s) linking to {base}: {', '.join(p.name for p in paths)}")
+
+
 @certificate_app.command("serve")
 @reports_errors
 def certificate_serve(
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1.")] = 8010,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8010,
     prefix: Annotated[str | None, typer.Option(
         "--prefix", help="URL path of the page (default: $JUPYTERHUB_SERVICE_PREFIX under the hub, else /).")] = None,
+    address: Annotated[str, typer.Option(
+        "--address", help="Address to listen on (0.0.0.0 in a container behind the hub's proxy).")] = "127.0.0.1",
     root: RootOpt = Path("."),
 ) -> None:
     """Serve the verification page (the hub runs it as its certificates service)."""
@@ -1082,8 +1119,8 @@ def certificate_serve(
     from course.certification.verify_page import serve
 
     root = root.resolve()
-    typer.echo(f"verification page on http://127.0.0.1:{port}{prefix or '/'}", err=True)
-    serve(root, store.course_url(root), port, prefix)
+    typer.echo(f"verification page on http://{address}:{port}{prefix or '/'}", err=True)
+    serve(root, store.course_url(root), port, prefix, address)
 
 
 # ---------------------------------------------------------------- exam sittings (course.sittings)

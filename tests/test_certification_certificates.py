@@ -14,12 +14,14 @@ from matplotlib.figure import Figure
 
 from course.certification import certificates
 from course.certification.charts import cohort_gap_bars, competency_radar
+from course.errors import WorkflowError
 
 RECORD = {"number": "2026A-0001", "code": "ABCD-EFGH-IJKL-MNOP-QRST", "learner": "zhang.san", "name": "张三丰",
           "region": "华东", "department": "政企客户部", "level": "L3", "level_title": "岗位技能三级（中级）",
           "round_id": "2026A", "sitting": "L3-2026a", "exam_date": "2026-11-20", "issue_date": "2026-12-01",
           "valid_until": "2029-11-30", "renews": None, "decision_id": 1, "key_id": "0123456789abcdef"}
 LINK = "https://cert.example.cn/verify/?code=ABCD-EFGH-IJKL-MNOP-QRST"
+EXAM = "三级认证考试"  # the paper L3-2026a's name (course.certification.outputs.paper_names)
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +33,8 @@ def _restore_rcparams() -> Iterator[None]:
 @pytest.fixture
 def pdf(tmp_path: Path) -> Path:
     path = tmp_path / "c.pdf"
-    assert certificates.write_pdf(certificates.certificate_figure(RECORD, LINK, "政企客户经理岗位技能认证"), path) == []
+    figure = certificates.certificate_figure(RECORD, LINK, "政企客户经理岗位技能认证", EXAM)
+    assert certificates.write_pdf(figure, path) == []
     return path
 
 
@@ -39,7 +42,7 @@ def test_the_certificate_states_the_register_entry(pdf: Path) -> None:
     from pypdf import PdfReader
 
     text = PdfReader(pdf).pages[0].extract_text()
-    for value in ("张三丰", "岗位技能三级（中级）", "证书编号：2026A-0001", "认证批次：2026A", "试卷/场次：L3-2026a",
+    for value in ("张三丰", "岗位技能三级（中级）", "证书编号：2026A-0001", "认证批次：2026A", "考试：三级认证考试",
                   "考试日期：2026-11-20", "颁发日期：2026-12-01", "有效期至：2029-11-30", RECORD["code"], LINK):
         assert value in text
 
@@ -59,15 +62,18 @@ def test_a_recertification_names_the_certificate_it_renews(tmp_path: Path) -> No
     from pypdf import PdfReader
 
     path = tmp_path / "r.pdf"
-    certificates.write_pdf(certificates.certificate_figure(dict(RECORD, renews="2023A-0007"), LINK, "测试"), path)
+    certificates.write_pdf(certificates.certificate_figure(dict(RECORD, renews="2023A-0007"), LINK, "测试", EXAM), path)
     assert "（复审换发，原证书编号 2023A-0007）" in PdfReader(path).pages[0].extract_text()
 
 
 def test_the_link_carries_the_code_under_the_configured_address(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("COURSE_VERIFY_URL", raising=False)
-    assert certificates.verify_link("AB-CD") == "http://127.0.0.1:8000/services/certificates/?code=AB-CD"
+    """Is the address the one set, the local hub's only when asked for, and never a silent default?"""
     monkeypatch.setenv("COURSE_VERIFY_URL", "https://cert.example.cn/verify/")
-    assert certificates.verify_link("AB-CD") == "https://cert.example.cn/verify/?code=AB-CD"
+    assert certificates.verify_link("AB-CD", certificates.verify_base()) == "https://cert.example.cn/verify/?code=AB-CD"
+    assert certificates.verify_base(local_link=True) == "http://127.0.0.1:8000/services/certificates/"
+    monkeypatch.delenv("COURSE_VERIFY_URL")
+    with pytest.raises(WorkflowError, match=r"^the verification address is not set: set COURSE_VERIFY_URL"):
+        certificates.verify_base()
 
 
 def test_the_font_is_the_shipped_noto_cjk_as_type3_glyphs(pdf: Path) -> None:
@@ -80,7 +86,7 @@ def test_the_font_is_the_shipped_noto_cjk_as_type3_glyphs(pdf: Path) -> None:
 
 
 def test_drawing_a_certificate_warns_of_no_missing_glyph(tmp_path: Path) -> None:
-    fig = certificates.certificate_figure(RECORD, LINK, "政企客户经理岗位技能认证")
+    fig = certificates.certificate_figure(RECORD, LINK, "政企客户经理岗位技能认证", EXAM)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert certificates.write_pdf(fig, tmp_path / "c.pdf") == []
@@ -91,7 +97,7 @@ def test_type42_would_embed_the_cff_font_as_truetype(tmp_path: Path) -> None:
     """Why certificates use Type 3: matplotlib's Type 42 puts the CFF ('OTTO') file in FontFile2 (TrueType only)."""
     from pypdf import PdfReader
 
-    fig = certificates.certificate_figure(RECORD, LINK, "测试")
+    fig = certificates.certificate_figure(RECORD, LINK, "测试", EXAM)
     with matplotlib.rc_context({"pdf.fonttype": 42}):
         fig.savefig(tmp_path / "t42.pdf")
     font = next(iter(PdfReader(tmp_path / "t42.pdf").pages[0]["/Resources"]["/Font"].values())).get_object()

@@ -11,14 +11,19 @@ every other condition (30 h, 大专 or 本科, every competency 初级), and eve
 | 3 | 2026-11-05 | c's case re-marked 4 | | | 未通过, 2026A-0002 撤销 |
 | 4 | 2026-11-10 | b appeals, re-marked 7 | | 改判为通过, 2026A-0003 | |
 | 5 | 2029-10-01 | a sits L4-r2 in round 2029A (复审) | 2029A-0001 renews 2026A-0001 | | |
+| 6 | 2026-11-15 | c appeals, nothing re-marked | | | 维持原判定（未通过） |
+| 7 | 2026-11-20 | b appeals again, re-marked 3 | | 改判为未通过, 2026A-0003 撤销 | |
 
 Certificates of L4 are valid 3 years (the fixture's validity_years): 2026A-0001 up to 2029-10-31.
+The certificates link to the office's page, https://cert.example.cn/services/certificates/ (COURSE_VERIFY_URL).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +42,7 @@ CERT = Path(__file__).parent / "fixtures" / "cert"
 ROSTER = "learner_id,name,region,department,target_level\na,张三,华东,政企客户部,L4\nb,李四,华南,行业拓展部,L4\n" \
          "c,王五,华东,政企客户部,L4\n"
 CASE = {"a": 8.0, "b": 5.0, "c": 9.0}
+VERIFY_URL = "https://cert.example.cn/services/certificates/"
 
 
 def cli(root: Path, *args: str) -> tuple[int, list[str]]:
@@ -76,7 +82,13 @@ def remark(root: Path, learner: str, score: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def script(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def script(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("COURSE_VERIFY_URL", VERIFY_URL)
+        yield run_script(tmp_path_factory)
+
+
+def run_script(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     cd = make_course_dir(tmp_path_factory.mktemp("lifecycle") / "course", CERT)
     root, course = cd.root, cd.course
     cert = load_certification(course)
@@ -112,6 +124,12 @@ def script(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out["run5"] = cli(root, "certify", "results", "--round", "2029A", "--roster", str(root / "recert.csv"),
                       "--date", "2029-10-01", "--content", str(CERT))
     out["audit"] = cli(root, "certify", "audit")
+    out["audit_2026A"] = cli(root, "certify", "audit", "--round", "2026A")
+    appeal = ["certify", "appeal", "--round", "2026A", "--content", str(CERT)]
+    out["appeal_kept"] = cli(root, *appeal[:2], "c", *appeal[2:], "--reason", "申请复核", "--date", "2026-11-15")
+    remark(root, "b", 3.0)
+    out["appeal_withdrawn"] = cli(root, *appeal[:2], "b", *appeal[2:], "--reason", "复查评分", "--date", "2026-11-20")
+    out["audit_before_no_secret"] = len(_audit(root))
     secret = register.secret_path(root)
     kept = secret.read_bytes()
     secret.unlink()  # lost in a move to a new machine, say
@@ -158,8 +176,7 @@ def test_the_first_run_decides_issues_and_writes_the_outputs(script: dict[str, A
         "round 2026A, run 1 (papers L4-r1): 3 decision(s) recorded; 2 of 3 learner(s) certified.",
         "issued 2026A-0001 to a (岗位技能四级)",
         "issued 2026A-0002 to c (岗位技能四级)",
-        "Warning: the certificates link to http://127.0.0.1:8000/services/certificates/ (the default); set "
-        "COURSE_VERIFY_URL to the office's public verification address before issuing certificates to hand out",
+        f"The certificates link to {VERIFY_URL}",
         f"Notices: {folder / 'notices'} (3 PDF)",
         f"Results: {folder / 'results.xlsx'}",
         f"Certificates: {root / 'certificates'} (2 new PDF)",
@@ -195,7 +212,9 @@ def test_a_notice_tells_the_learner_each_result_against_its_standard(script: dic
 def test_a_second_run_issues_nothing_new(script: dict[str, Any]) -> None:
     assert script["run2"] == (0, ["round 2026A: nothing changed since the last run; no decision, certificate or file "
                                   "written."])
-    assert not (script["root"] / "certification" / "rounds" / "2026A" / "004").exists()
+    # a folder per run that decided something: 1, the re-decision and three appeals; none for the second run
+    assert sorted(p.name for p in (script["root"] / "certification" / "rounds" / "2026A").iterdir()) == [
+        "001", "002", "003", "004", "005"]
     assert [c["number"] for c in _certificates(script["root"]) if c["round_id"] == "2026A"] == [
         "2026A-0001", "2026A-0002", "2026A-0003"]  # one per learner, level and round, the appeal's included
     assert script["audit_after_run2"] == 3 + 3 + 5  # imports; key, round, paper; 3 decisions and 2 issues
@@ -220,7 +239,7 @@ def test_an_appeal_turns_a_fail_into_a_pass_and_issues(script: dict[str, Any]) -
     import sqlalchemy as sa
 
     with store.existing(db_url(script["root"])).connect() as conn:
-        appeal = conn.execute(sa.select(store.appeals)).mappings().one()
+        appeal = conn.execute(sa.select(store.appeals).order_by(store.appeals.c.id)).mappings().first()
         after = conn.execute(sa.select(store.decisions).where(store.decisions.c.appeal_id == appeal["id"])
                              ).mappings().one()
         before = conn.execute(sa.select(store.decisions).where(store.decisions.c.id == appeal["decision_before"])
@@ -254,7 +273,7 @@ def test_the_audit_command_lists_every_change_of_the_round_in_order(script: dict
     assert code == 0 and lines[0] == "序号\t时间\t操作人\t操作\t批次/学员\t对象\t变更前 → 变更后"
     rows = [line.split("\t") for line in lines[1:-1]]
     assert [int(r[0]) for r in rows] == list(range(1, len(rows) + 1))
-    issue = "有效期至=2029-10-31，级别=岗位技能四级"
+    issue = f"有效期至=2029-10-31，核验地址={VERIFY_URL}，级别=岗位技能四级"
     passed, skills50 = "— → 原因=全部条件达到，结论=通过", "原因=技能成绩 50 低于合格线 60，结论=未通过"
     assert [r[3:] for r in rows] == [
         ["导入", "", "培训记录 training.csv", rows[0][6]],
@@ -276,11 +295,12 @@ def test_the_audit_command_lists_every_change_of_the_round_in_order(script: dict
         ["成绩变更", "2026A b", f"L4-r1-b {case['b']}", "5.0 → 7.0"],
         ["复核", "2026A b", "复核申请：申请复核案例分析评分", "结论=未通过 → 复核结果=改判为通过，结论=通过"],
         ["判定", "2026A b", "岗位技能四级 判定", f"{skills50} → 原因=全部条件达到，结论=通过"],
-        ["颁发", "2026A b", "证书 2026A-0003", "— → 有效期至=2029-11-09，级别=岗位技能四级"],
+        ["颁发", "2026A b", "证书 2026A-0003", f"— → 有效期至=2029-11-09，核验地址={VERIFY_URL}，级别=岗位技能四级"],
         ["批次", "2029A", "新建认证批次 2029A", "— → 名称=2029A"],
         ["批次", "2029A", "批次 2029A 计入试卷 L4-r2", "— → 试卷=L4-r2"],
         ["判定", "2029A a", "岗位技能四级 判定", passed],
-        ["颁发", "2029A a", "证书 2029A-0001", "— → 复审换发=2026A-0001，有效期至=2032-09-30，级别=岗位技能四级"],
+        ["颁发", "2029A a", "证书 2029A-0001",
+         f"— → 复审换发=2026A-0001，有效期至=2032-09-30，核验地址={VERIFY_URL}，级别=岗位技能四级"],
     ]
     assert lines[-1] == f"{len(rows)} entries."
 
@@ -294,7 +314,85 @@ def test_without_the_secret_a_round_stops_before_deciding_and_verification_says_
     assert lines[0].endswith("restore the file from your backup (`course certificate verify` names the key a file "
                              "holds); nothing was issued. A new key is never made while certificates exist: every "
                              "earlier code would then read as altered")
-    assert script["decisions_without_secret"] == len(script["audit"][1]) - 2  # nothing recorded: a's 2.0 unseen
+    assert script["decisions_without_secret"] == script["audit_before_no_secret"]  # nothing recorded: a's 2.0 unseen
     assert script["no_secret_verify"] == (2, [
         f"无法核验验证码 {script['codes']['a']}：验证密钥 {register.secret_path(root)} 缺失。请从备份恢复该文件"
         "（不要新建密钥：新密钥无法核验已颁发的证书）。"])
+
+
+# ---------------------------------------------------------------- what a manager, a learner and a client read
+def test_the_outputs_name_the_exam_never_its_id(script: dict[str, Any]) -> None:
+    """Do the results list, the notices and the certificates name the exam (四级认证考试), not paper L4-r1?"""
+    import re
+
+    from pypdf import PdfReader
+
+    root = script["root"]
+    first = outputs.read_excel_results(root / "certification" / "rounds" / "2026A" / "001" / "results.xlsx")
+    assert first["计分考试"].tolist() == ["四级认证考试"] * 3
+    texts = [PdfReader(p).pages[0].extract_text() for p in sorted((root / "certification" / "rounds").rglob("*.pdf"))]
+    texts += [PdfReader(p).pages[0].extract_text() for p in sorted((root / "certificates").glob("*.pdf"))]
+    assert len(texts) == 3 + 1 + 1 + 1 + 1 + 1 + 4  # notices of runs 1, 2, 3 (2026A), 1 (2029A), 4, 5; certificates
+    assert [t for t in texts if re.search(r"L4-r\d", t)] == []
+    assert "考试：四级认证考试" in PdfReader(root / "certificates" / "2026A-0001.pdf").pages[0].extract_text()
+
+
+def test_a_notice_says_the_certificate_a_re_decision_revoked(script: dict[str, Any]) -> None:
+    from pypdf import PdfReader
+
+    text = PdfReader(script["root"] / "certification" / "rounds" / "2026A" / "002" / "notices" / "c.pdf"
+                     ).pages[0].extract_text()
+    assert "证书状态" in text and "证书 2026A-0002 已撤销（2026-11-05）" in text and "证书编号" not in text
+
+
+def test_a_decision_names_the_training_records_and_the_imported_files_it_rests_on(script: dict[str, Any]) -> None:
+    import sqlalchemy as sa
+
+    root = script["root"]
+    with store.existing(db_url(root)).connect() as conn:
+        first = conn.execute(sa.select(store.decisions.c.evidence).where(store.decisions.c.learner == "a")
+                             .order_by(store.decisions.c.id)).scalars().first()
+    evidence = json.loads(first)
+    assert evidence["training"] == [["面授一", 20.0, "2026-09-01"], ["面授二", 10.0, "2026-09-02"]]
+    stored = {kind: root / "certification" / f"{kind}.csv" for kind in ("training", "applicants", "ratings")}
+    assert evidence["inputs"] == {kind: hashlib.sha256(path.read_bytes()).hexdigest() for kind, path in stored.items()}
+
+
+def test_a_rounds_audit_includes_the_imports_it_rests_on(script: dict[str, Any]) -> None:
+    code, lines = script["audit_2026A"]
+    rows = [line.split("\t") for line in lines[1:-1]]
+    assert code == 0 and [r[3] for r in rows[:4]] == ["导入", "导入", "导入", "密钥"]
+    assert [r[4].split(" ")[0] for r in rows] == [""] * 4 + ["2026A"] * (len(rows) - 4)
+    assert len(rows) == 18 and lines[-1] == "18 entries."  # 22 in all, less the 4 of round 2029A
+
+
+def test_an_appeal_that_changes_nothing_keeps_the_outcome_and_is_recorded(script: dict[str, Any]) -> None:
+    code, lines = script["appeal_kept"]
+    assert (code, lines[:2]) == (0, ["appeal of c in round 2026A: 维持原判定（未通过）",
+                                     "round 2026A, run 4 (papers L4-r1): 1 decision(s) recorded; 2 of 3 learner(s) "
+                                     "certified."])
+    assert verify(script, "c", "2026-11-16").status == "撤销"  # still revoked, not issued again
+
+
+def test_an_appeal_that_withdraws_a_pass_revokes_with_the_appeal_as_reason(script: dict[str, Any]) -> None:
+    code, lines = script["appeal_withdrawn"]
+    assert (code, lines[:3]) == (0, ["appeal of b in round 2026A: 改判为未通过",
+                                     "round 2026A, run 5 (papers L4-r1): 1 decision(s) recorded; 1 of 3 learner(s) "
+                                     "certified.", "revoked 2026A-0003: the pass it was issued on was withdrawn"])
+    root = script["root"]
+    with store.existing(db_url(root)).connect() as conn:
+        code_b = register.certificate(conn, "2026A-0003")["code"]
+    result = register.verify(root, db_url(root), code_b, dt.date(2026, 11, 21))
+    assert (result.status, result.event and result.event["reason"]) == (
+        "撤销", "复核后判定为未通过：技能成绩 30 低于合格线 60")
+
+
+def test_the_audit_names_english_keys_in_chinese() -> None:
+    import pandas as pd
+
+    from course.certification import audit
+
+    frame = pd.DataFrame([{"id": 1, "at": "t", "who": "w", "action": "sitting-reopen", "round_id": None,
+                           "learner": "b", "subject": "L4-s-1", "before": '{"attempt": 1}',
+                           "after": '{"attempt": 2, "reason": "断网", "until": null}'}])
+    assert audit.render(frame) == ["1\tt\tw\t重开场次\tb\tL4-s-1\t次数=1 → 次数=2，原因=断网，截止=—"]

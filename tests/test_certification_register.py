@@ -314,6 +314,18 @@ def test_the_commands_move_a_certificate_and_list_the_register(issued: tuple[Pat
     assert run("verify", code, "--on", "2026-12-08")[0] == 1
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "name the certificates to draw (e.g. 2026A-0001) or pass --all, not both"),
+    (["2026A-0001", "--all"], "name the certificates to draw (e.g. 2026A-0001) or pass --all, not both"),
+    (["2026A-0001", "2026A-0009"], "there is no certificate 2026A-0009 in the register: see `course certificate "
+                                   "list`; nothing was drawn")])
+def test_drawing_again_names_what_to_draw(issued: tuple[Path, str], args: list[str], message: str) -> None:
+    root, _ = issued
+    result = CliRunner().invoke(app, ["certificate", "draw", *args, "--local-link", "--root", str(root)])
+    assert (result.exit_code, result.output) == (1, f"Error: {message}\n")
+    assert not register.pdf_path(root, "2026A-0001").exists()
+
+
 def test_on_postgresql_the_register_issues_verifies_and_refuses_edits(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Is a national (PostgreSQL) gradebook's register guarded and verified like SQLite's?"""

@@ -49,15 +49,40 @@ def test_paper_scores_reach_the_results_through_the_gradebook(demo: tuple[Course
 def test_running_the_demo_round_again_changes_nothing(demo: tuple[CourseDir, object]) -> None:
     cd, _ = demo
     result = CliRunner().invoke(app, ["certify", "results", "--round", "demo", "--root", str(cd.root),
-                                      "--content", str(CERT)])
+                                      "--content", str(CERT), "--local-link"])
     assert (result.exit_code, result.output) == (
         0, "round demo: nothing changed since the last run; no decision, certificate or file written.\n")
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    (None, "Error: the verification address is not set: set COURSE_VERIFY_URL to the public address of the office's "
+           "verification page (e.g. https://cert.example.cn/services/certificates/; `course hub` serves the page at "
+           "/services/certificates/), or pass --local-link to link to this machine's hub "
+           "(http://127.0.0.1:8000/services/certificates/, for a demonstration only); nothing was decided, issued or "
+           "drawn\n"),
+    ("cert.example.cn/verify", "Error: COURSE_VERIFY_URL 'cert.example.cn/verify' is not a web address: write it as "
+                               "https://<host>/<path>/; nothing was decided, issued or drawn\n")])
+def test_without_the_verification_address_nothing_is_decided(demo: tuple[CourseDir, object], url: str | None,
+                                                             message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Does a round refuse to run (and so to issue) when the certificates would link to no address, or to no web
+    address, instead of a guessed one?"""
+    cd, _ = demo
+    monkeypatch.delenv("COURSE_VERIFY_URL", raising=False)
+    if url:
+        monkeypatch.setenv("COURSE_VERIFY_URL", url)
+    for command in (["certify", "results", "--round", "demo2"], ["certify", "appeal", "x", "--round", "demo",
+                                                                 "--reason", "r"], ["certificate", "draw", "--all"]):
+        result = CliRunner().invoke(app, [*command, "--root", str(cd.root), "--content", str(CERT)])
+        assert (result.exit_code, result.output) == (1, message), command
+    from course.certification import audit, store
+
+    assert "demo2" not in set(audit.entries(store.existing(store.course_url(cd.root)))["round_id"])
 
 
 def test_certify_results_needs_a_round_id(demo: tuple[CourseDir, object]) -> None:
     cd, _ = demo
     result = CliRunner().invoke(app, ["certify", "results", "--round", "bad id", "--root", str(cd.root),
-                                      "--content", str(CERT)])
+                                      "--content", str(CERT), "--local-link"])
     assert (result.exit_code, result.output) == (1, "Error: round id 'bad id' may hold only letters, digits, _ and "
                                                     "single hyphens, at most 64 characters (e.g. 2026A)\n")
 

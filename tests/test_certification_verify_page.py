@@ -1,7 +1,7 @@
 """The verification page in headless Chromium: does each code show its own status in Chinese, does the QR lead there?
 
 `course certificate serve` runs the page (as the hub's certificates service does) on a register
-with three certificates: one valid, one revoked, one expired; a fourth code was never issued.
+with four certificates: one valid, one revoked, one expired, one suspended; a fifth code was never issued.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from course.certification import certificates, register, store, verify_page
+from course.certification import register, store, verify_page
 from tests.conftest import with_register
 from tests.ports import free_port
 from tests.test_certification_register import issue_one
@@ -55,7 +55,13 @@ def site(tmp_path_factory: pytest.TempPathFactory, empty_register: Path) -> Iter
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError(f"the verification page did not start; see {log.name}") from None
                 time.sleep(0.2)
-        yield {"root": root, "url": url, "valid": valid, "revoked": revoked, "expired": expired}
+        # the page reads the register live: a certificate suspended after it started reads 已暂停
+        suspended = issue_one(root, learner="zhao.liu", name="赵六", issue_date=today.isoformat(),
+                              valid_until=register.valid_until(today.isoformat(), 3))
+        register.move(root, store.existing(store.course_url(root)), str(suspended["number"]), "suspend", "资格复查中",
+                      today)
+        yield {"root": root, "url": url, "valid": valid, "revoked": revoked, "expired": expired,
+               "suspended": suspended}
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -102,6 +108,11 @@ def test_an_expired_code_says_expired_not_not_found(site: dict[str, Any], page: 
         "已过期", "该证书已超过有效期，不再有效。", "有效期已于 2022-12-31 届满")
 
 
+def test_a_suspended_code_says_suspended_with_date_and_reason(site: dict[str, Any], page: Any) -> None:
+    assert shown(page, f"{site['url']}?code={site['suspended']['code']}") == (
+        "已暂停", "该证书已被暂停使用。", f"暂停自：{dt.date.today().isoformat()}；原因：资格复查中")
+
+
 def test_an_unknown_code_reads_not_found(site: dict[str, Any], page: Any) -> None:
     assert shown(page, f"{site['url']}?code={UNKNOWN}") == (
         "未找到", "登记册中没有与该验证码对应的证书，请核对验证码。该证书可能是伪造的。", "")
@@ -131,19 +142,28 @@ def test_without_the_key_the_page_says_unavailable_and_shows_no_path(site: dict[
     assert str(site["root"]) not in body and ".secret" not in body
 
 
-def test_the_qr_code_on_the_certificate_leads_to_the_page_of_that_certificate(site: dict[str, Any], page: Any,
-                                                                                tmp_path: Path) -> None:
+def test_the_qr_code_on_the_certificate_leads_to_the_page_of_that_certificate(
+        site: dict[str, Any], page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The certificate as `course certificate draw` draws it under the address set: does its QR code open the page
+    of that certificate?"""
     import pypdfium2
     import zxingcpp
+    from typer.testing import CliRunner
 
-    cert = site["valid"]
-    pdf = tmp_path / "c.pdf"
-    link = certificates.verify_link(str(cert["code"]), site["url"])
-    certificates.write_pdf(certificates.certificate_figure(cert, link, "政企客户经理岗位技能认证"), pdf)
-    image = pypdfium2.PdfDocument(pdf)[0].render(scale=150 / 72).to_pil()
+    from course.certification import audit
+    from course.cli import app
+
+    cert, root = site["valid"], site["root"]
+    monkeypatch.setenv("COURSE_VERIFY_URL", site["url"])
+    drawn = CliRunner().invoke(app, ["certificate", "draw", str(cert["number"]), "--root", str(root)])
+    assert (drawn.exit_code, drawn.output) == (0, f"drew 1 certificate(s) linking to {site['url']}: 2026A-0001.pdf\n")
+    image = pypdfium2.PdfDocument(register.pdf_path(root, str(cert["number"])))[0].render(scale=150 / 72).to_pil()
     [decoded] = [b.text for b in zxingcpp.read_barcodes(image)]
     assert decoded == f"{site['url']}?code={cert['code']}"
     assert shown(page, decoded)[0] == "有效"
+    last = audit.entries(store.existing(store.course_url(root))).iloc[-1]
+    assert (last["action"], last["subject"], last["after"]) == ("draw", "证书 2026A-0001",
+                                                                f'{{"核验地址": "{site["url"]}"}}')
 
 
 def test_a_holders_name_is_shown_as_text_never_as_markup() -> None:

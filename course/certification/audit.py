@@ -32,6 +32,7 @@ ACTIONS = {
     "sitting": "考试场次",  # a sitting created or changed (course.sittings.admin)
     "sitting-reopen": "重开场次",  # a learner's sitting reopened, with the reason
     "key": "密钥",
+    "draw": "重新生成证书",  # a certificate's PDF drawn again (a new verification address, say)
 }
 
 
@@ -50,10 +51,16 @@ def record(conn: sa.Connection, action: str, subject: str, *, round_id: str | No
 
 
 def entries(engine: sa.Engine, round_id: str | None = None, learner: str | None = None) -> pd.DataFrame:
-    """The audit trail in the order it was written, optionally of one round and/or one learner."""
-    query = sa.select(store.audit).order_by(store.audit.c.id)
+    """The audit trail in the order it was written, optionally of one round and/or one learner.
+
+    A round's entries include those of no round written before its last one: the imports, keys and
+    sittings its decisions could rest on (the imported stores hold every earlier import).
+    """
+    a = store.audit
+    query = sa.select(a).order_by(a.c.id)
     if round_id is not None:
-        query = query.where(store.audit.c.round_id == round_id)
+        last = sa.select(sa.func.max(a.c.id)).where(a.c.round_id == round_id).scalar_subquery()
+        query = query.where(sa.or_(a.c.round_id == round_id, sa.and_(a.c.round_id.is_(None), a.c.id < last)))
     if learner is not None:
         query = query.where(store.audit.c.learner == learner)
     with engine.connect() as conn:
@@ -63,12 +70,17 @@ def entries(engine: sa.Engine, round_id: str | None = None, learner: str | None 
     return pd.DataFrame(rows, columns=[c.name for c in store.audit.columns], dtype=object)
 
 
+# keys some entries store in English (course.sittings.admin), as the office reads them
+KEYS = {"paper": "试卷", "opens": "开始", "closes": "结束", "minutes": "时长（分钟）", "learners": "考生",
+        "extra": "延时（分钟）", "attempt": "次数", "reason": "原因", "until": "截止"}
+
+
 def _short(text: str | None) -> str:
     if text is None:
         return "—"
     value = json.loads(text)
     if isinstance(value, dict):
-        return "，".join(f"{k}={v}" for k, v in value.items())
+        return "，".join(f"{KEYS.get(k, k)}={'—' if v is None else v}" for k, v in value.items())
     return str(value)
 
 

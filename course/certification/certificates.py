@@ -15,10 +15,13 @@ the extracted text).
 **Verification.** Each certificate prints its code and the link of the verification page
 (:mod:`course.certification.verify_page`) with the code in it, as text and as a QR code
 (segno), so a client checks it with a phone camera; the page shows the register's status of
-that day. The page's public address is ``COURSE_VERIFY_URL`` (see :func:`verify_base`).
+that day. The page's public address is a required setting, ``COURSE_VERIFY_URL`` (see
+:func:`verify_base`): without it nothing is issued, unless the office asks for this machine's own
+hub address (``--local-link``, for a demonstration). Each issue records the address in the audit
+trail; ``course certificate draw`` draws certificates again, under the address set now.
 
-The PDF is drawn from the register row alone, so it can always be drawn again
-(:func:`draw_missing`) and says exactly what the register holds.
+The PDF is drawn from the register row alone (and the name of the exam that counted, never its
+id), so it can always be drawn again (:func:`draw_missing`) and says exactly what the register holds.
 """
 
 from __future__ import annotations
@@ -38,22 +41,33 @@ from matplotlib.figure import Figure
 
 from course.analytics.fonts import use_cjk_font
 from course.certification import register, store
-from course.errors import CourseError
+from course.errors import CourseError, WorkflowError
 
 ISSUER_NOTE = ("本证书由课程系统依据考核结果生成。扫描二维码或访问上方链接，"
                "可查询证书真伪及当前状态（有效、暂停、撤销、过期）。")
-# `course hub` serves the verification page at this address by default (its port 8000); an office
-# publishes the page under its own address and sets COURSE_VERIFY_URL before issuing.
-DEFAULT_VERIFY_URL = "http://127.0.0.1:8000/services/certificates/"
+# where `course hub` serves the verification page on this machine (its default port 8000): --local-link
+LOCAL_VERIFY_URL = "http://127.0.0.1:8000/services/certificates/"
 
 
-def verify_base() -> str:
-    """The verification page's public address: ``$COURSE_VERIFY_URL``, else :data:`DEFAULT_VERIFY_URL`."""
-    return os.environ.get("COURSE_VERIFY_URL") or DEFAULT_VERIFY_URL
+def verify_base(local_link: bool = False) -> str:
+    """The verification page's public address: :data:`LOCAL_VERIFY_URL` if asked for, else ``$COURSE_VERIFY_URL``."""
+    if local_link:
+        return LOCAL_VERIFY_URL
+    url = os.environ.get("COURSE_VERIFY_URL", "").strip()
+    if not url:
+        raise WorkflowError(
+            "the verification address is not set: set COURSE_VERIFY_URL to the public address of the office's "
+            "verification page (e.g. https://cert.example.cn/services/certificates/; `course hub` serves the page at "
+            f"/services/certificates/), or pass --local-link to link to this machine's hub ({LOCAL_VERIFY_URL}, for "
+            "a demonstration only); nothing was decided, issued or drawn")
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https") or not urllib.parse.urlsplit(url).netloc:
+        raise WorkflowError(f"COURSE_VERIFY_URL '{url}' is not a web address: write it as "
+                            "https://<host>/<path>/; nothing was decided, issued or drawn")
+    return url
 
 
-def verify_link(code: str, base: str | None = None) -> str:
-    return f"{base or verify_base()}?{urllib.parse.urlencode({'code': code})}"
+def verify_link(code: str, base: str) -> str:
+    return f"{base}?{urllib.parse.urlencode({'code': code})}"
 
 
 def qr_matrix(link: str) -> np.ndarray:
@@ -62,7 +76,8 @@ def qr_matrix(link: str) -> np.ndarray:
     return np.array([list(row) for row in qr.matrix_iter(scale=1, border=4)], dtype=np.uint8)
 
 
-def certificate_figure(cert: dict[str, Any], link: str, course_title: str) -> Figure:
+def certificate_figure(cert: dict[str, Any], link: str, course_title: str, exam: str) -> Figure:
+    """The certificate of register row ``cert``; ``exam``: the name of the exam that counted."""
     use_cjk_font()
     fig = Figure(figsize=(11.69, 8.27))  # A4 landscape
     fig.patches.append(matplotlib.patches.Rectangle((0.03, 0.04), 0.94, 0.92, transform=fig.transFigure,
@@ -74,7 +89,7 @@ def certificate_figure(cert: dict[str, Any], link: str, course_title: str) -> Fi
         (0.65, f"{cert['name']}（{cert['learner']}）", 26),
         (0.56, f"经考核合格，取得{cert['level_title']}证书。{renewal}", 17),
         (0.48, f"地区：{cert['region']}　部门：{cert['department']}", 13),
-        (0.42, f"证书编号：{cert['number']}　认证批次：{cert['round_id']}　试卷/场次：{cert['sitting']}", 13),
+        (0.42, f"证书编号：{cert['number']}　认证批次：{cert['round_id']}　考试：{exam}", 13),
         (0.36, f"考试日期：{cert['exam_date']}　颁发日期：{cert['issue_date']}　有效期至：{cert['valid_until']}", 13),
         (0.28, f"验证码：{cert['code']}", 16),
         (0.22, link, 10),
@@ -103,18 +118,45 @@ def write_pdf(fig: Figure, path: Path, title: str = "岗位技能认证证书") 
     return [str(w.message) for w in caught if "Glyph" in str(w.message) or "missing from font" in str(w.message)]
 
 
-def draw(root: Path, cert: dict[str, Any], course_title: str) -> Path:
+def draw(root: Path, cert: dict[str, Any], course_title: str, base: str, exams: dict[str, str]) -> Path:
+    """Draw one certificate; ``exams``: paper id → its name (:func:`course.certification.outputs.paper_names`)."""
     path = register.pdf_path(root, cert["number"])
-    problems = write_pdf(certificate_figure(cert, verify_link(cert["code"]), course_title), path)
+    figure = certificate_figure(cert, verify_link(cert["code"], base), course_title,
+                                exams.get(cert["sitting"], cert["sitting"]))
+    problems = write_pdf(figure, path)
     if problems:
         raise CourseError(f"{path}: the certificate font lacks glyphs ({problems[0]}): "
                           "check that mplfonts is installed")
     return path
 
 
-def draw_missing(root: Path, engine: sa.Engine, course_title: str) -> list[Path]:
-    """Draw the PDF of every certificate in the register that has none yet (after a run, or to repair)."""
+def _rows(engine: sa.Engine, numbers: list[str] | None = None) -> list[dict[str, Any]]:
+    query = sa.select(store.certificates).order_by(store.certificates.c.number)
+    if numbers is not None:
+        query = query.where(store.certificates.c.number.in_(numbers))
     with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(sa.select(store.certificates).order_by(store.certificates.c.number))
-                .mappings()]
-    return [draw(root, cert, course_title) for cert in rows if not register.pdf_path(root, cert["number"]).exists()]
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def draw_missing(root: Path, engine: sa.Engine, course_title: str, base: str, exams: dict[str, str]) -> list[Path]:
+    """Draw the PDF of every certificate in the register that has none yet (after a run, or to repair)."""
+    return [draw(root, cert, course_title, base, exams) for cert in _rows(engine)
+            if not register.pdf_path(root, cert["number"]).exists()]
+
+
+def redraw(root: Path, engine: sa.Engine, course_title: str, base: str, exams: dict[str, str],
+           numbers: list[str] | None) -> list[Path]:
+    """Draw the certificates ``numbers`` (None: all) again, under the address ``base``; audited."""
+    from course.certification import audit
+
+    rows = _rows(engine, numbers)
+    unknown = sorted(set(numbers or []) - {c["number"] for c in rows})
+    if unknown:
+        raise WorkflowError(f"there is no certificate {', '.join(unknown)} in the register: see `course certificate "
+                            "list`; nothing was drawn")
+    paths = [draw(root, cert, course_title, base, exams) for cert in rows]
+    with store.transaction(engine) as conn:
+        for cert in rows:
+            audit.record(conn, "draw", f"证书 {cert['number']}", round_id=cert["round_id"], learner=cert["learner"],
+                         after={"核验地址": base})
+    return paths

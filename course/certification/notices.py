@@ -3,7 +3,9 @@
 What the learner is told: the round, their target level, each condition with the standard it
 is measured against (training hours, 文化程度 and 申报条件, theory and skills with their pass marks,
 the competency ratings), the conclusion with every reason, and the certificate number if one
-was issued. No learner id of anyone else, no file names, no codes of the system.
+was issued, or, for a learner who no longer passes, the status of the certificate they hold (撤销
+with its date). Exams are named, never by their ids. No learner id of anyone else, no file names,
+no codes of the system.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ def _score(value: float | None) -> str:
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1f}"
 
 
-def notice_lines(course: Course, cert: Certification, row: pd.Series, number: str | None) -> list[tuple[str, str]]:
-    """(label, value) rows of the notice, in order."""
+def notice_lines(course: Course, cert: Certification, row: pd.Series, number: str | None,
+                 held: str | None = None) -> list[tuple[str, str]]:
+    """(label, value) rows of the notice, in order; ``held``: the status of a certificate the learner holds of the
+    round without passing now (e.g. 证书 2026A-0002 已撤销（2026-11-05）)."""
     level = next(lv for lv in course.levels.levels if lv.title == row["目标级别"])
     marks = cert.pass_marks
     lines = [
@@ -46,18 +50,20 @@ def notice_lines(course: Course, cert: Certification, row: pd.Series, number: st
     ]
     if number:
         lines.append(("证书编号", number))
+    elif held:
+        lines.append(("证书状态", held))
     return lines
 
 
 def notice_figure(course: Course, cert: Certification, round_id: str, round_title: str, on: dt.date,
-                  row: pd.Series, number: str | None) -> Figure:
+                  row: pd.Series, number: str | None, held: str | None = None) -> Figure:
     use_cjk_font()
     fig = Figure(figsize=(8.27, 11.69))  # A4 portrait
     fig.text(0.5, 0.93, "成绩通知单", ha="center", va="center", fontsize=26)
     fig.text(0.5, 0.885, course.settings.title, ha="center", va="center", fontsize=13)
     fig.text(0.5, 0.855, f"认证批次：{round_id}（{round_title}）", ha="center", va="center", fontsize=12)
     y = 0.8
-    for label, value in notice_lines(course, cert, row, number):
+    for label, value in notice_lines(course, cert, row, number, held):
         wrapped = textwrap.wrap(value, 30) or [""]
         fig.text(0.1, y, label, ha="left", va="top", fontsize=12, color="#444444")
         for part in wrapped:
@@ -72,8 +78,9 @@ def notice_figure(course: Course, cert: Certification, round_id: str, round_titl
 
 
 def write_notice(path: Path, course: Course, cert: Certification, round_id: str, round_title: str, on: dt.date,
-                 row: pd.Series, number: str | None) -> Path:
-    problems = write_pdf(notice_figure(course, cert, round_id, round_title, on, row, number), path, title="成绩通知单")
+                 row: pd.Series, number: str | None, held: str | None = None) -> Path:
+    problems = write_pdf(notice_figure(course, cert, round_id, round_title, on, row, number, held), path,
+                         title="成绩通知单")
     if problems:
         raise CourseError(f"{path}: the notice font lacks glyphs ({problems[0]}): check that mplfonts is installed")
     return path

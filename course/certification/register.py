@@ -208,15 +208,19 @@ def transaction(root: Path, engine: sa.Engine) -> Iterator[sa.Connection]:
         write_head(root, head)
 
 
-def issue(conn: sa.Connection, secret: bytes, fields: dict[str, Any]) -> dict[str, Any]:
-    """Register one certificate (``fields``: every signed field but number and key_id); return its row."""
+def issue(conn: sa.Connection, secret: bytes, fields: dict[str, Any], verify_url: str | None = None
+          ) -> dict[str, Any]:
+    """Register one certificate (``fields``: every signed field but number and key_id); return its row.
+
+    ``verify_url``: the verification page's address its PDF links to, kept in the audit entry."""
     record = {**fields, "number": next_number(conn, fields["round_id"]), "key_id": key_id(secret)}
     record["code"] = code_for(secret, record)
     conn.execute(store.certificates.insert().values(**record))
     _add_event(conn, secret, record["number"], VALID, "颁发", record["issue_date"], "issue")
     audit.record(conn, "issue", f"证书 {record['number']}", round_id=record["round_id"], learner=record["learner"],
                  after={"级别": record["level_title"], "有效期至": record["valid_until"],
-                        **({"复审换发": record["renews"]} if record["renews"] else {})})
+                        **({"复审换发": record["renews"]} if record["renews"] else {}),
+                        **({"核验地址": verify_url} if verify_url else {})})
     return record
 
 

@@ -27,6 +27,7 @@ outcome, and a decision is written even when the outcome stands.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import re
@@ -37,7 +38,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from course.certification import audit, decisions, manifest, register, store
+from course.certification import audit, decisions, eligibility, manifest, ratings, register, store
 from course.certification.config import Certification, load_certification
 from course.certification.outputs import Round, read_inputs, round_frames
 from course.errors import WorkflowError
@@ -137,9 +138,18 @@ def _renews(conn: sa.Connection, learner: str, level: str, round_id: str) -> str
 
 
 # ---------------------------------------------------------------- what a decision rests on
+def input_hashes(root: Path) -> dict[str, str | None]:
+    """SHA-256 of each stored input file as it is now (None: none yet): the imports a decision rested on."""
+    stores = {"training": eligibility.training_store(root), "applicants": eligibility.applicant_store(root),
+              "ratings": ratings.ratings_store(root)}
+    return {kind: hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+            for kind, path in stores.items()}
+
+
 def evidence(rnd: Round, sittings: pd.DataFrame, grades: pd.DataFrame, applicants: pd.DataFrame | None,
-             learner: str) -> dict[str, Any]:
-    """What the decision on ``learner`` rests on: the sitting and its scores per question, and the inputs."""
+             learner: str, training: pd.DataFrame | None = None) -> dict[str, Any]:
+    """What the decision on ``learner`` rests on: the sitting and its scores per question, the learner's training
+    records, applicant record and ratings (the stored files' hashes are added by the run)."""
     target = rnd.roster.loc[learner, "target_level"]
     counted = decisions.counting_sitting(sittings[sittings["learner"] == learner], pd.Series({learner: target}))
     sitting: dict[str, Any] = {}
@@ -152,8 +162,18 @@ def evidence(rnd: Round, sittings: pd.DataFrame, grades: pd.DataFrame, applicant
                    "exam_date": s["exam_date"], "scores": dict(sorted(scores.items()))}
     rated = rnd.ratings[rnd.ratings["learner_id"] == learner]
     info = applicants.loc[learner].to_dict() if applicants is not None and learner in applicants.index else None
-    return {"sitting": sitting, "applicant": info,
+    trained = [] if training is None else [
+        [str(r.course), float(r.hours), str(r.date)]
+        for r in training[training["learner_id"] == learner].itertuples(index=False)]
+    return {"sitting": sitting, "applicant": info, "training": trained,
             "ratings": {str(r.competency): str(r.level) for r in rated.itertuples(index=False)}}
+
+
+def _same(old_evidence: str, ev: dict[str, Any]) -> bool:
+    """Whether a decision rested on the same evidence (the files' hashes aside: any import changes them)."""
+    old = json.loads(old_evidence)
+    old.pop("inputs", None)
+    return _json(old) == _json({k: v for k, v in ev.items() if k != "inputs"})
 
 
 # ---------------------------------------------------------------- one run
@@ -203,7 +223,8 @@ def _claim(conn: sa.Connection, root: Path, round_id: str, title: str | None, wa
 
 
 def _frames(root: Path, course: Course, cert: Certification, roster_csv: Path | None, papers: list[str]
-            ) -> tuple[Round, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+            ) -> tuple[Round, pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+    """The round's frames, its papers' sittings, the grades, the applicants (or None) and the training records."""
     from course.analytics.frames import read_grades
     from course.analytics.roster import read_roster
     from course.nbconfig import course_config, db_url
@@ -215,17 +236,23 @@ def _frames(root: Path, course: Course, cert: Certification, roster_csv: Path | 
     submitted = set(grades["chapter"].unique())
     chapters = [c for c in course.chapters if c in submitted]
     rnd = round_frames(course, cert, roster, training, applicants, rated, grades, manifests, chapters)
-    return rnd, decisions.sitting_scores(manifests, grades), grades, applicants
+    return rnd, decisions.sitting_scores(manifests, grades), grades, applicants, training
 
 
 def run_round(root: Path, course: Course, round_id: str, *, roster_csv: Path | None = None,
               papers: list[str] | None = None, title: str | None = None, issue_date: dt.date | None = None,
-              appeal: Appeal | None = None) -> RunResult:
-    """Run round ``round_id`` (see the module docstring); ``appeal``: re-decide one learner on appeal."""
-    from course.certification.certificates import draw_missing
+              appeal: Appeal | None = None, verify_url: str | None = None) -> RunResult:
+    """Run round ``round_id`` (see the module docstring); ``appeal``: re-decide one learner on appeal.
+
+    ``verify_url``: the verification page's address the certificates link to (default: ``$COURSE_VERIFY_URL``,
+    required: :func:`course.certification.certificates.verify_base`).
+    """
+    from course.certification.certificates import draw_missing, verify_base
+    from course.certification.outputs import paper_names
 
     root = root.resolve()
     _check_round_id(round_id)
+    base = verify_url or verify_base()
     roster_file(root, roster_csv)  # before the round is opened or anything recorded
     cert = load_certification(course)
     today = issue_date or dt.date.today()
@@ -237,7 +264,9 @@ def run_round(root: Path, course: Course, round_id: str, *, roster_csv: Path | N
             raise WorkflowError(f"there is no round {round_id}: an appeal is against a decision of a round that ran "
                                 "(`course certify results --round ...`)")
         claimed = _claim(conn, root, round_id, title, papers or [])
-    rnd, sittings, grades, applicants = _frames(root, course, cert, roster_csv, claimed)
+    rnd, sittings, grades, applicants, training = _frames(root, course, cert, roster_csv, claimed)
+    exams = paper_names(course, manifest.manifests(root))
+    inputs = input_hashes(root)
     learners = [str(x) for x in rnd.roster.index]
     if appeal is not None:
         if appeal.learner not in learners:
@@ -259,9 +288,9 @@ def run_round(root: Path, course: Course, round_id: str, *, roster_csv: Path | N
         for learner in learners:
             level = str(rnd.roster.loc[learner, "target_level"])
             row = json.loads(_json(rows.loc[learner].to_dict()))
-            ev = evidence(rnd, sittings, grades, applicants, learner)
+            ev = {**evidence(rnd, sittings, grades, applicants, learner, training), "inputs": inputs}
             old = latest.get((learner, level))
-            if appeal is None and old is not None and old["row"] == _json(row) and old["evidence"] == _json(ev):
+            if appeal is None and old is not None and old["row"] == _json(row) and _same(old["evidence"], ev):
                 continue
             if appeal is not None and old is None:
                 raise WorkflowError(f"learner {learner} has no decision in round {round_id} at {titles[level]}: "
@@ -300,7 +329,7 @@ def run_round(root: Path, course: Course, round_id: str, *, roster_csv: Path | N
                         "exam_date": ev["sitting"].get("exam_date") or today.isoformat(),
                         "issue_date": today.isoformat(),
                         "valid_until": register.valid_until(today.isoformat(), cert.validity_years[level]),
-                        "renews": _renews(conn, learner, level, round_id), "decision_id": decision_id}))
+                        "renews": _renews(conn, learner, level, round_id), "decision_id": decision_id}, base))
                 elif register.restore_by_decision(conn, secret, held["number"],
                                                   ("复核后" if appeal else "重新") + "判定为通过", today):
                     restored.append(held["number"])
@@ -318,19 +347,24 @@ def run_round(root: Path, course: Course, round_id: str, *, roster_csv: Path | N
         # outputs are drawn from the records: a run whose files were not written (a crash) gets them now
         if last is not None and not (rounds_dir(root) / round_id / f"{last:03d}" / "results.xlsx").exists():
             write_run(root, course, cert, engine, round_id, last, rnd.missing, today)
-        pdfs = draw_missing(root, engine, course.settings.title)
+        pdfs = draw_missing(root, engine, course.settings.title, base, exams)
         return RunResult(round_id, None, [], [], [], [], [], None, None, [], pdfs, results, None, claimed)
     folder, excel, notes = write_run(root, course, cert, engine, round_id, run, rnd.missing, today)
-    pdfs = draw_missing(root, engine, course.settings.title)
+    pdfs = draw_missing(root, engine, course.settings.title, base, exams)
     return RunResult(round_id, run, decided, issued, revoked, restored, not_restored, folder, excel, notes, pdfs,
                      results, outcome_text, claimed)
 
 
 def write_run(root: Path, course: Course, cert: Certification, engine: sa.Engine, round_id: str, run: int,
               missing: pd.DataFrame, on: dt.date) -> tuple[Path, Path, list[Path]]:
-    """The files of run ``run`` from the records: the round's results as of the run, a notice per learner it decided."""
+    """The files of run ``run`` from the records: the round's results as of the run, a notice per learner it decided.
+
+    Exams are named (四级认证考试, 四级补考（第 2 次考试）), never by their ids; a learner who does not pass and
+    holds a certificate of the round is told its status (撤销 with its date, say).
+    """
     from course.certification import notices, outputs
 
+    exams = outputs.paper_names(course, manifest.manifests(root))
     d = store.decisions
     with engine.connect() as conn:
         results = round_results(conn, round_id, up_to_run=run)
@@ -338,12 +372,30 @@ def write_run(root: Path, course: Course, cert: Certification, engine: sa.Engine
             sa.select(d.c.learner).where(d.c.round_id == round_id, d.c.run == run).order_by(d.c.id))))
         title = str(conn.execute(sa.select(store.rounds.c.title).where(store.rounds.c.id == round_id)).scalar_one())
         c = store.certificates
-        numbers = {r.learner: r.number for r in conn.execute(sa.select(c.c.learner, c.c.number)
-                                                             .where(c.c.round_id == round_id))}
+        held = {r["learner"]: dict(r) for r in conn.execute(sa.select(c).where(c.c.round_id == round_id)).mappings()}
+        status = {x: register.status_on(cert_row, register.event_rows(conn, cert_row["number"]), on)
+                  for x, cert_row in held.items()}
+    results = outputs.papers_by_name(results, exams)
     folder = rounds_dir(root) / round_id / f"{run:03d}"
-    excel = outputs.write_excel(results, missing, folder / "results.xlsx", round_id, title, on)
+    excel = outputs.write_excel(results, outputs.papers_by_name(missing, exams), folder / "results.xlsx", round_id,
+                                title, on)
     by_learner = results.set_index("学员编号", drop=False)
-    notes = [notices.write_notice(folder / "notices" / f"{x}.pdf", course, cert, round_id, title, on,
-                                  by_learner.loc[x], numbers.get(x) if by_learner.loc[x, "结论"] == decisions.PASSED
-                                  else None) for x in decided]
+    notes = []
+    for x in decided:
+        row = by_learner.loc[x]
+        number = held[x]["number"] if x in held else None
+        notes.append(notices.write_notice(folder / "notices" / f"{x}.pdf", course, cert, round_id, title, on, row,
+                                          number if row["结论"] == decisions.PASSED else None,
+                                          None if number is None else certificate_status(number, *status[x])))
     return folder, excel, notes
+
+
+def certificate_status(number: str, status: str, event: dict[str, Any]) -> str:
+    """A held certificate's status as a notice tells it, e.g. 证书 2026A-0002 已撤销（2026-11-05）."""
+    if status == register.REVOKED:
+        return f"证书 {number} 已撤销（{event['effective_date']}）"
+    if status == register.SUSPENDED:
+        return f"证书 {number} 已暂停（自 {event['effective_date']}）"
+    if status == register.EXPIRED:
+        return f"证书 {number} 已过期"
+    return f"证书 {number} 有效"
