@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -137,6 +141,40 @@ def test_the_head_holds_the_latest_event_and_a_head_behind_the_chain_still_verif
     register.write_head(root, first)
     assert verify(root, code).status == "撤销"
     register.head_path(root, "2026A-0001").write_text("{}", encoding="ascii")
+    assert verify(root, code).message == f"验证码 {code} 无效：证书记录已被改动。"
+
+
+def test_a_register_made_before_the_chain_is_upgraded_in_place_and_chained_from_its_last_event(
+        issued: tuple[Path, str]) -> None:
+    """Does a register whose events carry no ``prev_mac`` (made before the chain) keep its status, chain the
+    next change to its last event, and still catch a deleted change?"""
+    root, code = issued
+    engine = store.existing(store.course_url(root))
+    register.move(root, engine, "2026A-0001", "suspend", "原因", dt.date(2026, 12, 2))
+    secret = register.read_secret(register.secret_path(root))
+    with engine.begin() as conn:  # what the earlier version wrote: events signed without prev_mac, no head
+        rows = [dict(r) for r in conn.execute(sa.select(store.events).order_by(store.events.c.seq)).mappings()]
+        conn.exec_driver_sql("DROP TABLE kam_certificate_event")
+        legacy = [c for c in store.events.columns if c.name != "prev_mac"]
+        conn.exec_driver_sql("CREATE TABLE kam_certificate_event (" + ", ".join(
+            f"{c.name} {c.type.compile(engine.dialect)}" for c in legacy) + ")")
+        for row in rows:
+            row.pop("prev_mac")
+            row["mac"] = hmac.new(secret, json.dumps({k: row[k] for k in register.EVENT_SIGNED if k != "prev_mac"},
+                                                     ensure_ascii=False, sort_keys=True, separators=(",", ":")
+                                                     ).encode(), hashlib.sha256).hexdigest()
+            conn.execute(sa.text(f"INSERT INTO kam_certificate_event ({', '.join(row)}) "
+                                 f"VALUES ({', '.join(':' + k for k in row)})"), row)
+    shutil.rmtree(register.head_path(root, "2026A-0001").parent)
+    assert verify(root, code).status == "暂停"
+    upgraded = store.existing(store.course_url(root))
+    register.move(root, upgraded, "2026A-0001", "reinstate", "原因", dt.date(2026, 12, 3))
+    with upgraded.connect() as conn:
+        events = register.event_rows(conn, "2026A-0001")
+    assert [(e["seq"], e["prev_mac"]) for e in events] == [(1, ""), (2, ""), (3, events[1]["mac"])]
+    assert verify(root, code).status == "有效"
+    with upgraded.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM kam_certificate_event WHERE seq = 3")  # the legacy table has no guard
     assert verify(root, code).message == f"验证码 {code} 无效：证书记录已被改动。"
 
 

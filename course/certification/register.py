@@ -97,7 +97,10 @@ def code_for(secret: bytes, record: dict[str, Any]) -> str:
 
 
 def event_mac(secret: bytes, event: dict[str, Any]) -> str:
-    return hmac.new(secret, _canonical({k: event[k] for k in EVENT_SIGNED}), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 of every signed field; an event recorded before the chain (``prev_mac`` empty) was signed
+    without that field, and is checked as it was signed."""
+    fields = [k for k in EVENT_SIGNED if k != "prev_mac" or event["prev_mac"]]
+    return hmac.new(secret, _canonical({k: event[k] for k in fields}), hashlib.sha256).hexdigest()
 
 
 def normalise_code(code: str) -> str:
@@ -330,12 +333,14 @@ def _describe(cert: dict[str, Any]) -> str:
 def intact(secret: bytes, cert: dict[str, Any], events: list[dict[str, Any]], head: dict[str, Any] | None) -> bool:
     """Whether the events are the certificate's whole chain: signed, numbered 1..n, each naming the one before,
     and reaching the head (the latest event recorded outside the database), if there is one."""
-    prev = cert["code"]
+    prev, chained = cert["code"], False
     for seq, event in enumerate(events, start=1):
-        if (event["seq"] != seq or event["number"] != cert["number"] or event["prev_mac"] != prev
+        before_chain = event["prev_mac"] == ""  # from a register upgraded in place (store.upgrade)
+        if (event["seq"] != seq or event["number"] != cert["number"] or (before_chain and chained)
+                or (not before_chain and event["prev_mac"] != prev)
                 or not hmac.compare_digest(event_mac(secret, event), event["mac"])):
             return False
-        prev = event["mac"]
+        prev, chained = event["mac"], chained or not before_chain
     if head is not None and not (head.get("number") == cert["number"] and 1 <= head["seq"] <= len(events)
                                  and hmac.compare_digest(events[head["seq"] - 1]["mac"], head["mac"])):
         return False

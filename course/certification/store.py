@@ -190,7 +190,21 @@ def create(url: str, course_id: str) -> sa.Engine:
     if "alembic_version" not in names:
         _init_nbgrader(url, course_id)
     add_append_only_tables(engine, metadata, names)
+    upgrade(engine)
     return engine
+
+
+def upgrade(engine: sa.Engine) -> None:
+    """Bring a register made before status events were chained up to date, in place.
+
+    Its tables are append-only, so no row is rewritten: the new column is added with ``''`` for the events
+    already there, which :func:`course.certification.register.intact` reads as events recorded before the
+    chain (signed as they were, numbered, before every chained event).
+    """
+    names = {c["name"] for c in sa.inspect(engine).get_columns(events.name)}
+    if "prev_mac" not in names:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE {events.name} ADD COLUMN prev_mac VARCHAR(64) NOT NULL DEFAULT ''")
 
 
 def add_append_only_tables(engine: sa.Engine, tables: sa.MetaData, present: set[str] | None = None) -> None:
@@ -223,6 +237,7 @@ def existing(url: str) -> sa.Engine:
         raise RegisterMissing(f"the gradebook at {url} cannot be opened ({exc.orig})") from None
     if certificates.name not in names:
         raise RegisterMissing(f"the gradebook at {url} holds no certificate register (no certificate was issued)")
+    upgrade(engine)
     return engine
 
 
