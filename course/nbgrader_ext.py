@@ -15,18 +15,20 @@ from traitlets import Bool
 
 from course.grading import tables
 from course.grading.notebook import FORMAT
-from course.grading.outputs import GRADER_ONLY, key_outputs
+from course.grading.outputs import GRADER_ONLY, NO_MATH, key_outputs
 
 MISSING_QUESTION = "<p>（题库中已没有这道题：答案与解析无法显示。）</p>"
 # What a feedback page may show of an output: text, paragraphs, emphasis, lists and line breaks. No link,
 # image, heading, table, form, script or style, whoever wrote the output.
-FEEDBACK_TAGS = frozenset({"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "code"})
+FEEDBACK_TAGS = frozenset({"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "code", "span"})
 FEEDBACK_DATA = ("text/html", "text/plain")  # every other kind of output data is dropped
 
 
 def safe_html(text: str) -> str:
-    """``text`` with only :data:`FEEDBACK_TAGS` left, and no attribute at all (nh3, the Ammonia sanitiser)."""
-    return nh3.clean(text, tags=set(FEEDBACK_TAGS), attributes={})
+    """``text`` with only :data:`FEEDBACK_TAGS` left, and no attribute but MathJax's ignore class around a
+    learner's text (nh3, the Ammonia sanitiser)."""
+    return nh3.clean(text, tags=set(FEEDBACK_TAGS), attributes={},
+                     tag_attribute_values={"span": {"class": {NO_MATH}}})
 
 
 def is_grader_only(output: NotebookNode) -> bool:

@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from course import workflow
+from course.grading.outputs import NO_MATH
 from course.nbconfig import course_config
 from tests.grading_helpers import fresh_course, place_submission, url
 from tests.test_pipeline import ALL_CORRECT, ALL_WRONG, PARTIAL
@@ -49,17 +50,20 @@ class _Text(html.parser.HTMLParser):
         super().__init__(convert_charrefs=True)
         self.skip = 0
         self.parts: list[str] = []
+        self.spans: list[bool] = []  # per open span: a block here (code tokens) or inline (a learner's text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self.skip += 1
-        if tag in self.BLOCKS:
+        if tag == "span":  # a learner's text in MathJax's ignore class is inline, as a browser shows it
+            self.spans.append(("class", NO_MATH) not in attrs)
+        if tag in self.BLOCKS and (tag != "span" or self.spans[-1]):
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self.skip -= 1
-        if tag in self.BLOCKS:
+        if tag in self.BLOCKS and (tag != "span" or not self.spans or self.spans.pop()):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
