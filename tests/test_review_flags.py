@@ -165,3 +165,23 @@ def test_the_record_lives_in_the_gradebook_not_in_the_notebook(tmp_path: Path) -
             assert len(conn.execute(sa.select(rows.ANSWER_DIGEST)).all()) == 1  # one submitted notebook
     finally:
         eng.dispose()
+
+
+@pytest.mark.parametrize("answer", [CHANGED, ALL_CORRECT[CASE]], ids=["changed", "unchanged"])
+def test_a_hand_grade_with_no_record_of_its_answer_is_flagged_once(tmp_path: Path, answer: str) -> None:
+    """A gradebook from before the answer records: is a hand grade whose answer cannot be compared flagged for
+    review (changed or not: nothing tells), its score kept, and only once?"""
+    import sqlalchemy as sa
+
+    cd = _hand_graded_then_changed(tmp_path / "course")
+    place_submission(cd.root, "li", "ch01", {**ALL_CORRECT, CASE: answer}, timestamp=LATER)
+    eng = sa.create_engine(url(cd))
+    try:
+        with eng.begin() as conn:
+            conn.execute(sa.delete(rows.ANSWER_DIGEST))
+    finally:
+        eng.dispose()
+    report = workflow.autograde(cd.root, cd.course, ["ch01"], progress=False)
+    assert (report.unrecorded, report.rereview, _grade(cd)) == ([("li", CASE)], [], (3.0, True))
+    again = workflow.autograde(cd.root, cd.course, ["ch01"], progress=False)
+    assert (again.unrecorded, again.rereview, _grade(cd)) == ([], [], (3.0, True))  # recorded now: no second note

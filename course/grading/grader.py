@@ -310,6 +310,7 @@ class Report:
     problems: list[str] = field(default_factory=list)  # graded, but an answers file had a problem
     pending_manual: list[tuple[str, str]] = field(default_factory=list)  # (student, question)
     rereview: list[tuple[str, str]] = field(default_factory=list)
+    unrecorded: list[tuple[str, str]] = field(default_factory=list)  # see rows.Changes
     rows_written: int = 0
     log_file: Path | None = None
 
@@ -499,6 +500,7 @@ def _commit(eng: sa.Engine, layouts: dict[str, rows.Layout], graded: list[rows.G
             rows.apply(conn, changes)
             report.rows_written += changes.rows_written
             report.rereview += changes.rereview
+            report.unrecorded += changes.unrecorded
             report.pending_manual += changes.pending
     for g in graded:
         report.graded.append((g.student, g.assignment))
