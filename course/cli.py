@@ -283,6 +283,10 @@ def print_grading_summary(report: Any) -> None:
     for student, qid in sorted(report.rereview):
         typer.echo(f"Warning: learner {student} changed the answer to {qid} after it was hand-graded: "
                    "the grade is kept and flagged for review in formgrader", err=True)
+    for student, qid in sorted(report.unrecorded):
+        typer.echo(f"Warning: learner {student}'s answer to {qid} was hand-graded before the gradebook recorded "
+                   "which answer a grade was given to: the grade is kept and flagged for review in formgrader "
+                   "(once; from now on only a changed answer is flagged)", err=True)
     waiting = len(report.pending_manual)
     typer.echo(f"graded {len(report.graded)} submission(s); failed {len(report.failed)}"
                + (f" ({', '.join(f'{s}/{c}' for s, c in sorted(report.failed))})" if report.failed else "")

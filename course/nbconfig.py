@@ -17,6 +17,7 @@ from traitlets.config import Config
 COURSE_ID = "kam-cert"
 CODE_STUB = "# 请在上方文本框中作答，无需修改本单元格。"
 SHOW_SHARED_PARTS = "course.nbgrader_ext.ShowSharedParts"  # runs before FEEDBACK_PREPROCESSORS (an exporter's own)
+INERT_LEARNER_NOTEBOOK = "course.nbgrader_ext.InertLearnerNotebook"  # a kernel-graded notebook shown as data
 FEEDBACK_PREPROCESSORS = [
     "course.nbgrader_ext.FeedbackGrades",  # nbgrader's GetGrades plus question numbers and pending grades
     # nbgrader's default feedback shows hidden tests; these strip them and grader-only notes.
@@ -138,8 +139,9 @@ def configure(c: Config, root: Path, course_id: str = COURSE_ID) -> Config:
         for name, steps in GRADE_WITHOUT_KERNEL.items():
             c.Autograde[name] = list(steps)
     c.HTMLExporter.extra_template_basedirs = [str(FEEDBACK_TEMPLATES), str(NBGRADER_TEMPLATES)]
-    # formgrader's pages and the feedback pages: what autograded notebooks share is shown from where it is kept
-    c.HTMLExporter.preprocessors = [SHOW_SHARED_PARTS]
+    # formgrader's pages and the feedback pages: what autograded notebooks share is shown from where it is kept;
+    # a notebook a kernel graded (the learner's own, run) is shown as data
+    c.HTMLExporter.preprocessors = [SHOW_SHARED_PARTS, INERT_LEARNER_NOTEBOOK]
     c.Execute.timeout = 120
     c.Execute.interrupt_on_timeout = True
     if exchange_closed():

@@ -15,18 +15,20 @@ from traitlets import Bool
 
 from course.grading import tables
 from course.grading.notebook import FORMAT
-from course.grading.outputs import GRADER_ONLY, key_outputs
+from course.grading.outputs import GRADER_ONLY, NO_MATH, inert, key_outputs
 
 MISSING_QUESTION = "<p>（题库中已没有这道题：答案与解析无法显示。）</p>"
 # What a feedback page may show of an output: text, paragraphs, emphasis, lists and line breaks. No link,
 # image, heading, table, form, script or style, whoever wrote the output.
-FEEDBACK_TAGS = frozenset({"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "code"})
+FEEDBACK_TAGS = frozenset({"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "code", "span"})
 FEEDBACK_DATA = ("text/html", "text/plain")  # every other kind of output data is dropped
 
 
 def safe_html(text: str) -> str:
-    """``text`` with only :data:`FEEDBACK_TAGS` left, and no attribute at all (nh3, the Ammonia sanitiser)."""
-    return nh3.clean(text, tags=set(FEEDBACK_TAGS), attributes={})
+    """``text`` with only :data:`FEEDBACK_TAGS` left, and no attribute but MathJax's ignore class around a
+    learner's text (nh3, the Ammonia sanitiser)."""
+    return nh3.clean(text, tags=set(FEEDBACK_TAGS), attributes={},
+                     tag_attribute_values={"span": {"class": {NO_MATH}}})
 
 
 def is_grader_only(output: NotebookNode) -> bool:
@@ -57,6 +59,15 @@ def _shown_notebook(resources: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _gradebook_sources(config: Any, resources: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """The locked cells' sources of the notebook a page shows, from the gradebook ({} where it is not known)."""
+    where = _shown_notebook(resources)
+    course_dir = config.CourseDirectory
+    if where is None or not isinstance(course_dir.get("db_url"), str):
+        return {}
+    return locked_sources(course_dir.db_url, str(course_dir.get("course_id", "")), *where)
+
+
 class ShowSharedParts(Preprocessor):
     """Formgrader and the feedback page show an autograded notebook whole (see :mod:`course.grading.notebook`).
 
@@ -75,11 +86,7 @@ class ShowSharedParts(Preprocessor):
         meta = nb.metadata.get("course", {})
         if meta.get("format") != FORMAT:
             return nb, resources
-        where = _shown_notebook(resources)
-        sources: dict[str, tuple[str, str]] = {}
-        course_dir = self.config.CourseDirectory
-        if where is not None and isinstance(course_dir.get("db_url"), str):
-            sources = locked_sources(course_dir.db_url, str(course_dir.get("course_id", "")), *where)
+        sources = _gradebook_sources(self.config, resources)
         from course.loader import load_course
 
         graded_with = Path(str(meta.get("content", "")))
@@ -94,6 +101,53 @@ class ShowSharedParts(Preprocessor):
                 shared = key_outputs(course.by_id[gid]) if gid in course.by_id else [
                     {"output_type": "display_data", "data": {"text/html": MISSING_QUESTION}, "metadata": {}}]
                 cell.outputs[1:1] = [nbformat.from_dict(o) for o in shared]
+        return nb, resources
+
+
+def _safe_outputs(cell: NotebookNode) -> None:
+    for output in cell.get("outputs", []):
+        if "data" in output:
+            output.data = {k: v for k, v in output.data.items() if k in FEEDBACK_DATA}
+            if "text/html" in output.data:
+                output.data["text/html"] = safe_html(str(output.data["text/html"]))
+
+
+def _source_texts(config: Any, resources: dict[str, Any]) -> set[str]:
+    """The text cells of the instructor's source notebook of the page ({} where it is not known)."""
+    where = _shown_notebook(resources)
+    course_dir = config.CourseDirectory
+    if where is None or not isinstance(course_dir.get("root"), str):
+        return set()
+    path = Path(course_dir.root) / str(course_dir.get("source_directory", "source")) / where[0] / f"{where[1]}.ipynb"
+    try:
+        source = nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return set()
+    return {cell.source for cell in source.cells if cell.cell_type != "code"}
+
+
+class InertLearnerNotebook(Preprocessor):
+    """A notebook the course's grader did not write (``course autograde --execute`` or nbgrader's kernel graded
+    it: the learner's own notebook, run) shows on formgrader's page as data. Outputs only as :func:`safe_html`
+    lets them through (no script, image, SVG, Markdown or widget), and every Markdown or raw cell that is not the
+    instructor's own text (the source notebook's, the gradebook's locked cells) as the text typed: a learner may
+    add cells, or edit the stems, which nbgrader does not lock. The course's own notebooks pass unchanged (their
+    outputs are the grader's; :class:`ShowSharedParts` completes them)."""
+
+    enabled = Bool(True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        if nb.metadata.get("course", {}).get("format") == FORMAT:
+            return nb, resources
+        known = _source_texts(self.config, resources)
+        known |= {source for source, _ in _gradebook_sources(self.config, resources).values()}
+        for cell in nb.cells:
+            _safe_outputs(cell)
+            if cell.cell_type != "code" and cell.source not in known:
+                # one line of HTML: Markdown leaves an HTML block as it is, so nothing in it is read as Markdown
+                cell.cell_type, cell.source = "markdown", f"<p>{inert(cell.source)}</p>"
+                cell.pop("attachments", None)
+                cell.metadata.pop("raw_mimetype", None)
         return nb, resources
 
 
@@ -117,11 +171,7 @@ class SafeOutputs(Preprocessor):
 
     def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
                         index: int) -> tuple[NotebookNode, dict[str, Any]]:
-        for output in cell.get("outputs", []):
-            if "data" in output:
-                output.data = {k: v for k, v in output.data.items() if k in FEEDBACK_DATA}
-                if "text/html" in output.data:
-                    output.data["text/html"] = safe_html(str(output.data["text/html"]))
+        _safe_outputs(cell)
         return cell, resources
 
 

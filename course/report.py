@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -18,6 +19,7 @@ from tqdm import tqdm
 from course.analytics import snapshot as snapshots
 from course.analytics.snapshot import Snapshot
 from course.errors import CourseError
+from course.ostools import die_with_parent
 
 ANALYTICS = Path(__file__).resolve().parents[1] / "analytics"
 # the pages in order; another page is one more name here (its notebook declares the same parameters)
@@ -71,7 +73,8 @@ def analytics_dir() -> Path:
 _KERNEL_START: Any = None
 
 
-def _init_worker(lock: Any) -> None:
+def _init_worker(lock: Any, parent: int) -> None:
+    die_with_parent(parent)  # a killed `course report` leaves no page rendering on
     global _KERNEL_START
     _KERNEL_START = lock
 
@@ -159,7 +162,7 @@ def report(root: Path, parameters: dict[str, Any], out_dir: Path | None = None,
     context = multiprocessing.get_context("spawn")
     workers = min(WORKERS, len(names)) or 1
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(context.Lock(),)) as pool:
+                             initargs=(context.Lock(), os.getpid())) as pool:
         for _ in range(workers):
             pool.submit(_warm_up)  # workers start and import while the snapshot is checked or taken
         content = Path(parameters["content"]) if parameters.get("content") else None

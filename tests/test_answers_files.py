@@ -277,7 +277,8 @@ def test_learner_text_in_a_message_is_quoted_escaped_and_cut(tmp_path: Path, tex
 
 
 def test_a_file_without_a_learner_field_is_read(tmp_path: Path) -> None:
-    """Is a file that names no learner read (only a different learner is refused)?"""
+    """Is a file that names no learner read (only a different learner is refused)? The field is the learner's to
+    edit: it catches a plain copy, not a forged one (read_answers_file says why)."""
     path = tmp_path / "ch01.answers.json"
     path.write_text(json.dumps({"format": ANSWERS_FORMAT, "notebook": CH, "answers": {"ch01-001": "A"}}),
                     encoding="utf-8")

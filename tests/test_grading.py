@@ -7,6 +7,7 @@ and the reference rows come from ``nbgrader autograde`` itself.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -25,6 +26,7 @@ from course.errors import WorkflowError
 from course.grading import grader
 from course.grading.notebook import score_of_cell
 from course.loader import load_course
+from tests.conftest import MINI
 from tests.grading_helpers import dump, fresh_course, nbgrader, place_submission, shown, two_chapter_content, url
 from tests.systemtools import postgres_reason, sandbox_reason, skip_unless_met
 from tests.test_pipeline import ALL_CORRECT, ALL_WRONG, EXPECTED, PARTIAL
@@ -292,6 +294,65 @@ def test_no_worker_outlives_a_killed_or_stopped_run(tmp_path: Path, how: str, co
         time.sleep(0.05)
     assert [pid for pid in workers if _running(pid)] == []
     assert len(dump(url(cd))["notebook"]) == committed  # stopped, not killed: what finished is written
+
+
+# A report's page workers and a snapshot's answer readers, each held busy; the parent prints their pids once
+# every one has started (each prints its own from inside the pool), then waits to be killed.
+POOLS = {
+    "snapshot": """
+import os, sys, time
+from pathlib import Path
+from course.analytics import snapshot
+from course.loader import load_course
+def read(root, content, pairs):
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+if __name__ == "__main__":
+    snapshot.PARALLEL_FROM = 2
+    snapshot._read_coded_in_worker = read
+    snapshot._read_fresh(Path(sys.argv[1]), load_course(Path(sys.argv[2])), [("a", "ch01"), ("b", "ch01")])
+""",
+    "report": """
+import os, sys, time
+from pathlib import Path
+from course import report
+def warm_up():
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+def take_snapshot(*args, **kwargs):
+    time.sleep(60)
+if __name__ == "__main__":
+    report._warm_up = warm_up
+    report.take_snapshot = take_snapshot
+    report.report(Path(sys.argv[1]), report.parameters(content=sys.argv[2]), progress=False)
+""",
+}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("pool", sorted(POOLS))
+def test_no_report_or_snapshot_worker_outlives_a_killed_run(tmp_path: Path, pool: str) -> None:
+    """SIGKILL of `course report` while its page workers or its snapshot's answer readers are busy: is every
+    worker gone within 2 s?"""
+    script = tmp_path / f"{pool}_run.py"
+    script.write_text(POOLS[pool], encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path), str(MINI)], cwd=Path(__file__).parents[1],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    workers = [int(proc.stdout.readline()) for _ in range(2)]
+    try:
+        assert all(map(_running, workers))
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 2.0
+        while any(map(_running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [pid for pid in workers if _running(pid)] == []
+    finally:
+        proc.stdout.close()
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 # ---------------------------------------------------------------- failures are named

@@ -6,11 +6,14 @@ exchange. nbgrader's real formgrader page of that submission (served by a Jupyte
 with nbgrader's own extension) and the learner's feedback page are opened in headless
 Chromium: every text shows as typed, no request leaves the page (each one is recorded by
 Playwright's routing), no ``javascript:`` URL and no learner image is in the DOM, and nothing
-runs.
+runs. The answers carry TeX too (``$\\href{http://…}{…}$``, ``$\\Huge …$``): formgrader's page loads
+no MathJax, and with MathJax put back as nbconvert's stock template loads it (MathJax 2.7 served
+from the jupyter-server-mathjax package in place of the CDN), the learner's TeX stays text.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -50,8 +53,19 @@ HEADING = "# 得分：10 / 10 分"
 RUBRIC = "**评分要点（仅评分人可见）**\n- 全部要点都已答到（4分）"
 RAW = ('<img src="http://evil.example/x.png" onerror="alert(1)"><script>alert(2)</script>'
        '<a href="javascript:alert(3)">看</a>')
-CASE = "\n".join([HEADING, RUBRIC, LINK, IMAGE, RAW])
-SHOWN = [LINK, IMAGE, HEADING, "**评分要点（仅评分人可见）**", "- 全部要点都已答到（4分）", RAW]  # as typed, as text
+TEX_LINK = r"$\href{http://evil.example/x}{点我领奖}$"
+TEX_HEADING = r"$\Huge 得分：10 / 10 分$"
+CASE = "\n".join([HEADING, RUBRIC, LINK, IMAGE, RAW, TEX_LINK, TEX_HEADING])
+SHOWN = [LINK, IMAGE, HEADING, "**评分要点（仅评分人可见）**", "- 全部要点都已答到（4分）", RAW,  # as typed, as text
+         TEX_LINK, TEX_HEADING]
+# MathJax as nbconvert's stock mathjax() macro loads it, from cdnjs; the test serves MathJax 2.7 from the
+# jupyter-server-mathjax package there (it ships this config, not latest.js's CHTML one), with the Safe extension.
+MATHJAX_CDN = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/"
+MATHJAX_URL = MATHJAX_CDN + "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+MATHJAX_FILES = Path(importlib.util.find_spec("jupyter_server_mathjax").origin).parent / "static"  # type: ignore[union-attr]
+# course-side TeX beside the answers: typeset, which proves MathJax ran over the page
+CONTROL = r'<p id="control">$\href{http://evil.example/control}{对照}$</p>'
+TYPESET = ".MathJax, .MathJax_Display, .MathJax_Preview, .MathJax_SVG, .MathJax_CHTML, script[type^='math/tex']"
 
 
 @pytest.fixture(scope="module")
@@ -99,14 +113,39 @@ def formgrader(hostile: CourseDir, tmp_path_factory: pytest.TempPathFactory) -> 
         log.close()
 
 
-def _open(url: str, local: str) -> dict[str, Any]:
-    """Open ``url`` in headless Chromium; every request recorded, any to another host refused."""
+def _stock_mathjax() -> str:
+    """What nbconvert's own ``mathjax()`` macro puts in a page (the one formgrader's template calls)."""
+    from jinja2 import Environment, FileSystemLoader
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    base = [str(Path(d) / "nbconvert" / "templates" / "base") for d in TemplateExporter().get_prefix_root_dirs()]
+    module: Any = Environment(loader=FileSystemLoader(base)).get_template("mathjax.html.j2").module
+    return str(module.mathjax(MATHJAX_URL))
+
+
+def _serve_mathjax(r: Any) -> None:
+    path = MATHJAX_FILES / urlsplit(r.request.url).path.removeprefix(urlsplit(MATHJAX_CDN).path)
+    if path.is_file():
+        r.fulfill(path=str(path))
+    else:
+        r.fulfill(status=404, body="")
+
+
+def _open(url: str, local: str, with_mathjax: bool = False) -> dict[str, Any]:
+    """Open ``url`` in headless Chromium; every request recorded, any to another host refused. With
+    ``with_mathjax`` the page comes with nbconvert's stock MathJax and a course-side TeX link put back in."""
     requests: list[str] = []
     dialogs: list[str] = []
 
     def route(r: Any) -> None:
         requests.append(r.request.url)
-        if urlsplit(r.request.url).netloc == local:
+        if with_mathjax and r.request.url.startswith(MATHJAX_CDN):
+            _serve_mathjax(r)
+        elif with_mathjax and r.request.url == url:
+            page = r.fetch()
+            r.fulfill(response=page, body=page.text().replace("</head>", _stock_mathjax() + "</head>", 1)
+                      .replace("<body>", "<body>" + CONTROL, 1))
+        elif urlsplit(r.request.url).netloc == local:
             r.continue_()
         else:
             r.abort()
@@ -118,13 +157,20 @@ def _open(url: str, local: str) -> dict[str, Any]:
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(url)
         page.wait_for_load_state("load")
+        if with_mathjax:  # MathJax's queue done with the whole page: the control link typeset
+            page.wait_for_function("window.MathJax && MathJax.Hub && MathJax.Hub.queue.running === 0"
+                                   " && MathJax.Hub.queue.pending === 0 && document.querySelector('#control .MathJax')",
+                                   timeout=30_000)
         found = {
             "text": page.locator("body").inner_text(),
-            "hrefs": page.eval_on_selector_all("[href], [src], [action], [formaction]", """els => els.flatMap(
+            "hrefs": page.eval_on_selector_all("[href], [src], [action], [formaction]", """els => els.filter(
+                e => !e.closest('#control')).flatMap(  // the course-side control's own link is not the learner's
                 e => ['href', 'src', 'action', 'formaction'].map(a => e.getAttribute(a)).filter(v => v !== null))"""),
             "images": page.eval_on_selector_all("img", "els => els.map(e => e.getAttribute('src'))"),
             "headings": page.eval_on_selector_all("h1, h2, h3, h4, h5, h6", "els => els.map(e => e.innerText)"),
             "scripts": page.eval_on_selector_all("script", "els => els.map(e => e.textContent)"),
+            "typeset": page.eval_on_selector_all(TYPESET, "els => els.filter(e => !e.closest('#control')).length"),
+            "control": page.eval_on_selector_all("#control a", "els => els.map(e => e.getAttribute('href'))"),
         }
         browser.close()
     return {**found, "requests": requests, "dialogs": dialogs}
@@ -149,9 +195,21 @@ def test_formgrader_shows_the_hostile_answers_as_text_and_loads_nothing_from_els
                  urlsplit(formgrader).netloc)
     assert "ch01-007" in seen["text"] or "学员作答" in seen["text"]  # the page is the submission's
     _assert_inert(seen)
-    elsewhere = {urlsplit(u).netloc for u in seen["requests"]} - {urlsplit(formgrader).netloc}
-    # nbgrader's own page template asks two CDNs for require.js and MathJax (refused here); nothing else
-    assert elsewhere <= {"cdnjs.cloudflare.com", "cdn.jsdelivr.net"}, elsewhere
+    assert {urlsplit(u).netloc for u in seen["requests"]} == {urlsplit(formgrader).netloc}  # no CDN, no MathJax
+    assert seen["typeset"] == 0
+
+
+def test_learner_tex_stays_text_even_where_mathjax_typesets_the_page(hostile: CourseDir, formgrader: str) -> None:
+    """With MathJax put back as nbconvert's stock template loads it (Safe extension, whole page typeset), does the
+    learner's ``$\\href…$`` stay text while a course-side one beside it becomes a link?"""
+    with Gradebook(db_url(hostile.root), course_id="kam-cert") as gb:
+        submission = gb.find_submission_notebook("ch01", "ch01", LEARNER).id
+    seen = _open(f"{formgrader}/formgrader/submissions/{submission}/?index=0&token={TOKEN}",
+                 urlsplit(formgrader).netloc, with_mathjax=True)
+    assert seen["control"] == ["http://evil.example/control"]  # MathJax ran and would have made a link
+    assert [u for u in seen["requests"] if u.startswith(MATHJAX_CDN + "MathJax.js")] == [MATHJAX_URL]
+    assert seen["typeset"] == 0  # nothing outside the control was typeset
+    _assert_inert(seen)
 
 
 def test_the_feedback_page_shows_them_as_text_and_requests_nothing(hostile: CourseDir) -> None:

@@ -33,6 +33,7 @@ def test_a_learners_lab_has_no_nbgrader_tool_and_the_chinese_course_page() -> No
         "nbgrader.server_extensions.formgrader": False, "nbgrader.server_extensions.validate_assignment": False,
         "nbgrader.server_extensions.course_list": False, "course_runtime.coursepage": True}
     assert server["tornado_settings"]["headers"] == {"Content-Security-Policy": "frame-ancestors 'self'"}
+    assert server["terminado_settings"] == {"shell_command": ["/bin/bash", "-i"]}  # the account's shell is nologin
     assert "configure_learner_exchange(c)" in files["nbgrader_config.py"]
     imports = [ln for ln in files["nbgrader_config.py"].splitlines() if "import" in ln]
     assert imports == ["from course_runtime.exchange import configure_learner_exchange"]  # nothing of the course

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import stat
 import subprocess
@@ -25,7 +26,7 @@ import pytest
 
 from course import model as m
 from course.errors import WorkflowError
-from course.hub import accounts, keys
+from course.hub import accounts, keys, serve
 from course.hub.hubconfig import MENU_SETTINGS_FILE, HubSettings
 from course.hub.serve import DEMO_INSTRUCTOR, DEMO_LEARNERS
 from course.loader import content_root, load_course
@@ -77,8 +78,6 @@ def start_server(home: Path, name: str) -> int:
 
 def server_pid(name: str) -> int:
     """The process of ``name`` running jupyterhub-singleuser itself (not the sandbox program around it)."""
-    import pwd
-
     uid = pwd.getpwnam(name).pw_uid
     for proc in Path("/proc").iterdir():
         try:
@@ -128,8 +127,6 @@ def demo_hub() -> Iterator[Path]:
 
 
 def _exists(name: str) -> bool:
-    import pwd
-
     try:
         pwd.getpwnam(name)
     except KeyError:
@@ -181,9 +178,10 @@ def test_no_learner_account_can_read_a_key_anywhere_on_the_machine(demo_hub: Pat
 
 
 def test_the_hub_state_is_private_and_the_learners_python_has_no_course(demo_hub: Path) -> None:
-    """Are the hub's database and cookie secret 0600, and can a learner's interpreter not import the course?"""
-    secrets = [demo_hub / "state" / name for name in ("jupyterhub.sqlite", "jupyterhub_cookie_secret")]
-    assert [stat.S_IMODE(path.stat().st_mode) for path in secrets] == [0o600, 0o600]
+    """Are the hub's database, cookie secret and settings (the user lists) 0600, and can a learner's interpreter
+    not import the course?"""
+    secrets = [demo_hub / "state" / name for name in ("jupyterhub.sqlite", "jupyterhub_cookie_secret", "hub.json")]
+    assert [stat.S_IMODE(path.stat().st_mode) for path in secrets] == [0o600, 0o600, 0o600]
     python = LEARNER_ENV / "bin" / "python"
     private = [keys.install_root(), demo_hub / "content", *secrets]
     result = keys.probe(DEMO_LEARNERS[0], python, private)
@@ -191,6 +189,62 @@ def test_the_hub_state_is_private_and_the_learners_python_has_no_course(demo_hub
     done = accounts.run_as(DEMO_LEARNERS[0], [str(python), "-c", "import course_runtime.quiz, course_runtime.scoring"],
                            accounts.user_env(DEMO_LEARNERS[0]))
     assert done.returncode == 0, done.stderr
+
+
+def test_the_probe_finds_a_loose_mode_outside_the_learners_sandbox(demo_hub: Path) -> None:
+    """The course's places are not mounted in a learner's sandbox: does the probe `course hub` runs still find
+    the content folder readable once it is, as the learner account itself?"""
+    settings = HubSettings.load(demo_hub / "state" / "hub.json")
+    content, learner = demo_hub / "content", DEMO_LEARNERS[0]
+    place = keys.Place(content, "the course content with the answer keys", f"`chmod o-rwx {content}`")
+    python = Path(settings.learner_bindir) / "python"
+    views = serve.learner_views(settings, learner)
+    before = stat.S_IMODE(content.stat().st_mode)
+    content.chmod(before | 0o005)
+    try:
+        keys.check_learner_reach(learner, python, [place], views[1:])  # the sandbox alone: it is not there
+        with pytest.raises(WorkflowError) as err:
+            keys.check_learner_reach(learner, python, [place], views)
+        assert str(err.value) == (
+            f"the hub does not start: the learner account {learner} could read answer keys or hub secrets here:\n"
+            f"  {content}: the course content with the answer keys; fix: `chmod o-rwx {content}`")
+    finally:
+        content.chmod(before)
+    keys.check_learner_reach(learner, python, [place], views)
+
+
+def test_a_learner_account_cannot_log_in_and_its_terminal_still_runs_bash(demo_hub: Path) -> None:
+    """Is every learner's login shell nologin (no SSH, no su to a machine outside the sandbox), while the terminal
+    of their server still starts bash?"""
+    assert [pwd.getpwnam(n).pw_shell for n in DEMO_LEARNERS] == ["/usr/sbin/nologin"] * len(DEMO_LEARNERS)
+    done = subprocess.run(["/usr/sbin/runuser", "-l", DEMO_LEARNERS[0], "-c", "echo logged in"],
+                          capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (1, "This account is currently not available.\n")
+    settings = HubSettings.load(demo_hub / "state" / "hub.json")
+    name = DEMO_LEARNERS[0]
+    try:
+        server = server_pid(name)
+    except RuntimeError:
+        server = start_server(demo_hub, name)
+    token = HubCourse(settings, demo_hub, {}).hub_token(name)
+    request = urllib.request.Request(f"{settings.url}/user/{name}/api/terminals", method="POST",
+                                     headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        terminal = json.load(reply)["name"]
+    time.sleep(1.0)  # nologin would have printed its line and ended by now
+    uid = pwd.getpwnam(name).pw_uid
+    shells = [proc.name for proc in Path("/proc").iterdir() if proc.name.isdigit() and _owned_bash(proc, uid)]
+    assert len(shells) == 1, (terminal, server)
+    urllib.request.urlopen(urllib.request.Request(f"{settings.url}/user/{name}/api/terminals/{terminal}",
+                                                  method="DELETE", headers={"Authorization": f"token {token}"}),
+                           timeout=30)
+
+
+def _owned_bash(proc: Path, uid: int) -> bool:
+    try:
+        return proc.stat().st_uid == uid and (proc / "cmdline").read_bytes().split(b"\0")[:2] == [b"/bin/bash", b"-i"]
+    except OSError:
+        return False
 
 
 def test_the_hub_refuses_to_serve_while_a_learner_could_read_a_key() -> None:

@@ -26,6 +26,7 @@ COURSE = load_course(MINI)
 BLANK = COURSE.by_id["ch01-004"]  # blanks [[基础电信业务], [增殖电信业务, 增值电信业务]], in order
 assert isinstance(BLANK, m.FillBlank)
 ANY_ORDER = BLANK.model_copy(update={"any_order": True})
+S, E = '<span class="tex2jax_ignore">', "</span>"  # around each piece of a learner's text
 
 
 @pytest.mark.parametrize(("typed", "html"), [
@@ -36,13 +37,15 @@ ANY_ORDER = BLANK.model_copy(update={"any_order": True})
     ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
     ("第一行\n第二行\r\n第三行", "第一行<br>第二行<br>第三行"),
     ("A & B <!-- x -->", "A &amp; B &lt;!-- x --&gt;"),
+    (r"$\href{http://evil.example/x}{点我}$", r"$\href{http://evil.example/x}{点我}$"),
 ])
 def test_learner_text_becomes_html_that_shows_it_as_typed(typed: str, html: str) -> None:
-    assert inert(typed) == html
+    """Is a learner's text escaped, its line breaks kept, and the whole inside MathJax's ignore class?"""
+    assert inert(typed) == f"{S}{html}{E}"
 
 
 def test_blanks_in_order_are_shown_as_given() -> None:
-    assert format_response(BLANK, ["增值电信业务", "基础电信业务"]) == "(1) 增值电信业务；(2) 基础电信业务"
+    assert format_response(BLANK, ["增值电信业务", "基础电信业务"]) == f"(1) {S}增值电信业务{E}；(2) {S}基础电信业务{E}"
     assert correct_answer(BLANK) == "(1) 基础电信业务；(2) 增殖电信业务 / 增值电信业务"
 
 
@@ -50,11 +53,11 @@ def test_blanks_in_any_order_stand_beside_the_key_and_say_the_order_does_not_mat
     """Is a right answer in another order shown in the key's order, with 顺序不限, and given full marks?"""
     swapped = ["增值电信业务", "基础电信业务"]
     assert format_response(ANY_ORDER, swapped) == (
-        "(1) 基础电信业务；(2) 增值电信业务（各空顺序不限，已按正确答案的顺序对照排列）")
+        f"(1) {S}基础电信业务{E}；(2) {S}增值电信业务{E}（各空顺序不限，已按正确答案的顺序对照排列）")
     assert correct_answer(ANY_ORDER) == "(1) 基础电信业务；(2) 增殖电信业务 / 增值电信业务（各空顺序不限）"
     answer, key, score = graded_outputs(ANY_ORDER, Scored(ANY_ORDER.id, swapped, 2.0))
-    assert answer["data"]["text/html"] == ("<p><strong>你的答案</strong>：(1) 基础电信业务；(2) 增值电信业务"
-                                           "（各空顺序不限，已按正确答案的顺序对照排列）</p>")
+    assert answer["data"]["text/html"] == (f"<p><strong>你的答案</strong>：(1) {S}基础电信业务{E}；"
+                                           f"(2) {S}增值电信业务{E}（各空顺序不限，已按正确答案的顺序对照排列）</p>")
     key_text = "<strong>正确答案</strong>：(1) 基础电信业务；(2) 增殖电信业务 / 增值电信业务（各空顺序不限）"
     assert key_text in key["data"]["text/html"]
     assert score["data"] == {"text/plain": "2.0"}
@@ -62,13 +65,13 @@ def test_blanks_in_any_order_stand_beside_the_key_and_say_the_order_does_not_mat
 
 def test_a_wrong_blank_keeps_its_place_among_the_right_ones() -> None:
     assert format_response(ANY_ORDER, ["<b>错</b>", "基础电信业务"]) == (
-        "(1) 基础电信业务；(2) &lt;b&gt;错&lt;/b&gt;（各空顺序不限，已按正确答案的顺序对照排列）")
+        f"(1) {S}基础电信业务{E}；(2) {S}&lt;b&gt;错&lt;/b&gt;{E}（各空顺序不限，已按正确答案的顺序对照排列）")
 
 
 def test_a_case_answer_is_shown_inert_and_its_rubric_only_to_graders() -> None:
     case = COURSE.by_id["ch01-007"]
     outputs = graded_outputs(case, Scored(case.id, "**满分**\n[x](javascript:1)", None))
-    shown = "<p><strong>学员作答</strong>：</p>\n<p>**满分**<br>[x](javascript:1)</p>"
+    shown = f"<p><strong>学员作答</strong>：</p>\n<p>{S}**满分**<br>[x](javascript:1){E}</p>"
     assert outputs[0]["data"] == {"text/html": shown}
     assert [o["metadata"] for o in outputs] == [{}, {}, {"course": {"grader_only": True}}]
     assert outputs[2]["data"]["text/html"].startswith("<p><strong>评分要点（仅评分人可见）</strong></p>")

@@ -1,8 +1,8 @@
 """Is a hand grade whose answer the learner changed flagged, however the submission is regraded? (issue 20)
 
 A person hand-grades a case answer; the learner then submits a changed answer. Whatever
-regrades it (``course autograde``, plain ``nbgrader autograde`` as formgrader's button runs it,
-a run killed between writing the autograded notebook and committing, a deleted
+regrades it (``course autograde``, plain ``nbgrader autograde``, formgrader's button (nbgrader's
+API in formgrader's process), a run killed between writing the autograded notebook and committing, a deleted
 ``autograded/`` folder), the grade must be kept and flagged for review, and the feedback must
 say 待复核 until a person looks again.
 """
@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from course import workflow
 from course.cli import app
 from course.grading import rows
+from course.nbconfig import course_config
 from tests.conftest import MINI, CourseDir
 from tests.grading_helpers import fresh_course, nbgrader, place_submission, url
 from tests.test_pipeline import ALL_CORRECT
@@ -49,7 +50,19 @@ def _course_autograde(cd: CourseDir) -> None:
 
 
 def _nbgrader_autograde(cd: CourseDir) -> None:
-    nbgrader(cd.root, "autograde", "ch01", "--force")  # what formgrader's autograde button runs
+    nbgrader(cd.root, "autograde", "ch01", "--force")
+
+
+def _formgrader_button(cd: CourseDir) -> None:
+    """What formgrader's autograde button calls, in formgrader's own process: NbGraderAPI.autograde."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = course_config(cd.root)
+    with pytest.MonkeyPatch.context() as env:  # the content a formgrader server is started with
+        env.setenv("COURSE_CONTENT", str(cd.course.root))
+        result = NbGraderAPI(CourseDirectory(config=config), config=config).autograde("ch01", "li")
+    assert result["success"], result.get("log")
 
 
 def _killed_then_course_autograde(cd: CourseDir) -> None:
@@ -70,6 +83,7 @@ def _deleted_autograded_then_course_autograde(cd: CourseDir) -> None:
 PATHS: dict[str, Callable[[CourseDir], None]] = {
     "course-autograde": _course_autograde,
     "plain-nbgrader-autograde": _nbgrader_autograde,
+    "formgrader-button": _formgrader_button,
     "killed-between-notebook-and-commit": _killed_then_course_autograde,
     "deleted-autograded-folder": _deleted_autograded_then_course_autograde,
 }
@@ -151,3 +165,23 @@ def test_the_record_lives_in_the_gradebook_not_in_the_notebook(tmp_path: Path) -
             assert len(conn.execute(sa.select(rows.ANSWER_DIGEST)).all()) == 1  # one submitted notebook
     finally:
         eng.dispose()
+
+
+@pytest.mark.parametrize("answer", [CHANGED, ALL_CORRECT[CASE]], ids=["changed", "unchanged"])
+def test_a_hand_grade_with_no_record_of_its_answer_is_flagged_once(tmp_path: Path, answer: str) -> None:
+    """A gradebook from before the answer records: is a hand grade whose answer cannot be compared flagged for
+    review (changed or not: nothing tells), its score kept, and only once?"""
+    import sqlalchemy as sa
+
+    cd = _hand_graded_then_changed(tmp_path / "course")
+    place_submission(cd.root, "li", "ch01", {**ALL_CORRECT, CASE: answer}, timestamp=LATER)
+    eng = sa.create_engine(url(cd))
+    try:
+        with eng.begin() as conn:
+            conn.execute(sa.delete(rows.ANSWER_DIGEST))
+    finally:
+        eng.dispose()
+    report = workflow.autograde(cd.root, cd.course, ["ch01"], progress=False)
+    assert (report.unrecorded, report.rereview, _grade(cd)) == ([("li", CASE)], [], (3.0, True))
+    again = workflow.autograde(cd.root, cd.course, ["ch01"], progress=False)
+    assert (again.unrecorded, again.rereview, _grade(cd)) == ([], [], (3.0, True))  # recorded now: no second note

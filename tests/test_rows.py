@@ -106,14 +106,16 @@ def test_a_flag_stays_up_until_a_person_grades_again() -> None:
     assert again.updates == [] and again.rereview == [] and again.pending == [("s1", "q2")]
 
 
-def test_no_recorded_fingerprint_keeps_the_manual_flag() -> None:
-    """A gradebook graded before answers were recorded: is a hand grade left as it is, and the answer recorded?"""
+def test_no_recorded_fingerprint_flags_a_hand_grade_once() -> None:
+    """A gradebook graded before answers were recorded: is a hand grade flagged for review (a change cannot be
+    ruled out) with its score kept, listed apart from the changed answers, and the answer recorded?"""
     first = rows.plan(LAYOUT, [graded()], {})
     ex = existing_after(first)
     ex["s1"].grades[("nb1", "c2")].update(manual_score=3.0, needs_manual_grade=False)
     ex["s1"].digests = {}
     again = rows.plan(LAYOUT, [graded(q2_answer="新答案")], ex)
-    assert again.updates == [] and again.rereview == []
+    assert [(t, v) for t, _, v in again.updates] == [("grade", {"needs_manual_grade": True})]
+    assert (again.rereview, again.unrecorded) == ([], [("s1", "q2")])
     assert [d["digests"] for d in again.inserts["course_answer_digest"]] == [
         f'{{"q1":"{digest("A")}","q2":"{digest("新答案")}"}}']
 

@@ -348,6 +348,15 @@ ONE_BLANK: list[tuple[str, str, str, bool]] = [
     ("invisible-in-percent", "98%", "98\u200b%", True),
     ("invisible-in-address", "192.168.1.10", "192.168\u200b.1.10", True),
     ("invisible-does-not-make-a-wrong-answer-right", "5月17日", "5月\u200b18日", False),
+    # and the other default-ignorable code points, which are not Cf but are drawn as nothing too
+    ("invisible-variation-selector", "基础电信业务", "基础\ufe0f电信业务", True),
+    ("invisible-variation-selector-supplement", "基础电信业务", "基础电信\U000e0100业务", True),
+    ("invisible-grapheme-joiner", "基础电信业务", "基础\u034f电信业务", True),
+    ("invisible-hangul-filler", "基础电信业务", "基础\u3164电信业务", True),
+    ("invisible-half-width-hangul-filler", "基础电信业务", "基础电信业务\uffa0", True),
+    ("invisible-mongolian-selector", "基础电信业务", "基础\u180b电信业务", True),
+    ("invisible-in-number-variation-selector", "1580", "15\ufe0e80", True),
+    ("invisible-ignorable-only", "基础电信业务", "\u3164\ufe0f", False),
 ]
 BLANK_ROWS = [
     pytest.param({"type": "blank", "points": 1, "blanks": [[alt]]}, [response], 1.0 if ok else 0.0, id=name)

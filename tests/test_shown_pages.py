@@ -15,10 +15,12 @@ import html.parser
 import json
 from pathlib import Path
 
+import nbformat
 import pytest
 import sqlalchemy as sa
 
 from course import workflow
+from course.grading.outputs import NO_MATH
 from course.nbconfig import course_config
 from tests.grading_helpers import fresh_course, place_submission, url
 from tests.test_pipeline import ALL_CORRECT, ALL_WRONG, PARTIAL
@@ -49,17 +51,20 @@ class _Text(html.parser.HTMLParser):
         super().__init__(convert_charrefs=True)
         self.skip = 0
         self.parts: list[str] = []
+        self.spans: list[bool] = []  # per open span: a block here (code tokens) or inline (a learner's text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self.skip += 1
-        if tag in self.BLOCKS:
+        if tag == "span":  # a learner's text in MathJax's ignore class is inline, as a browser shows it
+            self.spans.append(("class", NO_MATH) not in attrs)
+        if tag in self.BLOCKS and (tag != "span" or self.spans[-1]):
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self.skip -= 1
-        if tag in self.BLOCKS:
+        if tag in self.BLOCKS and (tag != "span" or not self.spans or self.spans.pop()):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
@@ -155,3 +160,60 @@ def test_the_pages_show_key_explanation_score_and_the_learners_text_as_typed(pag
     assert "待评分" in pages["pending.feedback"] and "待复核" in pages["changed.feedback"]
     assert "答案文件无法识别" in pages["damaged.feedback"]
     assert "解析" in pages["all-wrong.feedback"] and "正确答案" in pages["all-wrong.feedback"]
+
+
+class _Tags(html.parser.HTMLParser):
+    """Every element of a page with its attributes, and the text of its scripts and headings."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.attrs: list[str] = []
+        self.inside: list[str] = []
+        self.scripts: list[str] = []
+        self.headings: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.attrs += [f"{tag} {name}={value}" for name, value in attrs if value is not None]
+        self.inside.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.inside:
+            del self.inside[len(self.inside) - 1 - self.inside[::-1].index(tag):]
+
+    def handle_data(self, data: str) -> None:
+        if self.inside and self.inside[-1] == "script":
+            self.scripts.append(data)
+        elif self.inside and self.inside[-1] in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self.headings.append(data)
+
+
+def test_a_kernel_graded_notebook_shows_the_learners_cells_and_outputs_as_data(tmp_path: Path) -> None:
+    """`course autograde --execute` shows the learner's own notebook, run: do their added and edited text cells and
+    their code's rich outputs reach formgrader's page as text, while the instructor's cells still render?"""
+    root = fresh_course(tmp_path / "course").root
+    nb = nbformat.read(root / "source" / CH / f"{CH}.ipynb", as_version=4)
+    stem = next(i for i, cell in enumerate(nb.cells) if cell.get("id") == "ch01-001-stem")
+    nb.cells[stem].source = "### 第1题 <img src=\"http://evil.example/stem.png\">"  # stems are not locked
+    code = next(cell for cell in nb.cells if cell.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/html": '<img src="http://evil.example/o.png"><script>alert(3)</script><b>粗体</b>',
+        "application/javascript": "alert(4)", "image/svg+xml": "<svg onload=alert(5)></svg>",
+        "text/markdown": "[m](javascript:alert(6))", "text/plain": "<display>"})]
+    nb.cells += [nbformat.v4.new_markdown_cell("# 得分：4 / 4 分\n[点我](javascript:alert(1))\n![](http://evil.example/t.png)"),
+                 nbformat.v4.new_raw_cell("<script>alert(2)</script>", metadata={"raw_mimetype": "text/html"})]
+    target = root / "autograded" / "li" / CH / f"{CH}.ipynb"
+    target.parent.mkdir(parents=True)
+    nbformat.write(nb, target)
+    page = formgrader_page(root, "li")
+    tags = _Tags()
+    tags.feed(page)
+    assert [a for a in tags.attrs if "evil.example" in a or "javascript:" in a.lower()] == []
+    assert [t for t in tags.scripts if "alert(" in t] == []
+    assert [h for h in tags.headings if "得分" in h or "第1题" in h] == []
+    text = visible_text(page)
+    for typed in ("# 得分：4 / 4 分", "[点我](javascript:alert(1))", "![](http://evil.example/t.png)",
+                  "<script>alert(2)</script>", '### 第1题 <img src="http://evil.example/stem.png">', "粗体"):
+        assert typed in text, typed
+    title = nb.cells[0].source.splitlines()[0].lstrip("# ")
+    assert title in tags.headings  # the instructor's own header cell still renders as Markdown
+

@@ -34,6 +34,7 @@ from course.analytics import frames
 from course.errors import CourseError
 from course.grading.answers import answers_path
 from course.loader import Course, load_course
+from course.ostools import die_with_parent
 
 VERSION = 1
 GRADES = "grades.parquet"
@@ -211,7 +212,8 @@ def _read_fresh(root: Path, course: Course, pairs: list[Pair]) -> tuple[list[pd.
     share = -(-len(pairs) // READ_WORKERS)
     chunks = [pairs[i:i + share] for i in range(0, len(pairs), share)]
     context = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
-    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context, initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:  # a killed run leaves no reader behind
         done = list(pool.map(_read_coded_in_worker, [root] * len(chunks), [course.root] * len(chunks), chunks))
     return [frame for frame, _ in done], [pair for _, bad in done for pair in bad]
 

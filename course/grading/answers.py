@@ -178,7 +178,11 @@ def parse_answers(path: Path, raw: bytes) -> Any:
 def read_answers_file(path: Path, assignment: str, learner: str | None = None) -> dict[str, Any]:
     """The answers of one submission; {} when the learner saved none.
 
-    ``learner``: the learner who submitted it; a file the widgets saved for someone else is refused.
+    ``learner``: the learner who submitted it; a file the widgets saved for someone else is refused. A file
+    that names no learner is read: the field is the learner's to edit (whoever deletes it could as well
+    rewrite it), so it catches a plain copy of a peer's file, not a forged one; the exchange's own checks
+    (who submitted, hard links, times) are what bind a file to its learner. Refusing it would only refuse
+    the files saved before the widgets wrote the field.
     """
     raw = _read_bytes(path)
     if raw is None:

@@ -21,7 +21,6 @@ nothing. Workers die with the run: the kernel kills them when it does
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
 import functools
 import itertools
@@ -50,6 +49,7 @@ from course.grading.answers import Spec, score_submission, shown, specs_of
 from course.grading.notebook import NotebookText, notebook_text, read_released, template
 from course.loader import Course
 from course.nbconfig import course_config
+from course.ostools import die_with_parent
 
 log = logging.getLogger("course.grading")
 BATCH = 400  # submissions per gradebook transaction
@@ -226,30 +226,6 @@ def context(root: Path, course: Course, layout: rows.Layout) -> Context:
 
 # ---------------------------------------------------------------- worker side (pure work on files)
 _CONTEXTS: dict[str, Context] = {}
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def die_with_parent(parent: int) -> None:
-    """End this process when ``parent`` ends, however it ends (SIGKILL included): no orphan ever grades on.
-
-    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``);
-    elsewhere a thread looks every half second. A parent that died before this ran ends us now.
-    """
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    else:
-        def watch() -> None:
-            while os.getppid() == parent:
-                threading.Event().wait(0.5)
-            os._exit(1)
-
-        threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 def _init_worker(contexts: dict[str, Context], log_file: str | None, parent: int) -> None:
     die_with_parent(parent)
     _CONTEXTS.clear()
@@ -334,6 +310,7 @@ class Report:
     problems: list[str] = field(default_factory=list)  # graded, but an answers file had a problem
     pending_manual: list[tuple[str, str]] = field(default_factory=list)  # (student, question)
     rereview: list[tuple[str, str]] = field(default_factory=list)
+    unrecorded: list[tuple[str, str]] = field(default_factory=list)  # see rows.Changes
     rows_written: int = 0
     log_file: Path | None = None
 
@@ -523,6 +500,7 @@ def _commit(eng: sa.Engine, layouts: dict[str, rows.Layout], graded: list[rows.G
             rows.apply(conn, changes)
             report.rows_written += changes.rows_written
             report.rereview += changes.rereview
+            report.unrecorded += changes.unrecorded
             report.pending_manual += changes.pending
     for g in graded:
         report.graded.append((g.student, g.assignment))

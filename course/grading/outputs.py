@@ -3,8 +3,10 @@
 Every output is ``text/html`` the grader builds, which formgrader and the feedback page show as
 it is. Learner-written text is data, never markup: :func:`inert` turns it into HTML that shows
 the characters typed (escaped, line breaks kept, then cleaned by nh3 with nothing allowed but
-``<br>``). It never passes through Markdown, so ``[点我](javascript:…)``, ``![](http://…)``, a
-``# 得分：10 / 10 分`` heading or raw HTML show as text, load nothing and run nothing. The
+``<br>``, inside MathJax's ignore class). It never passes through Markdown or TeX, so
+``[点我](javascript:…)``, ``![](http://…)``, a ``# 得分：10 / 10 分`` heading, ``$\\href{…}{…}$`` or
+raw HTML show as text, load nothing and run nothing. Formgrader's page loads no MathJax at all
+(``course/templates/formgrade/mathjax.html.j2``). The
 course's own text (key, 解析, rubric) is Markdown written by the course's authors, rendered once
 per text. A case question's rubric is marked grader-only (stripped from feedback by
 :class:`course.nbgrader_ext.StripGraderOnly`).
@@ -30,6 +32,7 @@ from course_runtime.scoring import arrange_blanks
 from course import model as m
 from course.grading.answers import Scored
 
+NO_MATH = "tex2jax_ignore"  # MathJax 2's and 3's ignore class: nothing inside is typeset
 GRADER_ONLY = "grader_only"  # an output's metadata.course flag: for graders, stripped from learners' feedback
 
 UNANSWERED = "（未作答）"
@@ -41,9 +44,12 @@ ALTERED = "你提交的答案文件已损坏或被改动，本题按 0 分计，
 
 
 def inert(text: str) -> str:
-    """Learner-written text as HTML that shows exactly the characters typed, line breaks kept, nothing else."""
+    """Learner-written text as HTML that shows exactly the characters typed, line breaks kept, nothing else.
+
+    Wrapped in MathJax's ignore class, so a page that typesets (a JupyterLab view, an instructor's own
+    formgrader template) leaves ``$\\href{…}{…}$`` or ``$\\Huge …$`` from a learner as the characters typed."""
     lines = html.escape(text, quote=False).replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return nh3.clean("<br>".join(lines), tags={"br"}, attributes={})
+    return f'<span class="{NO_MATH}">{nh3.clean("<br>".join(lines), tags={"br"}, attributes={})}</span>'
 
 
 @functools.lru_cache(maxsize=4096)

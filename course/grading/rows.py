@@ -234,6 +234,9 @@ class Changes:
     inserts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     updates: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (table, row id, values)
     rereview: list[tuple[str, str]] = field(default_factory=list)  # (student, question) flagged again
+    # (student, question) hand-graded with no record of the answer the grade was given to (a gradebook from
+    # before course_answer_digest): flagged once, since a change cannot be ruled out
+    unrecorded: list[tuple[str, str]] = field(default_factory=list)
     pending: list[tuple[str, str]] = field(default_factory=list)  # (student, question) waiting for a human
 
     def insert(self, table: sa.Table, row: dict[str, Any]) -> None:
@@ -307,9 +310,12 @@ def _plan_notebook(changes: Changes, nb: NotebookLayout, g: Graded, old: Existin
             graded_to = json.loads(stored_text) if stored_text else {}  # what the grade was given to
             answers = json.loads(answered)
             changed = gid in answers and gid in graded_to and graded_to[gid] != answers[gid]
-            needs = True if changed else row["needs_manual_grade"]
+            unknown = stored_text is None and gid in answers
+            needs = True if changed or unknown else row["needs_manual_grade"]
             if changed and not row["needs_manual_grade"]:
                 changes.rereview.append((g.student, gid))
+            elif unknown and not row["needs_manual_grade"]:
+                changes.unrecorded.append((g.student, gid))
         else:
             needs = auto is None
         changes.update(GRADE, row["id"], row, {"auto_score": auto, "needs_manual_grade": needs})

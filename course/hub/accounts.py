@@ -2,8 +2,9 @@
 
 Every hub user is an OS account of the same name, so that the kernel, not the course code,
 decides who may read and write what. Instructors are in both course groups, learners only in
-``nbgrader-<course>``. The account tools run by absolute path (:mod:`course.ostools`): a root
-shell whose PATH lacks ``/usr/sbin`` still finds them.
+``nbgrader-<course>``. A learner account cannot log in (its shell is ``nologin``: no SSH, no
+``su``), so a learner's code runs only in their sandboxed server. The account tools run by
+absolute path (:mod:`course.ostools`): a root shell whose PATH lacks ``/usr/sbin`` still finds them.
 """
 
 from __future__ import annotations
@@ -56,13 +57,16 @@ def ensure_group(name: str) -> int:
         return grp.getgrnam(name).gr_gid
 
 
-def ensure_user(name: str, groups: Sequence[str], password: str | None = None) -> pwd.struct_passwd:
-    """The account ``name`` with a private home (0700), in ``groups``; its password set if given."""
+def ensure_user(name: str, groups: Sequence[str], password: str | None = None,
+                shell: str = "/bin/bash") -> pwd.struct_passwd:
+    """The account ``name`` with a private home (0700), in ``groups``, with ``shell`` as its login shell (set
+    again on an existing account); its password set if given."""
     _root_only(f"creating the account {name}")
     try:
-        pwd.getpwnam(name)
+        if pwd.getpwnam(name).pw_shell != shell:
+            _run([tool("usermod"), "--shell", shell, name])
     except KeyError:
-        _run([tool("useradd"), "--create-home", "--shell", "/bin/bash", name])
+        _run([tool("useradd"), "--create-home", "--shell", shell, name])
     if groups:
         _run([tool("usermod"), "--append", "--groups", ",".join(groups), name])
     if password is not None:

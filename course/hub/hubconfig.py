@@ -168,7 +168,9 @@ def role_files(settings: HubSettings, role: str) -> dict[str, str]:
     if role == "learner":
         page = {"disabledExtensions": dict.fromkeys(LEARNER_DISABLED_PLUGINS, True)}
         extensions = {**dict.fromkeys(LEARNER_DISABLED_SERVER_EXTENSIONS, False), "course_runtime.coursepage": True}
-        server = {"ServerApp": {"jpserver_extensions": extensions, "tornado_settings": SAME_ORIGIN_FRAMES}}
+        # A learner's login shell is nologin (course.hub.accounts): their terminal runs bash, in the sandbox.
+        server = {"ServerApp": {"jpserver_extensions": extensions, "tornado_settings": SAME_ORIGIN_FRAMES,
+                                "terminado_settings": {"shell_command": ["/bin/bash", "-i"]}}}
         nbgrader = learner_nbgrader_config(settings)
         extra = {}
     else:

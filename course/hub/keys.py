@@ -5,7 +5,8 @@ live in the course's own install, the course folder and the content folder. ``co
 what it owns — its own install (to the instructors' group), the course home's folders
 (:mod:`course.hub.layout`), the hub's database (0600) — and then asks the kernel, by running a
 probe *as a learner account* with the learners' interpreter, whether any of those places can be
-listed or read. If one can, the hub does not start; the message names the path and the fix.
+listed or read, both as the account on the whole machine and in the sandbox its servers run in. If
+one can, the hub does not start; the message names the path and the fix.
 """
 
 from __future__ import annotations
@@ -122,12 +123,13 @@ def probe(learner: str, python: Path, paths: Sequence[Path], view: Wrap = list) 
     return result
 
 
-def check_learner_reach(learner: str, python: Path, found: Sequence[Place], view: Wrap = list) -> None:
-    """Refuse (WorkflowError naming each path and its fix) if ``learner`` can read any key place in ``view``."""
-    result = probe(learner, python, [p.path for p in found], view)
-    readable = {str(p) for p in result["readable"]}  # type: ignore[attr-defined]
+def check_learner_reach(learner: str, python: Path, found: Sequence[Place], views: Sequence[Wrap] = (list,)) -> None:
+    """Refuse (WorkflowError naming each path and its fix) if ``learner`` can read any key place in any of ``views``
+    (the account itself, ``list``, and the sandbox its servers run in)."""
+    results = [probe(learner, python, [p.path for p in found], view) for view in views]
+    readable = {str(p) for result in results for p in result["readable"]}  # type: ignore[attr-defined]
     problems = [f"  {p.path}: {p.what}; fix: {p.fix}" for p in found if str(p.path) in readable]
-    if result["course_importable"]:
+    if any(result["course_importable"] for result in results):
         problems.insert(0, f"  {python}: the learners' interpreter can import the course package (answer keys); "
                            "fix: delete the learners' environment and run `course hub` again")
     if problems:

@@ -41,7 +41,7 @@ from course.hub.accounts import CourseGroups
 from course.hub.hubconfig import HubSettings, learner_command, server_environment, write_role_dirs
 from course.hub.layout import Layout, prepare
 from course.nbconfig import COURSE_ID
-from course.ostools import closed_folder
+from course.ostools import closed_folder, tool
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NODE_PATH = "/usr/share/nodejs"  # Debian's node-configurable-http-proxy keeps its modules here
@@ -82,8 +82,8 @@ def create_accounts(acc: Accounts, groups: CourseGroups) -> None:
     accounts.ensure_group(groups.learners)
     for name in acc.instructors:
         accounts.ensure_user(name, [groups.instructors, groups.learners], acc.passwords.get(name))
-    for name in acc.learners:
-        accounts.ensure_user(name, [groups.learners], acc.passwords.get(name))
+    for name in acc.learners:  # no login outside the hub: a learner's code runs only in their sandboxed server
+        accounts.ensure_user(name, [groups.learners], acc.passwords.get(name), shell=tool("nologin"))
 
 
 def init_course_folder(root: Path, content: Path, source_content: Path | None) -> None:
@@ -189,17 +189,24 @@ def setup(home: Path, port: int, acc: Accounts, source_content: Path | None = No
     if db_url is not None:
         ngshare.new_secrets(settings.secrets_path, db_url)
     write_role_dirs(settings)
+    keys.create_private(state / "hub.json")  # the user lists; read by the hub (root) only
     settings.save(state / "hub.json")
     extra = [p for p in (source_content,) if p is not None]
     found = keys.places(Path(settings.root), Path(settings.content), state, install, extra)
     if settings.uses_ngshare:
         found += keys.exchange_places(Path(settings.ngshare_storage), settings.secrets_path)
     learner = acc.learners[0] if acc.learners else "nobody"
-    home = Path(pwd.getpwnam(learner).pw_dir)
-    # in the view their servers get; with no learner yet, as `nobody` without it (stricter: the whole machine)
-    view = (lambda argv: learner_command(settings, home, argv)) if home.is_dir() else list
-    keys.check_learner_reach(learner, Path(settings.learner_bindir) / "python", found, view)
+    keys.check_learner_reach(learner, Path(settings.learner_bindir) / "python", found, learner_views(settings, learner))
     return settings
+
+
+def learner_views(settings: HubSettings, learner: str) -> list[keys.Wrap]:
+    """Where the key probe runs as ``learner``: as the account on the whole machine (the places above are all
+    outside the sandbox, so only there can a loose mode show), and in the view their servers get."""
+    home = Path(pwd.getpwnam(learner).pw_dir)
+    if not home.is_dir():  # `nobody`, with no learner yet: the whole machine only
+        return [list]
+    return [list, lambda argv: learner_command(settings, home, argv)]
 
 
 def instructor_env(settings: HubSettings, name: str) -> dict[str, str]:

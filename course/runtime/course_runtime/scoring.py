@@ -43,9 +43,10 @@ text     anything else                 equal ignoring width, case, spaces and
                                        punctuation (:func:`normalise_text`)
 ======== ============================ ==========================================
 
-Width is normalised (NFKC) for every kind and invisible format characters
-(Unicode category Cf: zero-width space, joiners, soft hyphen, byte-order mark)
-are dropped, so an answer compares as it looks; the Chinese 。 is read as a
+Width is normalised (NFKC) for every kind and invisible characters (Unicode
+category Cf: zero-width space, joiners, soft hyphen, byte-order mark; and every
+Default_Ignorable_Code_Point: variation selectors, the combining grapheme
+joiner, Hangul fillers) are dropped, so an answer compares as it looks; the Chinese 。 is read as a
 decimal point only in numbers and percentages. A number, date or address may be
 written as in a sentence: in quotes, followed by a full stop or comma, with
 spaces grouping thousands (``“7 350”。`` is ``7350``; ``73 50`` is not). A
@@ -72,13 +73,18 @@ _YMD_RE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{4})年(\d{1,2})月
 _MD_RE = re.compile(r"(\d{1,2})月(\d{1,2})[日号]")
 _YM_RE = re.compile(r"(\d{4})年(\d{1,2})月")
 KINDS: tuple[str, ...] = ("date", "dotted", "percent", "number", "text")
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15.1): drawn as nothing. Not all are
+# format characters (Cf): variation selectors and the combining grapheme joiner are marks, Hangul fillers letters.
+_IGNORABLE_RE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                           "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+                           "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
 
 
 def visible(text: str) -> str:
-    """``text`` without invisible format characters (category Cf), which no reader can tell apart."""
+    """``text`` without invisible characters (category Cf, Default_Ignorable_Code_Point), which no reader can see."""
     if text.isascii():
         return text
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return "".join(ch for ch in _IGNORABLE_RE.sub("", text) if unicodedata.category(ch) != "Cf")
 
 
 def normalise_text(text: str) -> str:
@@ -89,7 +95,7 @@ def normalise_text(text: str) -> str:
     nothing changes; a few suffice for any text.
     """
     for _ in range(4):
-        step = unicodedata.normalize("NFKC", text).casefold()
+        step = _IGNORABLE_RE.sub("", unicodedata.normalize("NFKC", text).casefold())
         step = "".join(ch for ch in step if not ch.isspace() and _kept(unicodedata.category(ch)))
         if step == text:
             break
