@@ -92,3 +92,84 @@ def test_paper_report_prints_the_blueprint_check_and_the_spread(tmp_path: Path) 
     first, second = lines.index("  预期得分："), lines.index("  完整作答得分：")
     assert lines[first + 1:first + 5] == lines[second + 1:second + 5]
     assert lines[-1] == "  尚无已评分的作答：考试后再运行本报告可看到各组实际成绩。"
+
+
+def simulated_cohort(ids: list[str], truth: dict[str, tuple[float, float]], theta: np.ndarray,
+                     rng: np.random.Generator, kinds: dict[str, str]) -> pd.DataFrame:
+    """Respondents × items answering by a 2PL P = expit(a(θ − b)): all-or-nothing items right with P; a
+    multiple-choice item full credit with P, else half or none; a matching item of four pairs and options
+    each pair right with P, else a blind guess (one in four)."""
+    from scipy.special import expit
+
+    rows = []
+    for qid in ids:
+        a, b = truth[qid]
+        p = expit(a * (theta - b))
+        knows = rng.random(len(theta)) < p
+        if kinds.get(qid) == "multiple":
+            share = np.where(knows, 1.0, rng.choice([0.0, 0.5], size=len(theta)))
+        elif kinds.get(qid) == "matching":
+            pairs = (rng.random((len(theta), 4)) < p[:, None]) | (rng.random((len(theta), 4)) < 0.25)
+            share = pairs.mean(axis=1)
+        else:
+            share = knows.astype(float)
+        rows += [{"respondent": f"r{i:03d}", "question": qid, "proportion": float(x)} for i, x in enumerate(share)]
+    return pd.DataFrame(rows)
+
+
+def test_the_graded_response_calibration_recovers_known_2pl_items() -> None:
+    """Do 600 respondents of known ability give, for every item with ≥ 200, a `grm` estimate whose b is within
+    0.3 and a within 35 % of the truth on the cohort's own scale (the estimates' scale is the cohort's mean
+    and sd), with complete-answer curves for multiple choice and matching? An item all but 5 answer right
+    (one score level once levels under 10 merge) keeps its facility."""
+    from course import model as m
+
+    course = load_course()
+    cert = load_certification(course)
+    singles = [q.id for q in course.questions if q.type == "single"][:9]
+    multiple = next(q.id for q in course.questions if isinstance(q, m.MultipleChoice) and q.scoring == "partial")
+    matching = next(q.id for q in course.questions if isinstance(q, m.Matching) and len(q.options) == 4
+                    and len(q.answer) == 4)
+    ids = [*singles, multiple, matching]
+    rng = np.random.default_rng(26)
+    theta = rng.normal(0, 1, 600)
+    truth = {qid: (float(rng.uniform(1.0, 2.0)), float(rng.uniform(-1.0, 1.0))) for qid in ids}
+    kinds = {multiple: "multiple", matching: "matching"}
+    responses = simulated_cohort(ids, truth, theta, rng, kinds)
+    easy = next(q.id for q in course.questions if q.type == "truefalse")
+    responses = pd.concat([responses, pd.DataFrame({"respondent": [f"r{i:03d}" for i in range(600)],
+                                                    "question": easy, "proportion": [1.0] * 595 + [0.0] * 5})])
+    est = d.estimate([course.by_id[q] for q in [*ids, easy]], cert, responses, "2026-12-01T00:00:00+00:00")
+    mu, sd = theta.mean(), theta.std()
+    for qid in ids:
+        item, (a, b) = est.items[qid], truth[qid]
+        assert (item.source, item.n) == ("grm", 600), qid
+        top = item.complete if kinds.get(qid) else (item.a, item.b[-1])
+        assert top is not None and abs(top[1] - (b - mu) / sd) <= 0.3, (qid, top, (b - mu) / sd)
+        assert abs(top[0] / (a * sd) - 1) <= 0.35, (qid, top, a * sd)
+    assert est.items[matching].guess == 0.25
+    assert (est.items[easy].source, est.items[easy].facility) == ("facility", 595 / 600)
+
+
+def test_a_common_guessing_floor_is_found_where_the_profile_likelihood_peaks() -> None:
+    """Two items whose full-credit rates at three abilities are exactly 0.2 + 0.8·expit(a(θ − b)) (shares as
+    quasi-likelihood answers of respondents known to sit there): the floor that fits both is 0.2, and with it
+    each item's own a and b come back."""
+    from scipy.special import expit
+
+    nodes = [12, 20, 28]
+    theta = d._NODES[nodes]
+    posterior = np.zeros((30, len(d._NODES)))
+    for k, node in enumerate(nodes):
+        posterior[10 * k:10 * (k + 1), node] = 1.0
+    items = []
+    for a, b in ((1.5, 0.0), (0.8, 1.0)):
+        rate = 0.2 + 0.8 * expit(a * (theta - b))
+        items.append((np.repeat(rate, 10), posterior, (1.0, 0.0)))
+    floor = d.common_floor(items)
+    assert floor == pytest.approx(0.2, abs=2e-3)
+    fit = d._complete_curve(items[1][0], floor, posterior, (1.0, 0.0))
+    assert fit is not None and fit == (pytest.approx(0.8, abs=0.02), pytest.approx(1.0, abs=0.02))
+    # rates with no floor at all: the floor is 0, not a value inside the search interval
+    bare = [(np.repeat(expit(1.5 * theta), 10), posterior, (1.0, 0.0))]
+    assert d.common_floor(bare) == 0.0

@@ -5,11 +5,12 @@ standard normal (θ = 0 is its average learner):
 
 * ``expected(θ)``: the expected proportion of its points, partial credit included (what a
   learner of ability θ scores on it);
-* ``complete(θ)``: the probability of a complete answer, part by part: for an item scored as a
-  whole with partial credit (multiple choice, ordering) the probability of full credit; for a
-  matching item the share of its pairs right less what blind guessing gets right (one pair in
-  as many as it has options: the classical correction for guessing); for the others the same as
-  ``expected``. Partial credit for a near miss does not depend much on ability, so two items of
+* ``complete(θ)``: the probability of a complete answer from knowledge, part by part: for an
+  item scored as a whole with partial credit (multiple choice, ordering) the probability of full
+  credit, for multiple choice less what lucky guesses get (a floor estimated per format,
+  :func:`guess_format`); for a matching item the share of its pairs right less what blind
+  guessing gets right (one pair in as many as it has options: the classical correction for
+  guessing); for the others the same as ``expected``. Partial credit for a near miss does not depend much on ability, so two items of
   the same expected score can differ in how much of it needs the knowledge; balancing both
   curves keeps variants alike in both.
 
@@ -18,7 +19,8 @@ Three sources, the best the data allow:
 * ``grm``: items with at least ``difficulty.min_respondents_irt`` respondents are calibrated
   together with Samejima's graded response model by marginal maximum likelihood
   (``girth.grm_mml``); an all-or-nothing item has two categories, which is the 2PL. Score
-  levels held by fewer than :data:`MIN_CATEGORY` respondents are merged with a neighbour.
+  levels held by fewer than :data:`MIN_CATEGORY` respondents are merged with a neighbour; an
+  item left with one level (all but a few answered it alike) keeps its facility.
 * ``facility``: items with fewer respondents keep the classical facility (mean proportion
   of points), pulled towards the prior as if the prior were ``difficulty.prior_weight``
   respondents, on a logistic curve of the assumed ``difficulty.discrimination`` placed so
@@ -26,11 +28,15 @@ Three sources, the best the data allow:
 * ``prior``: items nobody answered take the prior facility of their mastery level
   (certification.yaml ``difficulty.prior_facility``), on the same kind of curve.
 
-The complete-answer curve of a calibrated item is a 2PL fitted to its complete answers by
-marginal maximum likelihood over each respondent's posterior ability under the calibration
-(the item parameters fixed, as when new items are calibrated onto an existing scale); with
-fewer respondents it is the shrunk complete-answer facility on the assumed discrimination;
-without data it is the expected curve.
+The complete-answer curve of a calibrated item is ``floor + (1 − floor)·2PL`` fitted to its
+complete answers by marginal maximum likelihood over each respondent's posterior ability
+under the calibration (the item parameters fixed, as when new items are calibrated onto an
+existing scale); the 2PL part is the curve. The floor is known for matching items (and 0 for
+ordering) and, for multiple-choice items, one per format, the value that maximises the format's
+items' summed profile likelihood (a three-parameter logistic model with a common lower
+asymptote). With fewer respondents the curve is the shrunk complete-answer facility (no
+floor for multiple choice: too few answers to tell luck from knowledge) on the
+assumed discrimination; without data it is the expected curve.
 
 Respondents: each learner's chapter practice is one respondent (one ability across the
 chapters), and each paper sitting another (a learner sits an exam after training).
@@ -53,7 +59,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq, minimize
+from scipy.optimize import brentq, minimize, minimize_scalar
 from scipy.special import expit
 
 from course import model as m
@@ -78,6 +84,7 @@ class ItemEstimate:
     b: tuple[float, ...]
     values: tuple[float, ...]  # proportion of the points at each score level, len(b) + 1
     complete: tuple[float, float] | None = None  # (a, b) of the complete-answer curve; None: ``expected``'s
+    guess: float = 0.0  # the complete answers' floor taken out of that curve (what guessing gets; see guess_format)
 
     def expected(self, theta: np.ndarray | float) -> np.ndarray:
         """Expected proportion of the item's points at ability ``theta``."""
@@ -199,9 +206,9 @@ def _category_probabilities(a: float, b: tuple[float, ...]) -> np.ndarray:
     return np.clip(above[:-1] - above[1:], 1e-12, 1.0)
 
 
-def _complete_curve(y: np.ndarray, floor: float, posterior: np.ndarray, start: tuple[float, float]) -> \
-        tuple[float, float] | None:
-    """(a, b) of ``floor + (1 − floor)·expit(a(θ − b))`` fitted to ``y`` by marginal likelihood.
+def _complete_fit(y: np.ndarray, floor: float, posterior: np.ndarray, start: tuple[float, float]) -> \
+        tuple[float, float, float] | None:
+    """(a, b, −log likelihood) of ``floor + (1 − floor)·expit(a(θ − b))`` fitted to ``y`` by marginal likelihood.
 
     ``posterior``: respondents × quadrature nodes, each respondent's ability posterior without
     this item. ``y`` is 1/0 or a share of parts right (quasi-likelihood).
@@ -215,7 +222,50 @@ def _complete_curve(y: np.ndarray, floor: float, posterior: np.ndarray, start: t
     res = minimize(loss, x0, method="L-BFGS-B", bounds=[(0.05, 8.0), (-8.0, 8.0)])
     # a line search that stops at the optimum reports failure; keep any finite point no worse than the start
     ok = np.all(np.isfinite(res.x)) and np.isfinite(res.fun) and (res.success or res.fun <= loss(x0))
-    return (float(res.x[0]), float(res.x[1])) if ok else None
+    return (float(res.x[0]), float(res.x[1]), float(res.fun)) if ok else None
+
+
+def _complete_curve(y: np.ndarray, floor: float, posterior: np.ndarray, start: tuple[float, float]) -> \
+        tuple[float, float] | None:
+    """(a, b) of :func:`_complete_fit`."""
+    fit = _complete_fit(y, floor, posterior, start)
+    return None if fit is None else (fit[0], fit[1])
+
+
+MAX_FLOOR = 0.5  # a guessing floor above this would mean the format gives full credit to most guesses
+MIN_FORMAT_ITEMS = 5  # calibrated items a format needs to fit its own floor; fewer join their type's group
+
+
+def guess_format(q: m.Question) -> tuple[object, ...] | None:
+    """The group whose items share one guessing floor for complete answers, or None when the floor is known.
+
+    Full credit on a multiple-choice item (all keys, no distractor) can be reached by luck, at a
+    rate that depends on how learners guess (keeping the keys they are sure of, adding a
+    distractor or two), not only on the number of options: the rate is estimated, one per format
+    (the item's keys and options), as a three-parameter logistic model with a common lower
+    asymptote does; a floor per item would be far too noisy with a few hundred respondents.
+    Matching items use the classical correction (one pair in as many as there are options). An
+    ordering item has none: a guess is right once in k! orderings (1 in 24 for four entries),
+    and a floor fitted there would only absorb misfit.
+    """
+    if isinstance(q, m.MultipleChoice):
+        return ("multiple", len(q.answer), len(q.options))
+    return None
+
+
+def common_floor(items: list[tuple[np.ndarray, np.ndarray, tuple[float, float]]]) -> float:
+    """The guessing floor in [0, MAX_FLOOR] that maximises the items' summed profile likelihood.
+
+    ``items``: per item its complete answers, respondents' posteriors and a starting (a, b); at
+    each floor every item keeps its own best (a, b).
+    """
+    def total(floor: float) -> float:
+        fits = [_complete_fit(y, floor, posterior, start) for y, posterior, start in items]
+        return float(sum(f[2] for f in fits if f is not None))
+
+    res = minimize_scalar(total, bounds=(0.0, MAX_FLOOR), method="bounded", options={"xatol": 1e-3})
+    # the bounded search never evaluates the ends; no floor at all is the common case for some formats
+    return float(res.x) if total(float(res.x)) < total(0.0) else 0.0
 
 
 def _calibrate(table: pd.DataFrame, ids: list[str], by_id: Mapping[str, m.Question]) -> dict[str, ItemEstimate]:
@@ -254,6 +304,7 @@ def _calibrate(table: pd.DataFrame, ids: list[str], by_id: Mapping[str, m.Questi
     for row, logp in fitted.items():
         cols = answers[row][0]
         loglik[cols] += logp[data[row, cols]]
+    pending: dict[str, tuple[np.ndarray, float, np.ndarray, tuple[float, float]]] = {}
     for row, qid in enumerate(ids):
         got = complete_answers(by_id[qid], answers[row][1])
         if qid not in out or got is None:
@@ -262,10 +313,27 @@ def _calibrate(table: pd.DataFrame, ids: list[str], by_id: Mapping[str, m.Questi
         own = loglik[cols] - fitted[row][data[row, cols]]
         posterior = np.exp(own - own.max(axis=1, keepdims=True)) * _WEIGHTS
         posterior /= posterior.sum(axis=1, keepdims=True)
-        curve = _complete_curve(got[0], got[1], posterior, (out[qid].a, out[qid].b[-1]))
-        if curve is not None:
-            out[qid] = replace(out[qid], complete=curve)
+        pending[qid] = (got[0], got[1], posterior, (out[qid].a, out[qid].b[-1]))
+    for members, floor in _floors(pending, by_id):
+        for qid in members:
+            y, known, posterior, start = pending[qid]
+            curve = _complete_curve(y, max(known, floor), posterior, start)
+            if curve is not None:
+                out[qid] = replace(out[qid], complete=curve, guess=max(known, floor))
     return out
+
+
+def _floors(pending: Mapping[str, tuple[np.ndarray, float, np.ndarray, tuple[float, float]]],
+            by_id: Mapping[str, m.Question]) -> list[tuple[list[str], float]]:
+    """Items grouped by :func:`guess_format` with each group's floor (0 for a known floor: it is in the item's own)."""
+    groups: dict[tuple[object, ...] | None, list[str]] = {}
+    for qid in pending:
+        groups.setdefault(guess_format(by_id[qid]), []).append(qid)
+    for key in [k for k, v in groups.items() if k is not None and len(v) < MIN_FORMAT_ITEMS]:
+        groups.setdefault((key[0],), []).extend(groups.pop(key))  # a rare format joins its type
+    return [(members, 0.0 if key is None else common_floor([(pending[q][0], pending[q][2], pending[q][3])
+                                                              for q in members]))
+            for key, members in groups.items()]
 
 
 def estimate(questions: Iterable[m.Question], cert: Certification, responses: pd.DataFrame,
@@ -285,8 +353,11 @@ def estimate(questions: Iterable[m.Question], cert: Certification, responses: pd
         else:
             items[q.id] = prior_estimate(q, cert)
     method = "facility"
+    # an item whose answers leave one score level once levels under MIN_CATEGORY respondents merge (all but a
+    # few right, or wrong) tells the model nothing: it keeps its facility
+    levels = table.groupby("question")["proportion"].agg(lambda x: len(_levels(x.to_numpy())[1]))
     ready = [qid for qid in stats.index if stats.at[qid, "size"] >= cert.difficulty.min_respondents_irt
-             and stats.at[qid, "std"] > 0]
+             and levels[qid] >= 2]
     if calibrate and len(ready) >= 2:
         calibrated = _calibrate(table[table["question"].isin(ready)], [str(x) for x in ready], by_id)
         items.update(calibrated)
@@ -330,7 +401,7 @@ def read_estimates(path: Path) -> Estimates:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         items = {k: ItemEstimate(v["source"], int(v["n"]), v["facility"], float(v["a"]), tuple(v["b"]),
-                                 tuple(v["values"]), _pair(v.get("complete")))
+                                 tuple(v["values"]), _pair(v.get("complete")), float(v.get("guess", 0.0)))
                  for k, v in data["items"].items()}
         return Estimates(str(data["as_of"]), int(data["respondents"]), str(data["method"]), items, path.name)
     except (OSError, ValueError, KeyError, TypeError) as exc:
