@@ -692,6 +692,12 @@ def paper_create(
     made = create_paper(course, cert, root.resolve(), paper, level, seed, learners, resit=resit)
     first = next(iter(made.variants))
     typer.echo(render_report(course, made.plans[first], made.variants[first]))
+    missed = [v.miss for v in made.variants.values() if v.miss]
+    for note in missed:
+        typer.echo(note)
+    if missed:
+        typer.echo(f"{len(missed)} of {len(made.variants)} variant(s) outside the balancing tolerance (see above): "
+                   "add items to the cells named, or run `course paper estimate` on more graded answers.")
     typer.echo(f"{len(made.variants)} variant(s) of {paper} written to source/; run `course generate {paper}`, "
                f"then open a sitting: `course sitting create {paper} --opens ... --closes ... --minutes ...`.")
 
@@ -737,10 +743,9 @@ def paper_report(
     table = None
     if grades is not None:
         from course.certification.consistency import decision_table
-        from course.certification.decisions import sitting_scores
+        from course.certification.fairness import sitting_theory
 
-        sat = sitting_scores([data], grades)
-        theory = {str(r.learner): float(r.theory) for r in sat.itertuples() if r.submitted}
+        theory = sitting_theory(data, grades)
         table = decision_table(course, cert, [data], grades)
         table = table[table["kind"] == "paper"]
     typer.echo(render_fairness(data, est, theory))

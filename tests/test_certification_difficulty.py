@@ -173,3 +173,18 @@ def test_a_common_guessing_floor_is_found_where_the_profile_likelihood_peaks() -
     # rates with no floor at all: the floor is 0, not a value inside the search interval
     bare = [(np.repeat(expit(1.5 * theta), 10), posterior, (1.0, 0.0))]
     assert d.common_floor(bare) == 0.0
+
+
+def test_observed_thirds_put_the_expected_score_on_100_beside_the_observed() -> None:
+    """Theory maximum 20; variants expected to score 10, 12 and 14 points (50, 60, 70 on 100) at θ = 0: the
+    easiest third is the 70 one (its learner scored 75), the hardest the 50 one; c did not sit."""
+    from course.certification.fairness import observed_by_group
+
+    data = {"theory_max": 20, "variants": {x: {"expected": [e - 4, e, e + 4]} for x, e in
+                                           (("a", 12.0), ("b", 14.0), ("c", 10.0))}}
+    table = observed_by_group(data, {"a": 65.0, "b": 75.0}, 1)
+    assert table.to_dict("records") == [
+        {"group": "较易的三分之一", "variants": 1, "expected": 70.0, "sat": 1, "observed": 75.0},
+        {"group": "中间的三分之一", "variants": 1, "expected": 60.0, "sat": 1, "observed": 65.0},
+        {"group": "较难的三分之一", "variants": 1, "expected": 50.0, "sat": 0, "observed": pytest.approx(np.nan,
+                                                                                                nan_ok=True)}]

@@ -113,6 +113,27 @@ def test_paper_create_command_prints_the_blueprint_report(tmp_path: Path) -> Non
     assert (tmp_path / "source" / "L4-t-b" / "L4-t-b.ipynb").exists()
 
 
+def test_paper_create_prints_every_variant_outside_the_tolerance(tmp_path: Path) -> None:
+    """Cases expected to score 2, 8 and 8 of 10: the skills target is 10 × (0.2 + 0.8 + 0.8)/3 = 6, each case is
+    4 or 2 points off (tolerance 1), so every variant takes a closest case, 2.00 off, and create says so."""
+    from course.certification import difficulty as d
+
+    def flat(share: float) -> d.ItemEstimate:
+        return d.ItemEstimate("facility", 40, share, 1.7, (0.0,), (share, share))
+
+    d.write_estimates(tmp_path, d.Estimates("2026-12-01T00:00:00+00:00", 40, "facility", {
+        "ch01-038": flat(0.2), "ch01-039": flat(0.8), "ch01-040": flat(0.8)}))
+    result = CliRunner().invoke(app, ["paper", "create", "L4", "--paper", "L4-t", "--learner", "a", "--learner", "b",
+                                      "--content", str(CERT), "--root", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [x for x in lines if "from its target" in x] == [
+        f"{x}: the skills part's expected score is 2.00 points from its target (tolerance 1); the level's case "
+        "questions differ too much in difficulty" for x in ("a", "b")]
+    assert ("2 of 2 variant(s) outside the balancing tolerance (see above): add items to the cells named, or run "
+            "`course paper estimate` on more graded answers.") in lines
+
+
 def test_paper_create_refusal_is_an_error_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["paper", "create", "L4", "--paper", "bad id", "--learner", "a",
                                       "--content", str(CERT), "--root", str(tmp_path)])
@@ -165,6 +186,8 @@ def test_the_manager_notebook_renders_the_results(demo: tuple[CourseDir, object]
     html = render(ANALYTICS / "05_certification.ipynb", tmp_path, params).read_text(encoding="utf-8")
     assert "认证结果" in html and "张三" in html and "按各自目标级别" in html
     assert "Traceback" not in html
+    # the certification section: where the estimates came from, and the observed score of each third
+    assert "题目难度估计的来源" in html and "先验值（按掌握程度）" in html and "较难的三分之一" in html
     # the full list goes to a CSV beside the page (the page shows at most PAGE_ROWS learners)
     listed = pd.read_csv(tmp_path / "认证结果.csv", dtype={"学员编号": str}, encoding="utf-8-sig")
     assert "张三" in set(listed["姓名"]) and len(listed) == len(pd.read_csv(cd.root / "roster.csv"))
@@ -195,3 +218,35 @@ def test_every_certification_command_is_in_the_readme() -> None:
         for command in typer_app.registered_commands:
             assert re.search(rf"`course {group} [^`]*{command.name}`|/ `{command.name}`", reference), command.name
             assert f"course {group} {command.name}" in readme or f"{command.name}|" in readme, command.name
+
+
+def test_the_certification_page_tables_put_expected_and_observed_on_100(demo: tuple[CourseDir, object]) -> None:
+    """The fixture's theory maximum is 20: a variant expected to score e points at θ = 0 shows e × 5 beside the
+    learner's theory score on 100; the estimate sources name the priors the demo papers were balanced with."""
+    from course.analytics.frames import read_grades
+    from course.certification.decisions import sitting_scores
+    from course.certification.fairness import page_tables
+    from course.nbconfig import course_config, db_url
+
+    cd, _ = demo
+    fair = page_tables(cd.root, content=CERT)
+    assert not isinstance(fair, str)
+    data = manifest.read_manifest(manifest.manifest_path(cd.root, "L4-demo"))
+    assert data["theory_max"] == 20
+    grades = read_grades(db_url(cd.root), course_config(cd.root).CourseDirectory.course_id)
+    theory = sitting_scores([data], grades).set_index("learner")["theory"]
+    name = outputs.paper_names(cd.course, manifest.manifests(cd.root))["L4-demo"]
+    rows = fair.observed[fair.observed["试卷"] == name]
+    # two variants (ranked from the highest expected score, ties in the manifest's order) fill the middle and
+    # the hardest third: each shows its expected score on 100 beside its learner's theory score
+    assert list(rows["分组（按θ=0预期得分）"]) == ["较易的三分之一", "中间的三分之一", "较难的三分之一"]
+    assert list(rows["份数"]) == [0, 1, 1]
+    pairs = {(round(v["expected"][1] * 5, 6), theory[x]) for x, v in data["variants"].items()}
+    shown = {(round(e, 6), o) for e, o in zip(rows["预期"].iloc[1:], rows["实际平均"].iloc[1:], strict=True)}
+    assert {p for p in shown if pd.notna(p[1])} == {p for p in pairs if pd.notna(p[1])}
+    expected = [v["expected"][1] * 5 for v in data["variants"].values()]
+    balance = fair.balance[(fair.balance["试卷"] == name) & (fair.balance["指标"] == "预期得分")
+                           & (fair.balance["能力θ"] == 0)]
+    assert balance["平均"].iloc[0] == pytest.approx(sum(expected) / 2)
+    assert set(fair.sources["估计来源"]) == {"先验值（按掌握程度）"}
+    assert set(fair.sources["数据截至"]) == {"无作答数据"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ GROUPS = ("较易的三分之一", "中间的三分之一", "较难的三分之�
 
 MEASURE_KEYS = {"expected": ("expected", "target"), "complete": ("complete", "complete_target")}
 MEASURE_TITLES = {"expected": "预期得分", "complete": "完整作答得分"}
+SOURCE_TITLES = {"grm": "等级反应模型（2PL）标定", "facility": "得分率（含先验收缩）", "prior": "先验值（按掌握程度）"}
 
 
 def spread(data: Mapping[str, Any], measure: str = "expected") -> pd.DataFrame:
@@ -64,15 +65,18 @@ def sources(data: Mapping[str, Any], est: Estimates | None) -> pd.DataFrame:
 
 
 def observed_by_group(data: Mapping[str, Any], theory: Mapping[str, float], ability_index: int) -> pd.DataFrame:
-    """Variants split into thirds by expected score at one ability: expected and observed mean theory score.
+    """Variants split into thirds by expected score at one ability: expected and observed mean theory score on 100.
 
     ``theory``: learner → theory score on 100 of this paper (learners who did not sit are absent).
-    If the balance holds, the thirds' observed means differ no more than chance.
+    The expected score is recorded in the paper's points (of ``theory_max``) and put on 100 here,
+    so the two columns compare. If the balance holds, the thirds' observed means differ no more
+    than chance.
     """
     variants = data["variants"]
+    scale = 100.0 / float(data["theory_max"])
     learners = [x for x in variants if variants[x].get("expected")]
-    expected = pd.Series({x: float(variants[x]["expected"][ability_index]) for x in learners}, dtype=float)
-    ranked = expected.rank(method="first")
+    expected = pd.Series({x: float(variants[x]["expected"][ability_index]) * scale for x in learners}, dtype=float)
+    ranked = expected.rank(method="first", ascending=False)  # the highest expected score is the easiest paper
     third = np.ceil(ranked * 3 / max(len(ranked), 1)).clip(1, 3).astype(int) - 1
     rows = []
     for g, name in enumerate(GROUPS):
@@ -82,6 +86,14 @@ def observed_by_group(data: Mapping[str, Any], theory: Mapping[str, float], abil
                      if len(members) else np.nan, "sat": len(scores),
                      "observed": float(np.mean(scores)) if scores else np.nan})
     return pd.DataFrame(rows, columns=["group", "variants", "expected", "sat", "observed"])
+
+
+def sitting_theory(data: Mapping[str, Any], grades: pd.DataFrame) -> dict[str, float]:
+    """Learner → theory score on 100 of this paper, for the learners who submitted it."""
+    from course.certification.decisions import sitting_scores
+
+    sat = sitting_scores([dict(data)], grades)
+    return {str(r.learner): float(r.theory) for r in sat.itertuples() if r.submitted}
 
 
 def _num(x: float, digits: int = 1) -> str:
@@ -108,9 +120,8 @@ def render_fairness(data: Mapping[str, Any], est: Estimates | None, theory: Mapp
         for r in table.itertuples(index=False):
             lines.append(f"  {r.ability:+5.1f}  {_num(r.target):>6} {_num(r.mean):>7} {_num(r.sd, 2):>7}  "
                          f"{_num(r.min)}–{_num(r.max):<8} {r.within}/{r.variants}")
-    titles = {"grm": "等级反应模型（2PL）标定", "facility": "得分率（含先验收缩）", "prior": "先验值（按掌握程度）"}
     for r in sources(data, est).itertuples(index=False):
-        lines.append(f"  估计来源 {titles.get(r.source, r.source)}：{r.items} 题，作答人数 {r.n_min}–中位数 "
+        lines.append(f"  估计来源 {SOURCE_TITLES.get(r.source, r.source)}：{r.items} 题，作答人数 {r.n_min}–中位数 "
                      f"{r.n_median:g}")
     misses = [v["miss"] for v in data["variants"].values() if v.get("miss")]
     for miss in misses:
@@ -119,7 +130,7 @@ def render_fairness(data: Mapping[str, Any], est: Estimates | None, theory: Mapp
     k = abilities.index(0) if 0 in abilities else len(abilities) // 2
     groups = observed_by_group(data, theory, k)
     if groups["sat"].sum():
-        lines.append(f"  按预期得分（θ={abilities[k]:g}）三等分的实际理论成绩：")
+        lines.append(f"  按预期得分（θ={abilities[k]:g}）三等分的实际理论成绩（百分制）：")
         for r in groups.itertuples(index=False):
             lines.append(f"    {r.group}：{r.variants} 份，预期 {_num(r.expected)}，已考 {r.sat} 人，实际平均 "
                          f"{_num(r.observed)}")
@@ -145,12 +156,34 @@ def render_decisions(table: pd.DataFrame, pass_mark: float) -> str:
 
 
 # ---------------------------------------------------------------- the certification page
-def page_tables(course_root: Path | str, content: Path | str | None = None,
-                snapshot: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | str:
-    """The certification page's two tables, or a sentence saying why there are none.
+class PageTables(NamedTuple):
+    """The certification page's tables (column names are the page's Chinese headers)."""
 
-    1. per paper and ability: target and the variants' expected theory scores (试卷难度平衡);
-    2. per paper and per level: decision consistency and the SEM at the pass mark (判定一致性).
+    balance: pd.DataFrame  # per paper, measure and ability: target and the variants' spread, on 100
+    sources: pd.DataFrame  # per paper and estimate source: items and respondents
+    observed: pd.DataFrame  # per paper: the thirds by expected score, expected and observed mean on 100
+    decisions: pd.DataFrame  # per paper and per level: decision consistency and the SEM at the pass mark
+
+
+def _paper_estimates(root: Path, data: Mapping[str, Any]) -> Estimates | str | None:
+    """The estimates a paper was balanced with, None for priors, or a sentence when its file is gone."""
+    from course.certification.difficulty import estimates_dir, read_estimates
+    from course.errors import CourseError
+
+    name = (data.get("balance") or {}).get("estimates") or ""
+    if not name:
+        return None
+    try:
+        return read_estimates(estimates_dir(root) / name)
+    except CourseError:
+        return "难度估计文件已缺失或损坏，无法核对来源"
+
+
+def page_tables(course_root: Path | str, content: Path | str | None = None,
+                snapshot: Path | str | None = None) -> PageTables | str:
+    """The certification page's tables (:class:`PageTables`), or a sentence saying why there are none.
+
+    Scores are on 100 (a paper's theory points × 100 / its theory maximum), as the results list shows them.
     """
     from course.analytics.frames import read_grades
     from course.certification.config import load_certification
@@ -167,20 +200,6 @@ def page_tables(course_root: Path | str, content: Path | str | None = None,
     found = manifests(root)
     if not found:
         return "尚未生成认证试卷。"
-    # managers read papers and levels by name (四级认证考试, 四级), never by id
-    papers = paper_names(course, found)
-    titles = {lv.id: lv.title for lv in course.levels.levels}
-    rows = []
-    for data in found:
-        for measure, name in MEASURE_TITLES.items():
-            for r in spread(data, measure).itertuples(index=False):
-                if r.variants:
-                    rows.append({"试卷": papers[data["paper"]], "级别": titles.get(data["level"], data["level"]),
-                                 "指标": name, "能力θ": r.ability,
-                                 "目标": r.target, "份数": r.variants, "平均": r.mean, "标准差": r.sd, "最低": r.min,
-                                 "最高": r.max, "在容差内": r.within})
-    balance = pd.DataFrame(rows, columns=["试卷", "级别", "指标", "能力θ", "目标", "份数", "平均", "标准差", "最低",
-                                          "最高", "在容差内"])
     if snapshot:
         from course.analytics.snapshot import read_grades as snapshot_grades
 
@@ -189,6 +208,37 @@ def page_tables(course_root: Path | str, content: Path | str | None = None,
         from course.nbconfig import course_config, db_url
 
         grades = read_grades(db_url(root), course_config(root).CourseDirectory.course_id)
+    # managers read papers and levels by name (四级认证考试, 四级), never by id
+    papers = paper_names(course, found)
+    titles = {lv.id: lv.title for lv in course.levels.levels}
+    rows, source_rows, observed_rows = [], [], []
+    for data in found:
+        paper, level = papers[data["paper"]], titles.get(data["level"], data["level"])
+        scale = 100.0 / float(data["theory_max"])
+        for measure, name in MEASURE_TITLES.items():
+            for r in spread(data, measure).itertuples(index=False):
+                if r.variants:
+                    rows.append({"试卷": paper, "级别": level, "指标": name, "能力θ": r.ability,
+                                 "目标": r.target * scale, "份数": r.variants, "平均": r.mean * scale,
+                                 "标准差": r.sd * scale, "最低": r.min * scale, "最高": r.max * scale,
+                                 "在容差内": r.within})
+        balance = data.get("balance") or {}
+        if not balance:
+            continue
+        est = _paper_estimates(root, data)
+        if isinstance(est, str):
+            source_rows.append({"试卷": paper, "级别": level, "估计来源": est, "题数": np.nan,
+                                "作答人数（最少）": np.nan, "作答人数（中位数）": np.nan, "数据截至": ""})
+        else:
+            for r in sources(data, est).itertuples(index=False):
+                source_rows.append({"试卷": paper, "级别": level, "估计来源": SOURCE_TITLES.get(r.source, r.source),
+                                    "题数": r.items, "作答人数（最少）": r.n_min, "作答人数（中位数）": r.n_median,
+                                    "数据截至": est.as_of[:10] if est is not None else "无作答数据"})
+        abilities = list(balance.get("abilities", []))
+        k = abilities.index(0) if 0 in abilities else len(abilities) // 2
+        for r in observed_by_group(data, sitting_theory(data, grades), k).itertuples(index=False):
+            observed_rows.append({"试卷": paper, "级别": level, "分组（按θ=0预期得分）": r.group, "份数": r.variants,
+                                  "预期": r.expected, "已考人数": r.sat, "实际平均": r.observed})
     table = decision_table(course, cert, found, grades)
     decisions = pd.DataFrame({
         "范围": [papers.get(v, v) if k == "paper" else f"{titles.get(v, v)}（全部试卷）"
@@ -196,4 +246,11 @@ def page_tables(course_root: Path | str, content: Path | str | None = None,
         "人数": table["n"], "平均": table["mean"], "信度α（领域分）": table["reliability"],
         "有效题数": table["effective_length"], "判定一致性": table["agreement"], "κ": table["kappa"],
         "判定准确率": table["accuracy"], "测量标准误": table["sem"], "合格线处标准误": table["sem_at_cut"]})
-    return balance, decisions
+    return PageTables(
+        pd.DataFrame(rows, columns=["试卷", "级别", "指标", "能力θ", "目标", "份数", "平均", "标准差", "最低", "最高",
+                                    "在容差内"]),
+        pd.DataFrame(source_rows, columns=["试卷", "级别", "估计来源", "题数", "作答人数（最少）", "作答人数（中位数）",
+                                           "数据截至"]),
+        pd.DataFrame(observed_rows, columns=["试卷", "级别", "分组（按θ=0预期得分）", "份数", "预期", "已考人数",
+                                             "实际平均"]),
+        decisions)
