@@ -3,8 +3,10 @@
 For one item and one focal group (a region, or a department) against everyone else (the
 reference group), learners are matched on their total score in the item's chapter, cut into
 at most :data:`STRATA` quantile bands (a cohort of a few hundred is too thin for one stratum per
-score). In each stratum k a 2×2 table: A reference right, B reference wrong, C focal right,
-D focal wrong (right = full marks). Then
+score). With exactly two groups only the smaller is analysed as the focal group (the other way
+round is the same tables turned round). In each stratum k a 2×2 table: A reference right, B
+reference wrong, C focal right, D focal wrong (right = full marks: a partial-credit item counts
+as wrong unless fully right). Then
 
 * α_MH = Σ(A·D/T) ÷ Σ(B·C/T), Δ_MH = −2.35·ln α_MH (negative: the item is harder for the focal group);
 * the MH χ² with continuity correction, (|ΣA − ΣE(A)| − ½)² ÷ ΣVar(A);
@@ -99,7 +101,10 @@ def dif_items(scores: pd.DataFrame, by: str, min_group: int = MIN_GROUP) -> pd.D
         frame["band"] = frame["learner"].map(band).to_numpy()
         frame["group"] = frame["learner"].map(group).to_numpy()
         sizes = group.value_counts()
-        for focal in sorted(sizes.index[(sizes >= min_group) & (len(group) - sizes >= min_group)]):
+        focals = sorted(sizes.index[(sizes >= min_group) & (len(group) - sizes >= min_group)])
+        if len(sizes) == 2:  # the larger group against the smaller is the same tables turned round
+            focals = [g for g in focals if g == min(sizes.index, key=lambda x: (sizes[x], str(x)))]
+        for focal in focals:
             is_focal = frame["group"] == focal
             for qid, q in frame.groupby("question", sort=True):
                 f = is_focal[q.index]

@@ -15,7 +15,11 @@ Livingston–Lewis with a two-parameter beta true-score distribution:
    = p² + (1 − p)² for the model's pass rate p; accuracy = P(observed decision = true decision).
 
 The SEM is σ·√(1 − r); at the pass mark, the binomial error of the effective scale,
-(hi − lo)·√(τc(1 − τc)/n) with τc the cut as a proportion (Lord's conditional SEM).
+(hi − lo)·√(τc(1 − τc)/n) with τc the cut as a proportion (the binomial error model's SEM at
+the true cut; Lord's conditional SEM of an observed score divides by n − 1 instead).
+
+Per level, each learner counts once, with their latest sitting of the level's papers: a
+re-sitter's failed first sitting would otherwise count twice and weigh the failed group.
 """
 
 from __future__ import annotations
@@ -117,23 +121,27 @@ def part_scores(course: Course, manifests: list[dict[str, Any]], grades: pd.Data
                 continue
             theory = scores.reindex(v["theory"]).fillna(0.0)
             row: dict[str, Any] = {"learner": learner, "paper": data["paper"], "level": data["level"],
+                                   "sitting": int(data.get("sitting", 1)),
                                    "theory": float(theory.sum()) / float(data["theory_max"]) * 100}
             for qid, s in theory.items():
                 area = course.area_of(course.by_id[str(qid)])
                 row[area] = row.get(area, 0.0) + float(s)
             rows.append(row)
     frame = pd.DataFrame(rows)
-    return frame.fillna(0.0) if len(frame) else pd.DataFrame(columns=["learner", "paper", "level", "theory"])
+    return frame.fillna(0.0) if len(frame) else pd.DataFrame(columns=["learner", "paper", "level", "sitting",
+                                                                       "theory"])
 
 
 def decision_table(course: Course, cert: Certification, manifests: list[dict[str, Any]],
                    grades: pd.DataFrame) -> pd.DataFrame:
-    """Per paper, then per level (all its papers): consistency of the theory decision at the pass mark."""
+    """Per paper, then per level (all its papers, each learner's latest sitting): consistency of the theory
+    decision at the pass mark."""
     parts = part_scores(course, manifests, grades)
     areas = [a for a in course.leaf_areas if a in parts.columns]
     rows = []
+    latest = parts.sort_values(["sitting", "paper"], kind="stable").drop_duplicates(["learner", "level"], keep="last")
     groups = [("paper", p, g) for p, g in parts.groupby("paper", sort=True)] + [
-        ("level", lv, g) for lv, g in parts.groupby("level", sort=True)]
+        ("level", lv, g) for lv, g in latest.groupby("level", sort=True)]
     for kind, key, g in groups:
         alpha = cronbach_alpha(g[areas].astype(float)) if areas else math.nan
         c = livingston_lewis(g["theory"].to_numpy(), alpha, cert.pass_marks.theory, 0.0, 100.0)

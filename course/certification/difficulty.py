@@ -10,9 +10,9 @@ standard normal (θ = 0 is its average learner):
   credit, for multiple choice less what lucky guesses get (a floor estimated per format,
   :func:`guess_format`); for a matching item the share of its pairs right less what blind
   guessing gets right (one pair in as many as it has options: the classical correction for
-  guessing); for the others the same as ``expected``. Partial credit for a near miss does not depend much on ability, so two items of
-  the same expected score can differ in how much of it needs the knowledge; balancing both
-  curves keeps variants alike in both.
+  guessing); for the others the same as ``expected``. Partial credit for a near miss does not
+  depend much on ability, so two items of the same expected score can differ in how much of it
+  needs the knowledge; balancing both curves keeps variants alike in both.
 
 Three sources, the best the data allow:
 
