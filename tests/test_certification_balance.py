@@ -99,12 +99,22 @@ def test_every_variant_holds_both_measures_within_the_tolerance(course: Course, 
             "facility", 50, 0.5, 1.7, (b,), (0.0, 1.0), (1.7, b + float(rng.normal(0.5, 1))))
     est = d.Estimates("2026-12-01T00:00:00+00:00", 50, "facility", items)
     plan = blueprint(course, cert, "L4")
+    clash = papers.near_duplicates(list(course.questions), cert.near_duplicate_threshold)
+    drawn = []
     for i in range(6):
         v = papers.draw(course, cert, plan, "L4-t", "s", f"learner{i}", (), est)
         assert len(v.expected) == len(v.complete) == 3 and not v.miss
         assert max(abs(np.subtract(v.expected, v.target))) <= 0.5 + 0.01
         assert max(abs(np.subtract(v.complete, v.complete_target))) <= 0.5 + 0.01
         assert v.complete != v.expected
+        # with these estimates too: near-duplicates apart, and the same seed and learner give the same variant
+        assert not {"ch01-024", "ch01-025"} <= set(v.questions)
+        assert papers.draw(course, cert, plan, "L4-t", "s", f"learner{i}", (), est, clash) == v
+        drawn.append(v)
+    # a re-sit with these estimates leaves out every item of the first paper and their near-duplicates
+    seen = papers.with_near_duplicates(drawn[0].questions, clash)
+    resit = papers.draw(course, cert, plan, "L4-r", "s", "learner0", seen, est, clash)
+    assert not set(resit.questions) & seen and not resit.miss
 
 
 def test_a_miss_is_the_closest_variant_and_names_the_cell_furthest_from_its_mean() -> None:
