@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy
 from typer.testing import CliRunner
 
 from course.certification import difficulty as d
@@ -88,6 +89,7 @@ def test_paper_report_prints_the_blueprint_check_and_the_spread(tmp_path: Path) 
     assert zero.split()[2] == f"{np.mean(expected):.1f}" and zero.split()[-1] == "2/2"
     # with priors only, a complete answer is the expected score: the second table repeats the first
     assert data["balance"]["measures"] == ["expected", "complete"]
+    assert data["balance"]["solver"] == f"scipy {scipy.__version__} milp (HiGHS)"
     assert all(v["complete"] == v["expected"] for v in data["variants"].values())
     first, second = lines.index("  预期得分："), lines.index("  完整作答得分：")
     assert lines[first + 1:first + 5] == lines[second + 1:second + 5]

@@ -28,6 +28,7 @@ from typing import Any
 
 import nbformat
 import numpy as np
+import scipy
 from nbformat import NotebookNode
 
 from course import build
@@ -448,7 +449,9 @@ def create_paper(course: Course, cert: Certification, root: Path, paper_id: str,
             "balance": {"abilities": abilities, "tolerance": cert.balance.tolerance,
                         "measures": list(cert.balance.measures),
                         "estimates": estimates.name if estimates is not None else "",
-                        "estimates_as_of": estimates.as_of if estimates is not None else ""}}
+                        "estimates_as_of": estimates.as_of if estimates is not None else "",
+                        # a redraw gives the same variants with the same estimates file and solver
+                        "solver": f"scipy {scipy.__version__} milp (HiGHS)"}}
     plans = dict.fromkeys(variants, plan)
     for variant in variants.values():
         path = notebook_path(root, variant.assignment)
