@@ -250,3 +250,32 @@ def test_the_certification_page_tables_put_expected_and_observed_on_100(demo: tu
     assert balance["平均"].iloc[0] == pytest.approx(sum(expected) / 2)
     assert set(fair.sources["估计来源"]) == {"先验值（按掌握程度）"}
     assert set(fair.sources["数据截至"]) == {"无作答数据"}
+
+
+def test_paper_estimate_reads_the_papers_of_the_gradebook_and_writes_a_new_file(
+        demo: tuple[CourseDir, object]) -> None:
+    """After the demo round the gradebook holds only paper answers: each sitting is a respondent (learner@paper),
+    each item answered in a sitting gets its facility (far under 200 respondents: no calibration), the rest
+    their priors; the file written is the newest estimates and names every item."""
+    import json
+
+    from course.analytics.frames import read_grades
+    from course.certification.difficulty import estimates_dir, latest_estimates
+    from course.nbconfig import course_config, db_url
+
+    cd, _ = demo
+    grades = read_grades(db_url(cd.root), course_config(cd.root).CourseDirectory.course_id)
+    graded = grades[grades["score"].notna() & (grades["max_score"] > 0) & (grades["question"] != "setup")]
+    sittings = graded[["learner", "chapter"]].drop_duplicates()
+    answered = set(graded["question"].astype(str))
+    result = CliRunner().invoke(app, ["paper", "estimate", "--content", str(CERT), "--root", str(cd.root)])
+    assert result.exit_code == 0, result.output
+    est = latest_estimates(cd.root)
+    assert est is not None
+    first, second = result.output.splitlines()
+    assert first == (f"题目难度估计（{len(sittings)} 名作答者，数据截至 {est.as_of}）：等级反应模型标定 0 题，"
+                     f"得分率 {len(answered)} 题，先验值 {len(cd.course.questions) - len(answered)} 题。")
+    assert second == f"written papers/estimates/{est.name}; `course paper create` balances new papers with it."
+    stored = json.loads((estimates_dir(cd.root) / est.name).read_text(encoding="utf-8"))
+    assert stored["respondents"] == len(sittings) and set(stored["items"]) == {q.id for q in cd.course.questions}
+    assert {k for k, v in stored["items"].items() if v["source"] == "facility"} == answered
