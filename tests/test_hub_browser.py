@@ -84,7 +84,7 @@ def _answers_shown(page: Any, name: str) -> bool:
 def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[str]:
     listed = course_page(page, hc, name)
     assert "基础篇　测试章" in listed and "未获取" in listed, listed  # by its Chinese title, not ch01
-    assert course_page(page, hc, name, "获取") == "获取成功：ch01"
+    assert course_page(page, hc, name, "获取") == "获取成功：基础篇　测试章"
     page.get_by_role("link", name="打开作答").click()
     page.wait_for_selector(".jp-Notebook")
     page.get_by_text("Python 3 (ipykernel) | 空闲").wait_for()  # the kernel is up: Run All will run
@@ -118,7 +118,7 @@ def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[st
         _autosaved(page)
         page.reload()
         assert _answers_shown(page, name) and dialogs == [], dialogs
-    assert course_page(page, hc, name, "提交") == "提交成功：ch01"
+    assert course_page(page, hc, name, "提交") == "提交成功：基础篇　测试章"
     assert "已提交" in course_page(page, hc, name)
     page.context.close()
     return menus
@@ -166,7 +166,7 @@ def formgrader_in_the_lab(browser: Any, hc: HubCourse) -> str:
 def feedback_of(browser: Any, hc: HubCourse, name: str) -> str:
     """The learner fetches feedback from the course page and opens it there."""
     page = login(browser, hc, name)
-    assert course_page(page, hc, name, "获取反馈") == "获取反馈成功：ch01"
+    assert course_page(page, hc, name, "获取反馈") == "获取反馈成功：基础篇　测试章"
     href = page.get_by_role("link", name="查看反馈").get_attribute("href")
     page.goto(f"{hc.settings.url}{href}")
     text = str(page.locator("body").inner_text())
