@@ -1,13 +1,16 @@
-"""Does the learners' course page show times in China time and releases by title, whichever exchange listed them?"""
+"""Does the learners' course page show times in China time, and releases and its notices by title, whichever
+exchange listed them?"""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from course_runtime.coursepage import rows, titles_needed, when
+from course_runtime.coursepage import action_notice, rows, title_of, titles_needed, when
 
 
 @pytest.fixture
@@ -58,3 +61,22 @@ def test_releases_are_shown_by_the_titles_read_and_by_id_otherwise() -> None:
              rows(NGSHARE_LISTING, "/home/li", {"jc01": "基础篇　通信行业概况"})}
     assert found == {"jc01": ("基础篇　通信行业概况", "未获取", ["fetch"]), "jc02": ("jc02", "未获取", ["fetch"]),
                      "jc03": ("jc03", "已提交（2026-12-04 17:21），等待评分", [])}
+
+
+def test_the_notices_after_fetch_submit_and_feedback_name_the_chapter_by_its_title(tmp_path: Path) -> None:
+    """Do 获取成功 / 提交成功 / 获取失败 name the chapter by the title the page lists, and by id only without one?"""
+    (tmp_path / "jc01").mkdir()
+    (tmp_path / "jc01" / "jc01.ipynb").write_text(json.dumps(
+        {"metadata": {"course": {"title": "基础篇　通信行业概况"}}, "cells": []}, ensure_ascii=False), encoding="utf-8")
+    listing = [  # the file exchange, after a fetch: the fetched notebook's path is relative to the server's root
+        {"course_id": "kam-cert", "assignment_id": "jc01", "status": "fetched",
+         "notebooks": [{"notebook_id": "jc01", "path": "jc01/jc01.ipynb"}]},
+        *NGSHARE_LISTING[1:],
+    ]
+    items = rows(listing, str(tmp_path), {"jc02": "基础篇　客户关系管理"})
+    assert action_notice("fetch", True, title_of(items, "jc01")) == "获取成功：基础篇　通信行业概况"
+    assert action_notice("submit", True, title_of(items, "jc01")) == "提交成功：基础篇　通信行业概况"
+    assert action_notice("fetch", False, title_of(items, "jc02")) == (
+        "获取失败：基础篇　客户关系管理。请刷新页面重试；如仍失败，请联系讲师。")
+    assert action_notice("fetch_feedback", True, title_of(items, "jc03")) == "获取反馈成功：jc03"  # no title read
+    assert title_of(items, "jc09") == "jc09"  # not listed (withdrawn meanwhile)

@@ -12,6 +12,7 @@ The learner's lab has no instructor tool, and a learner cannot reach formgrader.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -32,6 +33,7 @@ if CHROMIUM is None and not os.environ.get("CI"):
                 allow_module_level=True)
 
 # only once chromium is known to be there
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.hubpages import ARGS, course_page, login, menu, menu_items, saved  # noqa: E402
@@ -59,19 +61,34 @@ def learner_session(browser: Any, hc: HubCourse, name: str, *, reload: bool = Fa
         raise
 
 
+QUESTIONS = 7  # ch01 of tests/fixtures/mini
+# Widget views the saved notebook holds: the setup cell's progress line, one per question, the check box
+SAVED_VIEWS = 1 + QUESTIONS + 1
+# A question's widget as drawn: every top-level widget of the course is .kam-quiz; the progress line and the
+# check box (which holds it) are not questions
+QUESTION_VIEWS = ".jp-OutputArea-output .kam-quiz:not(.kam-progress):not(:has(.kam-progress))"
+AUTOSAVE_BOUND = 5.0  # s after the learner's 3 s: the course's lab settings autosave every second
+
+
 def _widget_outputs(path: Path) -> int:
     """How many widget views the saved notebook holds (autosave keeps them in the file)."""
-    nb = read_json_written(path) or {"cells": []}  # 0 while JupyterLab is writing it
-    return sum("application/vnd.jupyter.widget-view+json" in o.get("data", {})
-               for c in nb["cells"] for o in c.get("outputs", []))
+    for _ in range(50):  # None while JupyterLab is writing it
+        if (nb := read_json_written(path)) is not None:
+            return sum("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                       for c in nb["cells"] for o in c.get("outputs", []))
+        time.sleep(0.1)
+    raise AssertionError(f"{path} stayed unreadable for 5 s")
 
 
-def _autosaved(page: Any) -> None:
-    """Wait until no open document has unsaved changes (JupyterLab marks its tab jp-mod-dirty until autosave)."""
-    for _ in range(600):
-        if page.locator(".lm-TabBar-tab.jp-mod-dirty").count() == 0:
-            return
+def _autosaved(page: Any) -> float:
+    """Seconds until no open document has unsaved changes (JupyterLab marks its tab jp-mod-dirty until autosave);
+    fails once the bound has passed, rather than reloading later than a learner would."""
+    start = time.monotonic()
+    while page.locator(".lm-TabBar-tab.jp-mod-dirty").count() > 0:
+        waited = time.monotonic() - start
+        assert waited < AUTOSAVE_BOUND, f"the notebook is still unsaved {waited:.1f} s after the learner's 3 s"
         time.sleep(0.2)
+    return time.monotonic() - start
 
 
 def _answers_shown(page: Any, name: str) -> bool:
@@ -81,13 +98,42 @@ def _answers_shown(page: Any, name: str) -> bool:
                 and page.locator("textarea").first.input_value() == CASE[name])
 
 
+def _questions_drawn(page: Any) -> int:
+    """How many question widgets the page draws, once all of them are (or after 30 s, how many are)."""
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(f"() => document.querySelectorAll({QUESTION_VIEWS!r}).length >= {QUESTIONS}",
+                               timeout=30_000)
+    return int(page.locator(QUESTION_VIEWS).count())
+
+
+def _reload_after_three_seconds(page: Any, name: str, dialogs: list[str]) -> tuple[float, int]:
+    """The learner reloads 3 s after the last change; (autosave's extra wait, widget views saved). Asserts that
+    every question is drawn again with the answers, and no "leave site?" prompt came."""
+    time.sleep(3)  # a learner reloads a few seconds after the last answer ...
+    waited = _autosaved(page)  # ... by when autosave (every second) has run
+    on_disk = _widget_outputs(Path(f"/home/{name}/ch01/ch01.ipynb"))
+    page.reload()
+    assert _answers_shown(page, name) and dialogs == [], (dialogs, on_disk)  # no "leave site?", nothing lost
+    assert (_questions_drawn(page), on_disk) == (QUESTIONS, SAVED_VIEWS), waited  # from the saved state, no run
+    page.locator(".widget-html", has_text="已作答 2 / 7 题").first.wait_for()
+    return waited, on_disk
+
+
 def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[str]:
     listed = course_page(page, hc, name)
     assert "基础篇　测试章" in listed and "未获取" in listed, listed  # by its Chinese title, not ch01
-    assert course_page(page, hc, name, "获取") == "获取成功：ch01"
+    assert course_page(page, hc, name, "获取") == "获取成功：基础篇　测试章"
+    notebook = Path(f"/home/{name}/ch01/ch01.ipynb")
+    fetched = notebook.read_bytes(), notebook.stat().st_mtime_ns
     page.get_by_role("link", name="打开作答").click()
     page.wait_for_selector(".jp-Notebook")
     page.get_by_text("Python 3 (ipykernel) | 空闲").wait_for()  # the kernel is up: Run All will run
+    # Opening does not modify the notebook (released with the kernel's language_info): its tab is not marked,
+    # and autosave (every second) has not rewritten it. First open only: restoring saved widget state later
+    # marks it modified for a moment, by ipywidgets' own doing.
+    time.sleep(2)
+    assert page.locator(".lm-TabBar-tab.jp-mod-dirty").count() == 0
+    assert (notebook.read_bytes(), notebook.stat().st_mtime_ns) == fetched
     menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
     menu(page, "运行", "运行所有单元格")  # the learners' lab is in Chinese (zh_CN language pack)
     page.wait_for_selector("textarea")  # the case question is the last widget drawn
@@ -99,12 +145,7 @@ def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[st
     if reload:
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.type), d.accept()))
-        time.sleep(3)  # a learner reloads a few seconds after the last answer ...
-        _autosaved(page)  # ... once autosave has run (a loaded machine may take longer than 3 s)
-        on_disk = _widget_outputs(Path(f"/home/{name}/ch01/ch01.ipynb"))
-        print("widget views saved before the reload:", on_disk)
-        page.reload()
-        assert _answers_shown(page, name) and dialogs == [], (dialogs, on_disk)  # no "leave site?", nothing lost
+        waits = [_reload_after_three_seconds(page, name, dialogs)]
         kernel_menu = menu_items(page, "内核")
         assert "重启内核…" not in kernel_menu and "重启内核 和 运行所有单元格…" in kernel_menu, kernel_menu
         menu(page, "内核", "重启内核 和 运行所有单元格…")  # the learner's only restart: it draws the answers again
@@ -114,11 +155,9 @@ def _learner_steps(page: Any, hc: HubCourse, name: str, reload: bool) -> list[st
         # Run All has finished (the progress line is drawn by the first cell, the rest may still run):
         # a reload while cells still write their outputs would rightly ask to leave unsaved changes
         page.get_by_text("Python 3 (ipykernel) | 空闲").wait_for()
-        time.sleep(3)
-        _autosaved(page)
-        page.reload()
-        assert _answers_shown(page, name) and dialogs == [], dialogs
-    assert course_page(page, hc, name, "提交") == "提交成功：ch01"
+        waits.append(_reload_after_three_seconds(page, name, dialogs))
+        print("autosave's wait after the 3 s, widget views saved (after answering, after restart):", waits)
+    assert course_page(page, hc, name, "提交") == "提交成功：基础篇　测试章"
     assert "已提交" in course_page(page, hc, name)
     page.context.close()
     return menus
@@ -166,7 +205,7 @@ def formgrader_in_the_lab(browser: Any, hc: HubCourse) -> str:
 def feedback_of(browser: Any, hc: HubCourse, name: str) -> str:
     """The learner fetches feedback from the course page and opens it there."""
     page = login(browser, hc, name)
-    assert course_page(page, hc, name, "获取反馈") == "获取反馈成功：ch01"
+    assert course_page(page, hc, name, "获取反馈") == "获取反馈成功：基础篇　测试章"
     href = page.get_by_role("link", name="查看反馈").get_attribute("href")
     page.goto(f"{hc.settings.url}{href}")
     text = str(page.locator("body").inner_text())

@@ -7,6 +7,7 @@ import itertools
 import json
 import shutil
 import stat
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -14,7 +15,15 @@ import pytest
 
 from course.errors import WorkflowError
 from course.hub import learnerenv, ngshare, sandbox
-from course.hub.hubconfig import HubSettings, hub_services, role_files, role_of, server_environment, verify_service
+from course.hub.hubconfig import (
+    HubSettings,
+    hub_services,
+    instructor_bashrc,
+    role_files,
+    role_of,
+    server_environment,
+    verify_service,
+)
 from course.hub.serve import Accounts, check_exchange, check_interpreter, closed_folder
 
 SETTINGS = HubSettings(root="/srv/k/course", exchange="/srv/k/exchange", content="/srv/k/content",
@@ -62,6 +71,24 @@ def test_an_instructors_lab_has_formgrader_and_the_course_folder() -> None:
     assert "configure(c, Path('/srv/k/course'))" in files["nbgrader_config.py"]
     assert server_environment(SETTINGS, "instructor")["COURSE_EXCHANGE"] == "/srv/k/exchange"
     assert "COURSE_EXCHANGE" not in server_environment(SETTINGS, "learner")
+
+
+def test_an_instructors_terminal_has_the_course_command_and_starts_in_the_course_folder(tmp_path: Path) -> None:
+    """Run as the terminal runs it (bash --rcfile ... -i, from the home folder), under a ~/.bashrc that resets PATH:
+    is `course` the instructors' own, and is the shell in the course folder?"""
+    home, root = tmp_path / "home", tmp_path / "course"
+    home.mkdir()
+    root.mkdir()
+    (home / ".bashrc").write_text("export PATH=/usr/bin:/bin\n", encoding="utf-8")
+    settings = HubSettings(root=str(root), exchange="/srv/k/exchange", content="/srv/k/content",
+                           state="/srv/k/state", port=8000, course_id="kam-cert")
+    rc = tmp_path / "bashrc"
+    rc.write_text(instructor_bashrc(settings), encoding="utf-8")
+    bash = shutil.which("bash") or "/bin/bash"
+    done = subprocess.run([bash, "--rcfile", str(rc), "-i"], input="command -v course\npwd\nexit\n", cwd=home,
+                          env={"HOME": str(home), "PWD": str(home), "PATH": "/usr/bin:/bin", "TERM": "dumb"},
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.splitlines()[-2:] == [f"{settings.bindir}/course", str(root)], done.stderr
 
 
 def test_the_role_comes_from_the_hub_group() -> None:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from course.hub import learnerenv, ngshare
-from course.hub.hubconfig import HubSettings, lab_defaults, role_files
+from course.hub.hubconfig import TEMPLATES, HubSettings, lab_defaults, role_files
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 VALUES = DEPLOY / "z2jh" / "values.yaml"
@@ -28,7 +28,9 @@ CHART = DEPLOY / "z2jh" / "chart"
 CHART_VERSION = "4.4.0"
 LINT = "{extends: default, rules: {line-length: {max: 120}, document-start: disable}}"
 # the install command's --set-file: Helm puts the file's text at that key before validating
-SET_FILE = ("hub/extraFiles/course/stringData", DEPLOY / "z2jh" / "hub_course.py")
+HUB_COURSE = DEPLOY / "z2jh" / "hub_course.py"
+SET_FILES = [("hub/extraFiles/course/stringData", HUB_COURSE),
+             *((f"hub/extraFiles/tpl-{t.stem.replace('_', '-')}/stringData", t) for t in sorted(TEMPLATES.glob("*")))]
 IN_CLUSTER_NGSHARE = "http://proxy-public/services/ngshare"
 
 
@@ -52,9 +54,9 @@ def coalesce(defaults: Any, given: Any) -> Any:
 def installed_values() -> dict[str, Any]:
     """What Helm validates for the README's install command: the chart's defaults, our values, the --set-file."""
     given = values()
-    key, path = SET_FILE
-    *parents, last = key.split("/")
-    at(given, "/".join(parents))[last] = path.read_text(encoding="utf-8")
+    for key, path in SET_FILES:
+        *parents, last = key.split("/")
+        at(given, "/".join(parents))[last] = path.read_text(encoding="utf-8")
     return coalesce(yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8")), given)
 
 
@@ -73,7 +75,9 @@ def at(tree: dict[str, Any], dotted: str) -> Any:
 def test_the_values_file_validates_against_the_charts_schema() -> None:
     """Would `helm upgrade --install ... --version 4.4.0` accept the values (its schema check, before rendering)?"""
     text = VALUES.read_text(encoding="utf-8")
-    assert f"--version {CHART_VERSION}" in text and "--set-file hub.extraFiles.course.stringData=" in text
+    assert f"--version {CHART_VERSION}" in text
+    assert re.findall(r"--set-file (\S+)", text) == [
+        f"{key.replace('/', '.')}={path.relative_to(DEPLOY.parent)}" for key, path in SET_FILES]
     assert f"tag `{CHART_VERSION}`" in (CHART / "SOURCE.md").read_text(encoding="utf-8")
     assert schema_errors(installed_values()) == []
 
@@ -114,6 +118,23 @@ def test_the_values_file_lints() -> None:
 ])
 def test_the_design_keys(path: str, wanted: Any) -> None:
     assert at(values(), path) == wanted
+
+
+def test_the_hub_pages_are_those_of_course_hub_in_chinese() -> None:
+    """Does the national hub show the Chinese pages of `course hub` (every template, from the course's own files),
+    and its login page a Chinese button to the identity provider?"""
+    from tests.test_hub_pages import ENGLISH, hub_environment, namespace, shown_text
+
+    config, files = at(values(), "hub/config"), at(values(), "hub/extraFiles")
+    folder = Path(config["JupyterHub"]["template_paths"][0])
+    assert config["JupyterHub"]["template_paths"] == ["/usr/local/share/jupyterhub/kam-templates"]
+    mounted = {Path(f["mountPath"]) for key, f in files.items() if key.startswith("tpl-")}
+    assert mounted == {folder / t.name for t in TEMPLATES.glob("*")} and len(mounted) == 5
+    page = hub_environment([str(TEMPLATES)]).get_template("login.html").render(**namespace(
+        user=None, login_service=config["GenericOAuthenticator"]["login_service"],
+        authenticator_login_url="/hub/oauth_login"))
+    assert '<a role="button" class="btn btn-jupyter btn-lg" href="/hub/oauth_login">通过统一身份认证登录</a>' in page
+    assert [t for t in shown_text(page) if ENGLISH.search(t)] == [] and "用户名：" not in shown_text(page)
 
 
 def national(port: int = 8000) -> HubSettings:
@@ -213,7 +234,7 @@ def test_the_cluster_serves_the_verification_page_and_instructors_link_to_it() -
     namespace: dict[str, Any] = {"get_config": lambda: config}
     with pytest.MonkeyPatch.context() as env_vars:
         env_vars.setenv("COURSE_DB_URL", "postgresql+psycopg2://x@pg/db")
-        exec(compile(SET_FILE[1].read_text(encoding="utf-8"), str(SET_FILE[1]), "exec"), namespace)
+        exec(compile(HUB_COURSE.read_text(encoding="utf-8"), str(HUB_COURSE), "exec"), namespace)
         teacher, learner = Spawner(["formgrade-kam-cert"]), Spawner(["nbgrader-kam-cert"])
         config.KubeSpawner.pre_spawn_hook(teacher)
         config.KubeSpawner.pre_spawn_hook(learner)

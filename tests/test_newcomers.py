@@ -7,9 +7,9 @@ Two situations a newcomer meets (issue 25: 12 errors and 1 failure, ``FileNotFou
 - the interpreter in a folder other accounts cannot enter: a virtualenv made in a ``mktemp -d``
   folder (mode 0700), as pyenv's Python under ``/root`` is for a hub.
 
-In each, the tests that need the account tools, ``runuser`` or another account's view of the
-interpreter run in a fresh pytest with ``CI`` unset, as on a newcomer's machine: each passes or
-skips with a one-line reason; none errors or fails.
+In each, the tests that need the account tools, the sandbox's tools, ``runuser`` or another account's view of
+the interpreter (accounts, PostgreSQL, the grading sandbox, the hub's closed exchange) run in a fresh pytest
+with ``CI`` unset, as on a newcomer's machine: each passes or skips with a one-line reason; none errors or fails.
 """
 
 from __future__ import annotations
@@ -65,9 +65,10 @@ def as_root() -> None:
 
 
 def test_root_with_a_path_without_sbin(as_root: None, tmp_path: Path) -> None:
-    """PATH=/usr/bin:/bin: are the account tools and runuser still found, so the tests pass (or say why not)?"""
-    found = outcomes(sys.executable, [ACCOUNTS, POSTGRES], newcomer_env(PATH="/usr/bin:/bin"), tmp_path)
-    assert len(found) == 2
+    """PATH=/usr/bin:/bin: are the account tools, the sandbox's tools and runuser still found, so the tests pass (or
+    say why not): accounts, PostgreSQL, the grading sandbox and a hub module (the closed exchange as OS accounts)?"""
+    found = outcomes(sys.executable, [ACCOUNTS, POSTGRES, SANDBOX, HUB], newcomer_env(PATH="/usr/bin:/bin"), tmp_path)
+    assert len(found) == 1 + 1 + 1 + 20  # test_hub_exchange.py holds 20 tests
     assert not [name for name, (outcome, _) in found.items() if outcome in ("failed", "error")], found
     assert all(message for outcome, message in found.values() if outcome == "skipped"), found
     if os.environ.get("CI"):  # CI's machine has the tools and PostgreSQL: nothing may skip there

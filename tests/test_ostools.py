@@ -7,6 +7,7 @@ tests fake both with folders of their own; nothing here runs a tool or creates a
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import sys
@@ -18,6 +19,11 @@ import pytest
 
 from course import ostools
 from course.errors import WorkflowError
+from tests.conftest import ROOT
+
+# calls that run their first argument as a program
+RUNNERS = frozenset({"run", "Popen", "call", "check_call", "check_output", "create_subprocess_exec",
+                     "execv", "execvp", "execvpe", "spawnv", "spawnvp"})
 
 
 def executable(path: Path) -> Path:
@@ -221,3 +227,49 @@ def test_an_account_and_a_group_are_made_and_removed_with_a_bare_path(monkeypatc
         accounts.remove_group(group)
     assert user not in {p.pw_name for p in pwd.getpwall()}
     assert group not in {g.gr_name for g in grp.getgrall()}
+
+
+def bare_tools(path: Path) -> list[str]:
+    """``file:line name`` of every program a system tool is run by its bare name (whatever PATH finds first, or
+    nothing on a PATH without /usr/sbin): an argv list starting with it, or a runner's first argument naming it."""
+    tools, found = set(ostools.PACKAGES), []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        starts: list[ast.expr] = []
+        if isinstance(node, ast.List) and node.elts:
+            starts.append(node.elts[0])
+        if isinstance(node, ast.Call) and node.args:
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in RUNNERS:
+                first = node.args[0]
+                starts.append(first.elts[0] if isinstance(first, ast.Tuple) and first.elts else first)
+        for start in starts:
+            if isinstance(start, ast.Constant) and isinstance(start.value, str):
+                word = start.value.split(" ")[0]  # a shell string runs its first word
+                if word in tools:
+                    found.append(f"{path}:{start.lineno} {word}")
+    return sorted(set(found))
+
+
+def test_no_system_tool_is_run_by_its_bare_name() -> None:
+    """Does every program under course/ and tests/ run the account and sandbox tools by absolute path
+    (ostools.tool), so a root shell without /usr/sbin on PATH finds them?"""
+    files = sorted([*(ROOT / "course").rglob("*.py"), *(ROOT / "tests").rglob("*.py")])
+    assert len(files) > 100
+    assert [hit for f in files for hit in bare_tools(f)] == []
+
+
+def test_the_scan_finds_a_bare_tool_name(tmp_path: Path) -> None:
+    """Can the scan fail: does it name each bare tool planted in a module, and pass tools found by path?"""
+    planted = tmp_path / "planted.py"
+    planted.write_text("\n".join([
+        "import os, subprocess",
+        'subprocess.run(["runuser", "-u", "postgres", "--", "initdb"], check=True)',
+        'cmd = ["useradd", "-m", "li"]',
+        'os.execvp("unshare", ("unshare", "--net", "sh"))',
+        'subprocess.check_call(("groupadd", "kam"))',
+        'subprocess.run("chpasswd < list", shell=True)',
+        'subprocess.run([ostools.tool("runuser"), "-u", "postgres"])',  # by path: fine
+        'names = ("unshare", "setpriv")',  # a list of names, not a program run
+    ]) + "\n", encoding="utf-8")
+    assert bare_tools(planted) == [f"{planted}:{line} {name}" for line, name in
+                                   [(2, "runuser"), (3, "useradd"), (4, "unshare"), (5, "groupadd"), (6, "chpasswd")]]

@@ -119,11 +119,13 @@ def test_page_texts() -> None:
     assert tables.stem_start(course, "ch01-007", length=8) == "某客户投诉网络中…"
     assert tables.level_titles(course) == ["四级", "一级（资深）"]
     assert tables.area_titles(course) == {"basic.telecom": "电信基础知识", "legal.law": "法律知识"}
+    titles = {"jc01": "通信行业概况", "jc04": "品牌体系"}
     note = tables.sample_note
-    assert note({"jc01": 29, "jc04": 27}) == "各章作答人数均少于 30 人（27–29 人），以下统计结果仅供参考。"
-    assert note({"jc01": 25, "jc04": 25}) == "各章作答人数均少于 30 人（25 人），以下统计结果仅供参考。"
-    assert note({"jc01": 29, "jc04": 30}) == "作答人数少于 30 人的章：jc01（29 人）；这些章的统计结果仅供参考。"
-    assert tables.sample_note({"jc01": 30}) == ""
+    assert note({"jc01": 29, "jc04": 27}, titles) == "各章作答人数均少于 30 人（27–29 人），以下统计结果仅供参考。"
+    assert note({"jc01": 25, "jc04": 25}, titles) == "各章作答人数均少于 30 人（25 人），以下统计结果仅供参考。"
+    assert note({"jc01": 29, "jc04": 30}, titles) == (
+        "作答人数少于 30 人的章：通信行业概况（29 人）；这些章的统计结果仅供参考。")  # by title, not jc01
+    assert note({"jc01": 30}, titles) == ""
 
 
 def test_flagged_items_are_numbered_in_table_order() -> None:

@@ -196,10 +196,12 @@ def stem_start(course: Course, question: str, length: int = 18) -> str:
     return text if len(text) <= length else text[:length] + "…"
 
 
-def sample_note(respondents: Mapping[str, int | float], minimum: int = SMALL_SAMPLE) -> str:
+def sample_note(respondents: Mapping[str, int | float], titles: Mapping[str, str],
+                minimum: int = SMALL_SAMPLE) -> str:
     """One caution for the chapters answered by fewer than ``minimum`` learners, "" when none.
 
-    ``respondents``: chapter id → number of respondents. Said once above a table, not on every row.
+    ``respondents``: chapter id → number of respondents; ``titles``: chapter id → title, by which the
+    caution names the chapters (a manager reads titles, not ids). Said once above a table, not on every row.
     """
     few = {c: int(n) for c, n in respondents.items() if pd.notna(n) and int(n) < minimum}
     if not few:
@@ -208,7 +210,7 @@ def sample_note(respondents: Mapping[str, int | float], minimum: int = SMALL_SAM
         low, high = min(few.values()), max(few.values())
         counts = f"{low} 人" if low == high else f"{low}–{high} 人"
         return f"各章作答人数均少于 {minimum} 人（{counts}），以下统计结果仅供参考。"
-    listed = "、".join(f"{c}（{n} 人）" for c, n in few.items())
+    listed = "、".join(f"{titles[c]}（{n} 人）" for c, n in few.items())
     return f"作答人数少于 {minimum} 人的章：{listed}；这些章的统计结果仅供参考。"
 
 

@@ -151,6 +151,18 @@ def rows(listing: list[dict[str, Any]], root: str, titles: dict[str, str] | None
     return out
 
 
+def title_of(items: list[dict[str, Any]], assignment: str) -> str:
+    """The title the page shows for ``assignment`` (its id if the page has no row or title for it)."""
+    return next((r["title"] for r in items if r["id"] == assignment), assignment)
+
+
+def action_notice(action: str, ok: bool, title: str) -> str:
+    """The notice after fetch, submit or fetch-feedback, naming the chapter or paper by its title."""
+    if ok:
+        return f"{ACTIONS[action]}成功：{title}"
+    return f"{ACTIONS[action]}失败：{title}。请刷新页面重试；如仍失败，请联系讲师。"
+
+
 def exam_rows(sittings: list[dict[str, Any]], base_url: str, xsrf: str, root: str) -> str:
     """The 考试 table: each timed sitting of the learner, its state, start/continue and hand-in (escaped)."""
     esc = html.escape
@@ -220,7 +232,9 @@ class CoursePageHandler(JupyterHandler):
     def _root(self) -> str:
         return str(self.settings.get("server_root_dir", os.getcwd()))
 
-    async def _render(self, notice: str = "", error: bool = False) -> None:
+    async def _render(self, notice: str = "", error: bool = False,
+                      done: tuple[str, str, bool] | None = None) -> None:
+        """The page; ``done`` (action, assignment id, success) gives the notice, naming the row's title."""
         listing = self._manager().list_assignments(course_id=COURSE_ID)
         if not listing.get("success"):
             self.log.error("course page: listing assignments failed: %s", listing.get("value"))
@@ -228,6 +242,9 @@ class CoursePageHandler(JupyterHandler):
         else:
             titles = await asyncio.to_thread(self._release_titles, titles_needed(listing["value"]))
             items = rows(listing["value"], self._root, titles)
+            if done is not None:
+                action, assignment, ok = done
+                notice, error = action_notice(action, ok, title_of(items, assignment)), not ok
         exams = ""
         if exam.service_url() is not None:
             reply = await asyncio.to_thread(exam.call, "")
@@ -280,12 +297,9 @@ class CoursePageHandler(JupyterHandler):
         run = {"fetch": manager.fetch_assignment, "submit": manager.submit_assignment,
                "fetch_feedback": manager.fetch_feedback}[action]
         result = run(COURSE_ID, assignment)
-        if result.get("success"):
-            await self._render(f"{ACTIONS[action]}成功：{assignment}")
-        else:
+        if not result.get("success"):
             self.log.error("course page: %s %s failed: %s", action, assignment, result.get("value"))
-            await self._render(f"{ACTIONS[action]}失败：{assignment}。请刷新页面重试；如仍失败，请联系讲师。",
-                               error=True)
+        await self._render(done=(action, assignment, bool(result.get("success"))))
 
     async def _exam(self, action: str, assignment: str) -> None:
         """Start (or resume) a sitting: the service hands out the paper, which is saved here and opened."""
