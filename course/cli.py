@@ -1207,19 +1207,22 @@ def sitting_reopen(
     learner: Annotated[str, typer.Option("--learner", help="The learner allowed one more attempt.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
     until: Annotated[str | None, typer.Option(
-        "--until", help="The attempt may start until then (default: the sitting's closing time).")] = None,
+        "--until", help="The attempt must start by then and ends by then (default: the sitting's closing time; "
+        "required once the sitting has closed).")] = None,
     root: RootOpt = Path("."),
 ) -> None:
     """Allow one learner another attempt at a sitting, with a reason that is logged."""
     import datetime as dt
 
     from course.sittings import admin
+    from course.sittings.clock import china
 
     root = _course_root(root)
     with _sittings_engine(root).begin() as conn:
-        number = admin.reopen(conn, sitting, learner, reason, admin.parse_time(until, "--until") if until else None,
-                              dt.datetime.now(dt.UTC))
-    typer.echo(f"sitting {sitting} reopened for {learner}: attempt {number} (audited).")
+        number, closes = admin.reopen(conn, sitting, learner, reason,
+                                      admin.parse_time(until, "--until") if until else None, dt.datetime.now(dt.UTC))
+    typer.echo(f"sitting {sitting} reopened for {learner}: attempt {number}, to start and end by {china(closes)} "
+               "(China time; audited).")
 
 
 @sitting_app.command("serve")

@@ -58,6 +58,9 @@ def test_the_end_is_start_plus_duration_and_extra_cut_by_the_closing_time() -> N
     (Attempt(1, at(10), at(30)), at(31), "over", "你已交卷（2026-12-10 09:30）。之后的作答不再计分。"),
     (Attempt(2, None, None, at(600)), at(300), "ready",
      "可以开始考试：考试时长 90 分钟，须在 2026-12-10 19:00 前开始。点击“开始考试”后开始计时。"),
+    # a reopened attempt started after the sitting closed runs to its own closing time, not the sitting's
+    (Attempt(2, at(300), None, at(600)), at(310), "running", "考试进行中：剩余时间 80 分 00 秒。"),
+    (Attempt(2, at(550), None, at(600)), at(560), "running", "考试进行中：剩余时间 40 分 00 秒。"),
 ])
 def test_a_learners_status_at_each_moment(attempt: Attempt, now: dt.datetime, state: str, message: str) -> None:
     result = status(SITTING, "a", attempt, now)
@@ -94,6 +97,17 @@ def test_a_reopening_starts_a_new_attempt_with_its_own_deadline() -> None:
     reopens = [{"learner": "a", "attempt": 2, "closes_at": clock.iso(at(600))}]
     assert clock.latest_attempt("a", starts, [], []) == Attempt(1, at(10))
     assert clock.latest_attempt("a", starts, [], reopens) == Attempt(2, None, None, at(600))
+
+
+def test_a_reopening_never_taken_up_leaves_the_earlier_attempt_counted() -> None:
+    """Does the attempt that counts stay the first until the learner starts the reopened one?"""
+    starts = [{"learner": "a", "attempt": 1, "started_at": clock.iso(at(10))}]
+    finishes = [{"learner": "a", "attempt": 1, "finished_at": clock.iso(at(40))}]
+    reopens = [{"learner": "a", "attempt": 2, "closes_at": clock.iso(at(600))}]
+    assert clock.latest_attempt("a", starts, finishes, reopens, counted=True) == Attempt(1, at(10), at(40))
+    started = [*starts, {"learner": "a", "attempt": 2, "started_at": clock.iso(at(300))}]
+    assert clock.latest_attempt("a", started, finishes, reopens, counted=True) == Attempt(2, at(300), None, at(600))
+    assert Attempt(2, at(300), None, at(600)).end(SITTING, "a") == at(390)
 
 
 # ---------------------------------------------------------------- a sitting through the service and the commands
@@ -217,9 +231,11 @@ def test_a_reopening_needs_a_reason_and_is_audited(sat: dict[str, Any]) -> None:
                                 "--root", str(cd.root)])
     assert (empty.exit_code, empty.output) == (
         1, "Error: --reason is empty: say why the sitting is reopened (it is kept in the audit trail)\n")
+    # (the command checks --until against the real clock: a far-off day keeps this test true in any year)
     done = runner.invoke(app, ["sitting", "reopen", "L4-s-1", "--learner", "b", "--reason", "停电，经批准补考",
-                               "--root", str(cd.root)])
-    assert (done.exit_code, done.output) == (0, "sitting L4-s-1 reopened for b: attempt 2 (audited).\n")
+                               "--until", "2099-12-10 17:00", "--root", str(cd.root)])
+    assert (done.exit_code, done.output) == (
+        0, "sitting L4-s-1 reopened for b: attempt 2, to start and end by 2099-12-10 17:00 (China time; audited).\n")
     from course.certification import store as cert_store
 
     with engine.connect() as conn:
@@ -229,6 +245,48 @@ def test_a_reopening_needs_a_reason_and_is_audited(sat: dict[str, Any]) -> None:
             conn.execute(sa.text("UPDATE kam_sitting_start SET started_at = 'x'"))
     assert (last["action"], last["learner"], json.loads(last["after"])["reason"]) == (
         "sitting-reopen", "b", "停电，经批准补考")
+
+
+def test_a_reopening_after_the_close_needs_a_time_the_attempt_can_still_start_by(sat: dict[str, Any]) -> None:
+    """Is a reopening after the sitting closed refused without --until, and with an --until already past?"""
+    from course.errors import WorkflowError
+    from course.sittings import admin
+
+    with sat["engine"].begin() as conn:
+        with pytest.raises(WorkflowError) as closed:
+            admin.reopen(conn, "L4-s-1", "a", "停电", None, at(200))
+        with pytest.raises(WorkflowError) as past:
+            admin.reopen(conn, "L4-s-1", "a", "停电", at(150), at(200))
+        assert records.attempt(conn, "L4-s-1", "a").number == 1  # nothing recorded
+    assert str(closed.value) == (
+        "sitting L4-s-1 closed at 2026-12-10 11:00: give --until, the time by which the new attempt must start "
+        "(it also ends by then), e.g. '2026-12-11 17:00' (China time)")
+    assert str(past.value) == (
+        "--until 2026-12-10 11:30 is past: give the time by which the new attempt must start (it also ends by then), "
+        "e.g. '2026-12-11 17:00' (China time)")
+
+
+def test_a_reopened_attempt_started_after_the_close_is_timed_and_counted(sat: dict[str, Any]) -> None:
+    """b, reopened until 2099, starts at 14:00 (the sitting closed at 11:00): does she get her 30 + 10 minutes,
+    and do her answers count? a, reopened but never starting again, keeps her first attempt counted."""
+    cd, port, variants = sat["cd"], sat["port"], sat["variants"]
+    b = variants["b"]["assignment"]
+    first = variants["b"]["theory"][0]
+    runner = CliRunner()
+    again = runner.invoke(app, ["sitting", "reopen", "L4-s-1", "--learner", "a", "--reason", "误点交卷",
+                                "--until", "2099-12-10 17:00", "--root", str(cd.root)])
+    assert again.exit_code == 0, again.output
+    TestClock.now = at(300)
+    code, started = call(port, "b", f"/{b}/start", {})
+    assert (code, started["state"], started["attempt"], started["end"]) == (200, "running", 2, clock.iso(at(340)))
+    TestClock.now = at(320)
+    assert call(port, "b", f"/{b}/answers", {"answers": {first: "A"}})[1]["counted"] is True
+    done = runner.invoke(app, ["sitting", "report", "L4-s-1", "--root", str(cd.root)])
+    assert done.output.splitlines()[1:] == [
+        "  a: attempt 1, started 2026-12-10 09:05, ended 2026-12-10 09:35, 2 answer(s) counted; 1 answer(s) after "
+        "the end, up to 60 s late: kept, not scored",
+        "  b: attempt 2, started 2026-12-10 14:00, ended 2026-12-10 14:40, 1 answer(s) counted",
+    ]
 
 
 def test_the_learners_clock_counts_down_from_what_the_service_said() -> None:

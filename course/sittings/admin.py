@@ -14,7 +14,7 @@ from course.certification import store as cert_store
 from course.certification.manifest import manifest_path, read_manifest
 from course.errors import WorkflowError
 from course.sittings import records
-from course.sittings.clock import Sitting, iso
+from course.sittings.clock import Sitting, china, iso
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -84,15 +84,22 @@ def _summary(s: Sitting) -> dict[str, object]:
 
 
 def reopen(conn: sa.Connection, name: str, learner: str, reason: str, until: dt.datetime | None,
-           now: dt.datetime) -> int:
-    """Allow ``learner`` another attempt at ``name`` (a reason is required); the attempt's number; audited."""
+           now: dt.datetime) -> tuple[int, dt.datetime]:
+    """Allow ``learner`` another attempt at ``name`` (a reason is required), audited: the attempt's number and
+    its closing time (``until``, default the sitting's), by which it must start and ends."""
     sitting = records.find(conn, name)
     if not sitting.admits(learner):
         raise WorkflowError(f"{learner} is not admitted to sitting {name}: admit them with `course sitting create "
                             f"{sitting.paper} --name {name} --learner ...`")
     if not reason.strip():
         raise WorkflowError("--reason is empty: say why the sitting is reopened (it is kept in the audit trail)")
+    if until is not None and until <= now:
+        raise WorkflowError(f"--until {china(until)} is past: give the time by which the new attempt must start "
+                            "(it also ends by then), e.g. '2026-12-11 17:00' (China time)")
+    if until is None and sitting.closes <= now:
+        raise WorkflowError(f"sitting {name} closed at {china(sitting.closes)}: give --until, the time by which the "
+                            "new attempt must start (it also ends by then), e.g. '2026-12-11 17:00' (China time)")
     number = records.reopen(conn, name, learner, reason.strip(), until, cert_store.who(), now)
     audit.record(conn, "sitting-reopen", name, learner=learner, before={"attempt": number - 1},
                  after={"attempt": number, "reason": reason.strip(), "until": iso(until)}, at=iso(now))
-    return number
+    return number, until or sitting.closes

@@ -46,11 +46,11 @@ def outcomes(conn: sa.Connection, root: Path, sitting: Sitting) -> list[Outcome]
     found = []
     for learner in sitting.learners:
         assignment = variants.get(learner, {}).get("assignment", f"{sitting.paper}-{learner}")
-        attempt = records.attempt(conn, sitting.sitting, learner)
-        if attempt.started is None:
+        attempt = records.attempt(conn, sitting.sitting, learner, counted=True)
+        end = attempt.end(sitting, learner)
+        if attempt.started is None or end is None:
             found.append(Outcome(learner, assignment, attempt.number, None, None, None))
             continue
-        end = sitting.end(learner, attempt.started, attempt.finished)
         rows = records.answer_rows(conn, sitting.sitting, learner, attempt.number)
         found.append(Outcome(learner, assignment, attempt.number, attempt.started, end, tally(rows, end)))
     return found

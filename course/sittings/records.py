@@ -56,9 +56,11 @@ def _rows(conn: sa.Connection, table: sa.Table, sitting: str, learner: str | Non
     return [dict(r) for r in conn.execute(query.order_by(table.c.id)).mappings()]
 
 
-def attempt(conn: sa.Connection, sitting: str, learner: str) -> Attempt:
+def attempt(conn: sa.Connection, sitting: str, learner: str, *, counted: bool = False) -> Attempt:
+    """The learner's current attempt (``counted``: the one whose answers count; see clock.latest_attempt)."""
     return latest_attempt(learner, _rows(conn, store.starts, sitting, learner),
-                          _rows(conn, store.finishes, sitting, learner), _rows(conn, store.reopens, sitting, learner))
+                          _rows(conn, store.finishes, sitting, learner), _rows(conn, store.reopens, sitting, learner),
+                          counted=counted)
 
 
 def attempts(conn: sa.Connection, sitting: str) -> dict[str, Attempt]:
