@@ -134,6 +134,12 @@ def call(port: int, learner: str, path: str, body: dict[str, Any] | None = None)
         return exc.code, json.loads(exc.read())
 
 
+@pytest.fixture(autouse=True)
+def _commands_on_the_test_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The instructor's commands read the same test clock as the service."""
+    monkeypatch.setattr(clock, "now", lambda: TestClock.now)
+
+
 @pytest.fixture(scope="module")
 def sat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Paper L4-s for a and b, generated, in sitting L4-s-1 served on a real port with a test clock."""
@@ -166,6 +172,23 @@ def sat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     manifest = json.loads((cd.root / "papers" / "L4-s.json").read_text(encoding="utf-8"))
     yield {"cd": cd, "port": port, "engine": engine, "variants": manifest["variants"]}
     loop.call_soon_threadsafe(loop.stop)
+
+
+def test_a_paper_that_cannot_be_read_starts_no_clock(sat: dict[str, Any]) -> None:
+    """b's notebook gone from release/: is her start refused with 503, and no start recorded (her time not begun)?"""
+    b = sat["variants"]["b"]["assignment"]
+    notebook = sat["cd"].root / "release" / b / f"{b}.ipynb"
+    aside = notebook.with_name("aside.ipynb")
+    TestClock.now = at(5)
+    notebook.rename(aside)
+    try:
+        code, reply = call(sat["port"], "b", f"/{b}/start", {})
+    finally:
+        aside.rename(notebook)
+    assert (code, reply["error"]) == (503, f"{notebook} cannot be read: run `course generate`")
+    with sat["engine"].connect() as conn:
+        assert records.attempt(conn, "L4-s-1", "b") == Attempt(1)
+        assert records.started(conn, "L4-s-1") == set()
 
 
 def test_the_service_hands_out_the_paper_only_in_the_window_and_keeps_the_clock(sat: dict[str, Any]) -> None:
@@ -206,7 +229,7 @@ def test_collect_writes_what_counted_and_reports_who_ran_over(sat: dict[str, Any
         "  a: attempt 1, started 2026-12-10 09:05, ended 2026-12-10 09:35, 2 answer(s) counted; 1 answer(s) after "
         "the end, up to 60 s late: kept, not scored",
         "  b: 缺考 (never started)",
-        "collected 2 assignment(s).",
+        "collected 1 new or updated submission(s) of 2 assignment(s).",
     ]
     saved = json.loads((cd.root / "submitted" / "a" / a / f"{a}.answers.json").read_text(encoding="utf-8"))
     assert saved["answers"] == {first: "A", second: "A"} and saved["learner"] == "a"
@@ -231,11 +254,11 @@ def test_a_reopening_needs_a_reason_and_is_audited(sat: dict[str, Any]) -> None:
                                 "--root", str(cd.root)])
     assert (empty.exit_code, empty.output) == (
         1, "Error: --reason is empty: say why the sitting is reopened (it is kept in the audit trail)\n")
-    # (the command checks --until against the real clock: a far-off day keeps this test true in any year)
+    TestClock.now = at(100)  # before the sitting closes: the new attempt closes with it
     done = runner.invoke(app, ["sitting", "reopen", "L4-s-1", "--learner", "b", "--reason", "停电，经批准补考",
-                               "--until", "2099-12-10 17:00", "--root", str(cd.root)])
+                               "--root", str(cd.root)])
     assert (done.exit_code, done.output) == (
-        0, "sitting L4-s-1 reopened for b: attempt 2, to start and end by 2099-12-10 17:00 (China time; audited).\n")
+        0, "sitting L4-s-1 reopened for b: attempt 2, to start and end by 2026-12-10 11:00 (China time; audited).\n")
     from course.certification import store as cert_store
 
     with engine.connect() as conn:
@@ -267,26 +290,40 @@ def test_a_reopening_after_the_close_needs_a_time_the_attempt_can_still_start_by
 
 
 def test_a_reopened_attempt_started_after_the_close_is_timed_and_counted(sat: dict[str, Any]) -> None:
-    """b, reopened until 2099, starts at 14:00 (the sitting closed at 11:00): does she get her 30 + 10 minutes,
-    and do her answers count? a, reopened but never starting again, keeps her first attempt counted."""
+    """b, reopened at 12:20 until 17:00, starts at 14:00 (the sitting closed at 11:00): does she get her 30 + 10
+    minutes, and do her answers count? a, reopened but never starting again, keeps her first attempt counted."""
     cd, port, variants = sat["cd"], sat["port"], sat["variants"]
     b = variants["b"]["assignment"]
     first = variants["b"]["theory"][0]
     runner = CliRunner()
-    again = runner.invoke(app, ["sitting", "reopen", "L4-s-1", "--learner", "a", "--reason", "误点交卷",
-                                "--until", "2099-12-10 17:00", "--root", str(cd.root)])
-    assert again.exit_code == 0, again.output
+    TestClock.now = at(200)
+    for learner, reason in (("a", "误点交卷"), ("b", "停电后未能在截止前开考")):
+        again = runner.invoke(app, ["sitting", "reopen", "L4-s-1", "--learner", learner, "--reason", reason,
+                                    "--until", "2026-12-10 17:00", "--root", str(cd.root)])
+        assert again.exit_code == 0, again.output
     TestClock.now = at(300)
     code, started = call(port, "b", f"/{b}/start", {})
-    assert (code, started["state"], started["attempt"], started["end"]) == (200, "running", 2, clock.iso(at(340)))
+    assert (code, started["state"], started["attempt"], started["end"]) == (200, "running", 3, clock.iso(at(340)))
     TestClock.now = at(320)
     assert call(port, "b", f"/{b}/answers", {"answers": {first: "A"}})[1]["counted"] is True
-    done = runner.invoke(app, ["sitting", "report", "L4-s-1", "--root", str(cd.root)])
-    assert done.output.splitlines()[1:] == [
-        "  a: attempt 1, started 2026-12-10 09:05, ended 2026-12-10 09:35, 2 answer(s) counted; 1 answer(s) after "
-        "the end, up to 60 s late: kept, not scored",
-        "  b: attempt 2, started 2026-12-10 14:00, ended 2026-12-10 14:40, 1 answer(s) counted",
+    a_line = ("  a: attempt 1, started 2026-12-10 09:05, ended 2026-12-10 09:35, 2 answer(s) counted; 1 answer(s) "
+              "after the end, up to 60 s late: kept, not scored")
+    running = runner.invoke(app, ["collect", "L4-s", "--root", str(cd.root), "--content", str(CERT)])
+    assert running.output.splitlines()[1:] == [  # b's time runs: her partial answers are not collected yet
+        a_line,
+        "  b: attempt 3, started 2026-12-10 14:00, still running until 2026-12-10 14:40, 1 answer(s) so far: "
+        "collected after the end",
+        "collected 1 new or updated submission(s) of 2 assignment(s).",
     ]
+    assert not (cd.root / "submitted" / "b").exists()
+    TestClock.now = at(400)
+    done = runner.invoke(app, ["collect", "L4-s", "--root", str(cd.root), "--content", str(CERT)])
+    assert done.output.splitlines()[1:] == [
+        a_line, "  b: attempt 3, started 2026-12-10 14:00, ended 2026-12-10 14:40, 1 answer(s) counted",
+        "collected 2 new or updated submission(s) of 2 assignment(s).",
+    ]
+    saved = json.loads((cd.root / "submitted" / "b" / b / f"{b}.answers.json").read_text(encoding="utf-8"))
+    assert saved["answers"] == {first: "A"}
 
 
 def test_the_learners_clock_counts_down_from_what_the_service_said() -> None:

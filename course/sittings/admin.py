@@ -59,6 +59,13 @@ def admitted_learners(root: Path, paper: str, opens: dt.datetime, closes: dt.dat
     unknown = [lr for lr in extra if lr not in admitted]
     if unknown:
         raise WorkflowError(f"--extra for {', '.join(unknown)}, who are not admitted to this sitting")
+    ungenerated = [variants[lr]["assignment"] for lr in admitted
+                   if not (root / "release" / variants[lr]["assignment"] / f"{variants[lr]['assignment']}.ipynb")
+                   .is_file()]
+    if ungenerated:
+        raise WorkflowError(f"{len(ungenerated)} variant(s) of paper {paper} not generated "
+                            f"({', '.join(ungenerated[:5])}{', ...' if len(ungenerated) > 5 else ''}): "
+                            f"run `course generate {paper}` first")
     return admitted
 
 
@@ -70,6 +77,13 @@ def define(conn: sa.Connection, root: Path, paper: str, name: str | None, opens:
     name = name or f"{paper}-{1 + sum(s.paper == paper for s in existing.values())}"
     if name in existing and existing[name].paper != paper:
         raise WorkflowError(f"sitting {name} holds paper {existing[name].paper}, not {paper}: choose another --name")
+    # one sitting per learner and paper: another attempt is a reopening, with its reason in the audit trail
+    for other in existing.values():
+        twice = [lr for lr in admitted if other.paper == paper and other.sitting != name and other.admits(lr)]
+        if twice:
+            raise WorkflowError(f"{', '.join(twice)} already admitted to sitting {other.sitting} of paper {paper}: "
+                                f"give them another attempt with `course sitting reopen {other.sitting} --learner "
+                                f"{twice[0]} --reason ...`, or leave them out (--learner)")
     sitting = Sitting(name, paper, opens, closes, minutes, tuple(admitted), dict(extra))
     records.define(conn, sitting, cert_store.who(), now)
     before = existing.get(name)

@@ -77,6 +77,11 @@ class Status:
                 "start": iso(self.start), "end": iso(self.end), "remaining_seconds": self.remaining_seconds}
 
 
+def now() -> dt.datetime:
+    """The instructor's commands' clock (the service has its own, :class:`course.sittings.service.State`)."""
+    return dt.datetime.now(UTC)
+
+
 def iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment is not None else None
 

@@ -71,6 +71,11 @@ def attempts(conn: sa.Connection, sitting: str) -> dict[str, Attempt]:
     return {lr: latest_attempt(lr, starts, finishes, reopens) for lr in sorted(learners)}
 
 
+def started(conn: sa.Connection, sitting: str) -> set[str]:
+    """The learners who started ``sitting`` (any attempt)."""
+    return {r["learner"] for r in _rows(conn, store.starts, sitting)}
+
+
 def start(conn: sa.Connection, sitting: str, learner: str, number: int, now: dt.datetime) -> None:
     conn.execute(store.starts.insert().values(sitting=sitting, learner=learner, attempt=number, started_at=stamp(now)))
 

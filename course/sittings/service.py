@@ -154,6 +154,10 @@ class StartHandler(Api):
     def post(self, assignment: str) -> None:
         learner = self.learner()
         paper = self.state.paper(learner, assignment)
+        try:  # before the start is recorded: a paper that cannot be handed out must not start anyone's clock
+            notebook = json.loads(paper.notebook.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise web.HTTPError(503, reason=f"{paper.notebook} cannot be read: run `course generate`") from None
         now = self.state.clock()
         with self.state.engine.begin() as conn:
             attempt = records.attempt(conn, paper.sitting.sitting, learner)
@@ -162,10 +166,6 @@ class StartHandler(Api):
                 records.start(conn, paper.sitting.sitting, learner, attempt.number, now)
             elif state != "running":  # resuming a running sitting returns the paper again
                 raise web.HTTPError(409, reason=f"cannot start: {state}")
-        try:
-            notebook = json.loads(paper.notebook.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise web.HTTPError(503, reason=f"{paper.notebook} cannot be read: run `course generate`") from None
         self.reply({**self.status_of(paper, learner), "notebook": notebook})
 
 
