@@ -339,3 +339,44 @@ def test_the_learners_clock_counts_down_from_what_the_service_said() -> None:
                                       "　【2 题答案尚未送达考试服务，正在重试，请勿关闭页面】")
     assert clock_text(None, {"state": "over", "message": "你已交卷（2026-12-10 09:30）。"}, 0) == (
         "你已交卷（2026-12-10 09:30）。")
+
+
+def test_answers_the_service_never_received_are_sent_again_after_a_kernel_restart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer saved while the service was out of reach, then the kernel restarted: does the new kernel send it
+    (before, it showed it answered, never sent it, and the 尚未送达 warning dropped to 0)?"""
+    import time
+
+    from course_runtime import exam
+    from course_runtime.quiz import Quiz
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KAM_SITTINGS_URL", "http://127.0.0.1:9/services/sittings/")
+    monkeypatch.setattr(exam, "RETRY_SECONDS", 0.05)
+    running = {"state": "running", "remaining_seconds": 3600, "message": "考试进行中"}
+    reachable, tried, dead = threading.Event(), threading.Event(), set()
+    posted: list[dict[str, Any]] = []
+
+    def service(path: str, body: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        if not reachable.is_set() or threading.get_ident() in dead:  # out of reach; or the old kernel, gone
+            if body is not None:
+                dead.add(threading.get_ident())
+                tried.set()
+            return None
+        if body is None:
+            return running
+        posted.append(body["answers"])
+        return {**running, "counted": True}
+
+    monkeypatch.setattr(exam, "call", service)
+    questions = {"q1": {"type": "single", "no": 1}, "q2": {"type": "single", "no": 2}}
+    before = Quiz("P-a", questions, exam=True)
+    before.save("q1", "B")
+    assert tried.wait(5) and before.sender is not None and before.sender.unsent() == 1
+    reachable.set()  # the service is back; the learner restarts the kernel and runs every cell
+    after = Quiz("P-a", questions, exam=True)
+    deadline = time.monotonic() + 5
+    while not posted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert posted == [{"q1": "B"}]
+    assert after.sender is not None and after.sender.unsent() == 0
