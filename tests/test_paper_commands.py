@@ -168,3 +168,20 @@ def test_a_bare_collect_with_nothing_submitted_says_it_collected_nothing(tmp_pat
     code, out = run(course, "collect", content=MINI)
     assert (code, out) == (0, f"collected 0 new or updated submission(s) of {len(course.course.chapters)} "
                               "assignment(s).\n")
+
+
+def test_the_paper_tells_a_learner_how_the_sitting_is_timed_and_handed_in(cd: CourseDir) -> None:
+    """Does the paper's 作答说明 say when time starts, where 剩余时间 shows, and to finish with 交卷 (not 提交)?"""
+    notebook = json.loads((cd.root / "release" / "P-a" / "P-a.ipynb").read_text(encoding="utf-8"))
+    header = "".join(notebook["cells"][0]["source"]).splitlines()
+    assert header[-6:] == [
+        "1. 请先点击菜单 **运行 → 运行所有单元格**，题目控件随即出现。",
+        "2. 直接在控件中作答，**答案会自动保存**，并随即送达考试服务。",
+        "3. 每位考生的试卷题目不同，但各知识领域和各题型的分值完全相同，难度经过平衡。",
+        "4. **考试计时**：从你在 **课程作业** 页面点击 **开始考试** 时开始，题目上方显示 **剩余时间**；"
+        "以考试服务收到答案的时间为准。时间到后控件停止作答，之后的作答不再计分。"
+        "网络中断或内核重启后，重新 **运行所有单元格** 即可继续，剩余时间照常计算。",
+        "5. 完成后点击 **检查作答情况**，然后回到 **课程作业** 页面（菜单 **作业 → 课程作业**）点击 **交卷**；"
+        "也可以等待时间结束。交卷后不能再作答。",
+        "6. 讲师安排的不计时练习卷没有 **交卷**：完成后在 **课程作业** 页面点击 **提交**。",
+    ]
