@@ -172,7 +172,7 @@ def test_a_bare_collect_with_nothing_submitted_says_it_collected_nothing(tmp_pat
 
 def test_the_paper_tells_a_learner_how_the_sitting_is_timed_and_handed_in(cd: CourseDir) -> None:
     """Does the paper's 作答说明 say when time starts, where 剩余时间 shows, and to finish with 交卷 (not 提交)?"""
-    notebook = json.loads((cd.root / "release" / "P-a" / "P-a.ipynb").read_text(encoding="utf-8"))
+    notebook = json.loads((cd.root / "source" / "P-a" / "P-a.ipynb").read_text(encoding="utf-8"))
     header = "".join(notebook["cells"][0]["source"]).splitlines()
     assert header[-6:] == [
         "1. 请先点击菜单 **运行 → 运行所有单元格**，题目控件随即出现。",
