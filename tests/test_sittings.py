@@ -326,6 +326,27 @@ def test_a_reopened_attempt_started_after_the_close_is_timed_and_counted(sat: di
     assert saved["answers"] == {first: "A"}
 
 
+def test_a_learner_cannot_grow_the_records_without_bound(sat: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """b's attempt 3 ended at 14:40 with 1 answer: with the bounds set to 2 late rows and 3 rows an attempt, is
+    the third late row refused (409, in Chinese), and then any row, and nothing more stored?"""
+    from course.sittings import service
+
+    port, b = sat["port"], sat["variants"]["b"]["assignment"]
+    first, second = sat["variants"]["b"]["theory"][:2]
+    monkeypatch.setattr(service, "MAX_LATE_ROWS", 2)
+    TestClock.now = at(400)
+    assert call(port, "b", f"/{b}/answers", {"answers": {first: "B", second: "B"}})[1]["counted"] is False
+    assert call(port, "b", f"/{b}/answers", {"answers": {first: "C"}}) == (
+        409, {"error": "late limit", "message": "考试时间已到，之后的作答不再记录。"})
+    monkeypatch.setattr(service, "MAX_LATE_ROWS", 200)
+    monkeypatch.setattr(service, "MAX_ROWS_PER_ATTEMPT", 3)
+    assert call(port, "b", f"/{b}/answers", {"answers": {first: "C"}}) == (
+        409, {"error": "answer limit",
+              "message": "本场考试的作答保存次数已达上限，之后的修改不再记录。请联系监考老师。"})
+    with sat["engine"].connect() as conn:
+        assert records.answer_load(conn, "L4-s-1", "b", 3, at(340)) == (3, 9, 2)  # '"A"', '"B"', '"B"'
+
+
 def test_the_learners_clock_counts_down_from_what_the_service_said() -> None:
     """Does the notebook's 剩余时间 subtract the time passed since the service answered, and say when it is up?"""
     from course_runtime.exam import clock_text, remaining

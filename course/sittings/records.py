@@ -94,6 +94,17 @@ def save_answers(conn: sa.Connection, sitting: str, learner: str, number: int, a
         conn.execute(store.answers.insert(), rows)
 
 
+def answer_load(conn: sa.Connection, sitting: str, learner: str, number: int,
+                end: dt.datetime) -> tuple[int, int, int]:
+    """What one attempt has stored: (answer rows, their characters, rows saved after ``end``)."""
+    t = store.answers
+    late = sa.case((t.c.saved_at > stamp(end), 1), else_=0)  # stamps are UTC ISO to the microsecond: they sort
+    row = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.func.length(t.c.value)), 0),
+                                 sa.func.coalesce(sa.func.sum(late), 0))
+                       .where(t.c.sitting == sitting, t.c.learner == learner, t.c.attempt == number)).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 def answer_rows(conn: sa.Connection, sitting: str, learner: str, number: int) -> list[dict[str, Any]]:
     return [r for r in _rows(conn, store.answers, sitting, learner) if r["attempt"] == number]
 
