@@ -185,3 +185,26 @@ def test_the_paper_tells_a_learner_how_the_sitting_is_timed_and_handed_in(cd: Co
         "也可以等待时间结束。交卷后不能再作答。",
         "6. 讲师安排的不计时练习卷没有 **交卷**：完成后在 **课程作业** 页面点击 **提交**。",
     ]
+
+
+def test_each_learner_reads_their_own_sitting_number_at_the_level(cd: CourseDir) -> None:
+    """a sits L4 papers P, R, S (S with b, who sat P), c an L1 paper after her L4 one: is S a's 3rd and b's 2nd L4
+    sitting, and c's L1 paper her 1st (a paper of another level is no re-sit), in the manifest and the names?"""
+    from course.certification.manifest import manifests
+    from course.certification.outputs import learner_paper_names, paper_names
+
+    for args in (["L4", "--paper", "R", "--learner", "a"], ["L4", "--paper", "S", "--learner", "a", "--learner", "b"],
+                 ["L1", "--paper", "T", "--learner", "c"]):
+        code, out = run(cd, "paper", "create", *args)
+        assert code == 0, out
+    found = {d["paper"]: d for d in manifests(cd.root)}
+    assert {p: (d["sitting"], {x: v["sitting"] for x, v in d["variants"].items()}) for p, d in found.items()
+            if p in ("R", "S", "T")} == {"R": (2, {"a": 2}), "S": (3, {"a": 3, "b": 2}), "T": (1, {"c": 1})}
+    # drawn without --resit (this fixture's bank holds one paper's worth of items): no 补考 in the names
+    assert learner_paper_names(cd.course, list(found.values()))["S", "a"] == "四级认证考试"
+    # as re-sits (the flag --resit records), each learner reads their own number
+    resits = [{**d, "resit": d["paper"] in ("R", "S")} for d in found.values()]
+    by_learner = learner_paper_names(cd.course, resits)
+    assert (by_learner["S", "a"], by_learner["S", "b"], by_learner["T", "c"], by_learner["P", "a"]) == (
+        "四级补考（第 3 次考试）", "四级补考（第 2 次考试）", "一级（资深）认证考试", "四级认证考试")
+    assert paper_names(cd.course, resits)["S"] == "四级补考（第 3 次考试）"

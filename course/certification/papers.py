@@ -436,9 +436,11 @@ def create_paper(course: Course, cert: Certification, root: Path, paper_id: str,
     _check_ids(course, root, paper_id, learners)
     if estimates is None:
         estimates = latest_estimates(root)
-    # a learner's n-th paper is their n-th sitting; a paper's sitting is the highest among its learners
-    earlier = manifests(root)
-    sitting = 1 + max((d.get("sitting", 1) for d in earlier if set(d["variants"]) & set(learners)), default=0)
+    # A learner's n-th paper at this level is their n-th sitting of it (a paper of another level does not
+    # count); the paper's number is the highest among its learners (it orders the papers).
+    earlier = [d for d in manifests(root) if d["level"] == level]
+    sittings = {x: 1 + sum(x in d["variants"] for d in earlier) for x in learners}
+    sitting = max(sittings.values())
     plan = blueprint(course, cert, level)
     clash = near_duplicates(list(course.questions), cert.near_duplicate_threshold)
     variants: dict[str, Variant] = {}
@@ -448,7 +450,7 @@ def create_paper(course: Course, cert: Certification, root: Path, paper_id: str,
     abilities = list(cert.balance.abilities)
     data = {"paper": paper_id, "level": level, "seed": seed, "resit": resit, "sitting": sitting,
             "theory_max": plan.theory_points, "skills_max": plan.skills_max,
-            "variants": {x: _variant_record(course, v) for x, v in variants.items()},
+            "variants": {x: {**_variant_record(course, v), "sitting": sittings[x]} for x, v in variants.items()},
             "area_points": plan.area_points, "type_totals": plan.type_points,
             "skills_count": plan.skills_count, "skills_points": plan.skills_points,
             "balance": {"abilities": abilities, "tolerance": cert.balance.tolerance,
