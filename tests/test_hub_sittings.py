@@ -221,8 +221,7 @@ def grade_case(browser: Any, hc: HubCourse, paper: dict[str, Any]) -> None:
     the case gets 8 points, and the submissions list then shows 28 / 30 (20 theory points + 8)."""
     case, assignment = paper["skills"][0], paper["assignment"]
     page = login(browser, hc, TEACHER)
-    page.goto(f"{hc.settings.url}/user/{TEACHER}/formgrader")
-    page.get_by_role("link", name="Gradebook", exact=True).click()
+    page.goto(f"{hc.settings.url}/user/{TEACHER}/formgrader/gradebook")  # formgrader's Gradebook page
     page.locator(f'table a[href$="/formgrader/gradebook/{assignment}"]').click()
     page.locator(f'table a[href$="/formgrader/gradebook/{assignment}/{assignment}"]').click()
     submissions = page.url
