@@ -211,8 +211,9 @@ def test_a_certification_round_sat_through_the_hub(hub: HubCourse) -> None:
     theory_max = sum(course.by_id[q].points for q in li["theory"])  # 20 points, as every variant of L4
     wang_theory = sum(course.by_id[q].points for q in wang_tf)  # only his two answers saved in time: 2 points
     assert (theory_max, wang_theory) == (20, 2)
-    assert decided[LI] == {"计分考试": PAPER, "理论": 100.0, "技能": 80.0, "结论": "通过", "原因": "全部条件达到"}
-    assert decided[WANG] == {"计分考试": PAPER, "理论": 10.0, "技能": 0.0, "结论": "未通过",
+    assert decided[LI] == {"计分考试": "四级认证考试", "理论": 100.0, "技能": 80.0, "结论": "通过",
+                           "原因": "全部条件达到"}
+    assert decided[WANG] == {"计分考试": "四级认证考试", "理论": 10.0, "技能": 0.0, "结论": "未通过",
                              "原因": "理论成绩 10 低于合格线 60；技能成绩 0 低于合格线 60"}
 
 
