@@ -218,12 +218,17 @@ def release(
     _, selection = _selection(root, content, chapters)
     from course import workflow
 
-    workflow.release(root, selection.chapters)
     missing = [a for a in selection.variants if not (root / "release" / a / f"{a}.ipynb").is_file()]
     if missing:
         raise WorkflowError(f"{len(missing)} paper variant(s) not generated ({', '.join(missing[:5])}"
                             f"{', ...' if len(missing) > 5 else ''}): run `course generate "
                             f"{' '.join(selection.papers)}` first")
+    if exchange and selection.papers:
+        held = sorted(set(selection.papers) & set(_sittings_of(root)))
+        if held:
+            raise WorkflowError(f"paper(s) {', '.join(held)} are sat in a sitting: the exchange would let learners "
+                                "fetch them before it opens; release them without --exchange")
+    workflow.release(root, selection.chapters)
     if exchange:
         workflow.release(root, selection.variants)
     typer.echo(f"released {len(selection.chapters) + (len(selection.variants) if exchange else 0)} assignment(s).")
@@ -250,28 +255,43 @@ def collect(chapters: AssignmentsArg = None, content: ContentOpt = None, root: R
     if through_exchange and not in_exchange and not (set(selection.papers) & set(held)):
         raise WorkflowError(f"nothing to collect: {inbound} does not exist, so no learner has submitted yet; "
                             "run `course release` first and let learners submit in the Assignments tab")
+    collected = 0
     if through_exchange and in_exchange:
         from course import workflow
 
+        before = _submitted(root, through_exchange)
         workflow.collect(root, through_exchange)
+        after = _submitted(root, through_exchange)
+        collected += sum(after[k] != before.get(k) for k in after)
     for paper in selection.papers:
         for sitting in held.get(paper, []):
-            _collect_sitting(root, sitting)
-    typer.echo(f"collected {len(selection.assignments)} assignment(s).")
+            collected += _collect_sitting(root, sitting)
+    typer.echo(f"collected {collected} new or updated submission(s) of {len(selection.assignments)} assignment(s).")
 
 
-def _collect_sitting(root: Path, sitting: Any) -> list[Any]:
-    """Each learner's counted answers of ``sitting`` become their submission; print who ran over."""
+def _submitted(root: Path, assignments: list[str]) -> dict[tuple[str, str], str]:
+    """(learner, assignment) → the submission's timestamp.txt, for what is in ``submitted/`` now."""
+    wanted, found = set(assignments), {}
+    for stamp in (root / "submitted").glob("*/*/timestamp.txt"):
+        if stamp.parent.name in wanted:
+            found[stamp.parent.parent.name, stamp.parent.name] = stamp.read_text(encoding="utf-8", errors="replace")
+    return found
+
+
+def _collect_sitting(root: Path, sitting: Any) -> int:
+    """Each learner's counted answers of ``sitting`` (whose time is over) become their submission; print who ran
+    over and who is still sitting it; the number of submissions written."""
+    from course.sittings import clock
     from course.sittings.collect import outcomes, report_lines, write_submission
 
     with _sittings_engine(root).connect() as conn:
-        found = outcomes(conn, root, sitting)
-    for outcome in found:
-        if outcome.tally is not None:
-            write_submission(root, outcome)
+        found = outcomes(conn, root, sitting, clock.now())
+    done = [o for o in found if o.tally is not None and not o.running]
+    for outcome in done:
+        write_submission(root, outcome)
     for line in report_lines(sitting, found):
         typer.echo(line)
-    return found
+    return len(done)
 
 
 def print_grading_summary(report: Any) -> None:
@@ -416,6 +436,9 @@ def import_answers(
         "--paper", help="The answers are of this exam paper (sat on paper): each learner's own variant.")] = None,
     date: Annotated[str | None, typer.Option(
         "--date", help="With --paper: the day it was sat, YYYY-MM-DD (default: today).")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="With --paper: put these answers in place of a learner's submission (one they already "
+        "have, or one collected from a sitting).")] = False,
 ) -> None:
     """Turn answers given elsewhere (paper exam, another system) into real nbgrader submissions."""
     import datetime as dt
@@ -439,7 +462,11 @@ def import_answers(
     except ValueError:
         raise WorkflowError(f"--date {date!r} is not a day like 2026-12-04") from None
     sat = dt.datetime.combine(day, dt.time(12)).astimezone()
-    created = import_paper_answers(root, load_course(content), csv_file, paper, sat)
+    from course.sittings import records
+
+    with _sittings_engine(root).connect() as conn:
+        online = {lr for s in _sittings_of(root).get(paper, []) for lr in records.started(conn, s.sitting)}
+    created = import_paper_answers(root, load_course(content), csv_file, paper, sat, online, replace)
     typer.echo(f"created {len(created)} submission(s) of paper {paper}; run `course autograde {paper}` to grade them.")
 
 
@@ -1152,18 +1179,25 @@ def sitting_create(
     root: RootOpt = Path("."),
 ) -> None:
     """Open a sitting of a paper: learners start it on their course page, each on the service's clock."""
-    import datetime as dt
-
-    from course.sittings import admin
+    from course.errors import WorkflowError
+    from course.sittings import admin, clock
     from course.sittings.clock import china
 
     root = _course_root(root)
     start, end, more = admin.parse_time(opens, "--opens"), admin.parse_time(closes, "--closes"), admin.parse_extra(
         extra or [])
     admin.admitted_learners(root, paper, start, end, minutes, learner or [], more)  # before a gradebook is opened
+    from course import workflow
+    from course.instructor.assignments import paper_variants
+
+    exposed = sorted(set(paper_variants(root).get(paper, [])) & workflow.released(root))
+    if exposed:
+        raise WorkflowError(f"paper {paper} is in the exchange ({', '.join(exposed[:3])}"
+                            f"{', ...' if len(exposed) > 3 else ''}), where learners can fetch it at any time: "
+                            "a sitting needs a paper no learner has seen; create a new paper "
+                            "(`course paper create`) for the sitting")
     with _sittings_engine(root).begin() as conn:
-        sitting = admin.define(conn, root, paper, name, start, end, minutes, learner or [], more,
-                               dt.datetime.now(dt.UTC))
+        sitting = admin.define(conn, root, paper, name, start, end, minutes, learner or [], more, clock.now())
     typer.echo(f"sitting {sitting.sitting}: paper {paper}, {len(sitting.learners)} learner(s), {minutes} min, "
                f"opens {china(sitting.opens)}, closes {china(sitting.closes)} (China time).")
 
@@ -1189,13 +1223,13 @@ def sitting_list(root: RootOpt = Path(".")) -> None:
 @reports_errors
 def sitting_report(sitting: SittingArg, root: RootOpt = Path(".")) -> None:
     """Who started when, whose time ended when, who ran over and by how much (writes nothing)."""
-    from course.sittings import records
+    from course.sittings import clock, records
     from course.sittings.collect import outcomes, report_lines
 
     root = _course_root(root)
     with _sittings_engine(root).connect() as conn:
         found = records.find(conn, sitting)
-        lines = report_lines(found, outcomes(conn, root, found))
+        lines = report_lines(found, outcomes(conn, root, found, clock.now()))
     for line in lines:
         typer.echo(line)
 
@@ -1207,19 +1241,20 @@ def sitting_reopen(
     learner: Annotated[str, typer.Option("--learner", help="The learner allowed one more attempt.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
     until: Annotated[str | None, typer.Option(
-        "--until", help="The attempt may start until then (default: the sitting's closing time).")] = None,
+        "--until", help="The attempt must start by then and ends by then (default: the sitting's closing time; "
+        "required once the sitting has closed).")] = None,
     root: RootOpt = Path("."),
 ) -> None:
     """Allow one learner another attempt at a sitting, with a reason that is logged."""
-    import datetime as dt
-
-    from course.sittings import admin
+    from course.sittings import admin, clock
+    from course.sittings.clock import china
 
     root = _course_root(root)
     with _sittings_engine(root).begin() as conn:
-        number = admin.reopen(conn, sitting, learner, reason, admin.parse_time(until, "--until") if until else None,
-                              dt.datetime.now(dt.UTC))
-    typer.echo(f"sitting {sitting} reopened for {learner}: attempt {number} (audited).")
+        number, closes = admin.reopen(conn, sitting, learner, reason,
+                                      admin.parse_time(until, "--until") if until else None, clock.now())
+    typer.echo(f"sitting {sitting} reopened for {learner}: attempt {number}, to start and end by {china(closes)} "
+               "(China time; audited).")
 
 
 @sitting_app.command("serve")

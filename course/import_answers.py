@@ -36,6 +36,8 @@ With a paper (``--paper L4-2026a``, a paper sat on paper), each row's question
 must be on that learner's variant of the paper; the answers become the
 learner's submission of their variant (``submitted/<learner>/<paper>-<learner>/``,
 written directly: papers are never in the exchange), graded by ``course autograde``.
+A learner who already has a submission of their variant, or who started a sitting of the
+paper, is refused (with their names) unless the instructor asks to replace it.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ import re
 import tempfile
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -210,15 +212,28 @@ def read_csv(path: Path, course: Course,
     return dict(grouped)
 
 
-def import_paper_answers(root: Path, course: Course, path: Path, paper: str,
-                         submitted_at: dt.datetime) -> list[tuple[str, str]]:
-    """Create one submission per learner of ``paper`` in the CSV (their variant); return (learner, variant)."""
+def import_paper_answers(root: Path, course: Course, path: Path, paper: str, submitted_at: dt.datetime,
+                         sat_online: Collection[str] = (), replace: bool = False) -> list[tuple[str, str]]:
+    """Create one submission per learner of ``paper`` in the CSV (their variant); return (learner, variant).
+
+    A learner who already has a submission of their variant, or who started a sitting of the paper
+    (``sat_online``: their answers are the sittings service's), is refused unless ``replace``.
+    """
     manifest = manifest_path(root, paper)
     if not manifest.is_file():
         known = ", ".join(sorted(p.stem for p in (root / "papers").glob("*.json"))) or "none"
         raise WorkflowError(f"no paper {paper!r} in {root / 'papers'} (papers: {known}): create it with "
                             "`course paper create`")
     grouped = read_csv(path, course, read_manifest(manifest)["variants"])
+    if not replace:
+        online = sorted(s for s, _ in grouped if s in sat_online)
+        existing = sorted(s for s, a in grouped if s not in sat_online and (root / "submitted" / s / a).is_dir())
+        clashes = ([f"{', '.join(online)} sat paper {paper} in a sitting (their answers are the sittings "
+                    "service's record)"] if online else []) + (
+                   [f"{', '.join(existing)} already have a submission of paper {paper}"] if existing else [])
+        if clashes:
+            raise WorkflowError(f"{path}: {'; '.join(clashes)}: nothing imported; remove their rows, or give "
+                                "--replace to put these answers in place of their submission")
     for (student, assignment), answers in sorted(grouped.items()):
         write_submission(root.resolve(), student, assignment, answers, submitted_at)
     return sorted(grouped)

@@ -58,6 +58,9 @@ def test_the_end_is_start_plus_duration_and_extra_cut_by_the_closing_time() -> N
     (Attempt(1, at(10), at(30)), at(31), "over", "你已交卷（2026-12-10 09:30）。之后的作答不再计分。"),
     (Attempt(2, None, None, at(600)), at(300), "ready",
      "可以开始考试：考试时长 90 分钟，须在 2026-12-10 19:00 前开始。点击“开始考试”后开始计时。"),
+    # a reopened attempt started after the sitting closed runs to its own closing time, not the sitting's
+    (Attempt(2, at(300), None, at(600)), at(310), "running", "考试进行中：剩余时间 80 分 00 秒。"),
+    (Attempt(2, at(550), None, at(600)), at(560), "running", "考试进行中：剩余时间 40 分 00 秒。"),
 ])
 def test_a_learners_status_at_each_moment(attempt: Attempt, now: dt.datetime, state: str, message: str) -> None:
     result = status(SITTING, "a", attempt, now)
@@ -96,6 +99,17 @@ def test_a_reopening_starts_a_new_attempt_with_its_own_deadline() -> None:
     assert clock.latest_attempt("a", starts, [], reopens) == Attempt(2, None, None, at(600))
 
 
+def test_a_reopening_never_taken_up_leaves_the_earlier_attempt_counted() -> None:
+    """Does the attempt that counts stay the first until the learner starts the reopened one?"""
+    starts = [{"learner": "a", "attempt": 1, "started_at": clock.iso(at(10))}]
+    finishes = [{"learner": "a", "attempt": 1, "finished_at": clock.iso(at(40))}]
+    reopens = [{"learner": "a", "attempt": 2, "closes_at": clock.iso(at(600))}]
+    assert clock.latest_attempt("a", starts, finishes, reopens, counted=True) == Attempt(1, at(10), at(40))
+    started = [*starts, {"learner": "a", "attempt": 2, "started_at": clock.iso(at(300))}]
+    assert clock.latest_attempt("a", started, finishes, reopens, counted=True) == Attempt(2, at(300), None, at(600))
+    assert Attempt(2, at(300), None, at(600)).end(SITTING, "a") == at(390)
+
+
 # ---------------------------------------------------------------- a sitting through the service and the commands
 class TestClock:
     now = at(0)
@@ -118,6 +132,12 @@ def call(port: int, learner: str, path: str, body: dict[str, Any] | None = None)
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture(autouse=True)
+def _commands_on_the_test_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The instructor's commands read the same test clock as the service."""
+    monkeypatch.setattr(clock, "now", lambda: TestClock.now)
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +172,23 @@ def sat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     manifest = json.loads((cd.root / "papers" / "L4-s.json").read_text(encoding="utf-8"))
     yield {"cd": cd, "port": port, "engine": engine, "variants": manifest["variants"]}
     loop.call_soon_threadsafe(loop.stop)
+
+
+def test_a_paper_that_cannot_be_read_starts_no_clock(sat: dict[str, Any]) -> None:
+    """b's notebook gone from release/: is her start refused with 503, and no start recorded (her time not begun)?"""
+    b = sat["variants"]["b"]["assignment"]
+    notebook = sat["cd"].root / "release" / b / f"{b}.ipynb"
+    aside = notebook.with_name("aside.ipynb")
+    TestClock.now = at(5)
+    notebook.rename(aside)
+    try:
+        code, reply = call(sat["port"], "b", f"/{b}/start", {})
+    finally:
+        aside.rename(notebook)
+    assert (code, reply["error"]) == (503, f"{notebook} cannot be read: run `course generate`")
+    with sat["engine"].connect() as conn:
+        assert records.attempt(conn, "L4-s-1", "b") == Attempt(1)
+        assert records.started(conn, "L4-s-1") == set()
 
 
 def test_the_service_hands_out_the_paper_only_in_the_window_and_keeps_the_clock(sat: dict[str, Any]) -> None:
@@ -192,7 +229,7 @@ def test_collect_writes_what_counted_and_reports_who_ran_over(sat: dict[str, Any
         "  a: attempt 1, started 2026-12-10 09:05, ended 2026-12-10 09:35, 2 answer(s) counted; 1 answer(s) after "
         "the end, up to 60 s late: kept, not scored",
         "  b: 缺考 (never started)",
-        "collected 2 assignment(s).",
+        "collected 1 new or updated submission(s) of 2 assignment(s).",
     ]
     saved = json.loads((cd.root / "submitted" / "a" / a / f"{a}.answers.json").read_text(encoding="utf-8"))
     assert saved["answers"] == {first: "A", second: "A"} and saved["learner"] == "a"
@@ -217,9 +254,11 @@ def test_a_reopening_needs_a_reason_and_is_audited(sat: dict[str, Any]) -> None:
                                 "--root", str(cd.root)])
     assert (empty.exit_code, empty.output) == (
         1, "Error: --reason is empty: say why the sitting is reopened (it is kept in the audit trail)\n")
+    TestClock.now = at(100)  # before the sitting closes: the new attempt closes with it
     done = runner.invoke(app, ["sitting", "reopen", "L4-s-1", "--learner", "b", "--reason", "停电，经批准补考",
                                "--root", str(cd.root)])
-    assert (done.exit_code, done.output) == (0, "sitting L4-s-1 reopened for b: attempt 2 (audited).\n")
+    assert (done.exit_code, done.output) == (
+        0, "sitting L4-s-1 reopened for b: attempt 2, to start and end by 2026-12-10 11:00 (China time; audited).\n")
     from course.certification import store as cert_store
 
     with engine.connect() as conn:
@@ -229,6 +268,83 @@ def test_a_reopening_needs_a_reason_and_is_audited(sat: dict[str, Any]) -> None:
             conn.execute(sa.text("UPDATE kam_sitting_start SET started_at = 'x'"))
     assert (last["action"], last["learner"], json.loads(last["after"])["reason"]) == (
         "sitting-reopen", "b", "停电，经批准补考")
+
+
+def test_a_reopening_after_the_close_needs_a_time_the_attempt_can_still_start_by(sat: dict[str, Any]) -> None:
+    """Is a reopening after the sitting closed refused without --until, and with an --until already past?"""
+    from course.errors import WorkflowError
+    from course.sittings import admin
+
+    with sat["engine"].begin() as conn:
+        with pytest.raises(WorkflowError) as closed:
+            admin.reopen(conn, "L4-s-1", "a", "停电", None, at(200))
+        with pytest.raises(WorkflowError) as past:
+            admin.reopen(conn, "L4-s-1", "a", "停电", at(150), at(200))
+        assert records.attempt(conn, "L4-s-1", "a").number == 1  # nothing recorded
+    assert str(closed.value) == (
+        "sitting L4-s-1 closed at 2026-12-10 11:00: give --until, the time by which the new attempt must start "
+        "(it also ends by then), e.g. '2026-12-11 17:00' (China time)")
+    assert str(past.value) == (
+        "--until 2026-12-10 11:30 is past: give the time by which the new attempt must start (it also ends by then), "
+        "e.g. '2026-12-11 17:00' (China time)")
+
+
+def test_a_reopened_attempt_started_after_the_close_is_timed_and_counted(sat: dict[str, Any]) -> None:
+    """b, reopened at 12:20 until 17:00, starts at 14:00 (the sitting closed at 11:00): does she get her 30 + 10
+    minutes, and do her answers count? a, reopened but never starting again, keeps her first attempt counted."""
+    cd, port, variants = sat["cd"], sat["port"], sat["variants"]
+    b = variants["b"]["assignment"]
+    first = variants["b"]["theory"][0]
+    runner = CliRunner()
+    TestClock.now = at(200)
+    for learner, reason in (("a", "误点交卷"), ("b", "停电后未能在截止前开考")):
+        again = runner.invoke(app, ["sitting", "reopen", "L4-s-1", "--learner", learner, "--reason", reason,
+                                    "--until", "2026-12-10 17:00", "--root", str(cd.root)])
+        assert again.exit_code == 0, again.output
+    TestClock.now = at(300)
+    code, started = call(port, "b", f"/{b}/start", {})
+    assert (code, started["state"], started["attempt"], started["end"]) == (200, "running", 3, clock.iso(at(340)))
+    TestClock.now = at(320)
+    assert call(port, "b", f"/{b}/answers", {"answers": {first: "A"}})[1]["counted"] is True
+    a_line = ("  a: attempt 1, started 2026-12-10 09:05, ended 2026-12-10 09:35, 2 answer(s) counted; 1 answer(s) "
+              "after the end, up to 60 s late: kept, not scored")
+    running = runner.invoke(app, ["collect", "L4-s", "--root", str(cd.root), "--content", str(CERT)])
+    assert running.output.splitlines()[1:] == [  # b's time runs: her partial answers are not collected yet
+        a_line,
+        "  b: attempt 3, started 2026-12-10 14:00, still running until 2026-12-10 14:40, 1 answer(s) so far: "
+        "collected after the end",
+        "collected 1 new or updated submission(s) of 2 assignment(s).",
+    ]
+    assert not (cd.root / "submitted" / "b").exists()
+    TestClock.now = at(400)
+    done = runner.invoke(app, ["collect", "L4-s", "--root", str(cd.root), "--content", str(CERT)])
+    assert done.output.splitlines()[1:] == [
+        a_line, "  b: attempt 3, started 2026-12-10 14:00, ended 2026-12-10 14:40, 1 answer(s) counted",
+        "collected 2 new or updated submission(s) of 2 assignment(s).",
+    ]
+    saved = json.loads((cd.root / "submitted" / "b" / b / f"{b}.answers.json").read_text(encoding="utf-8"))
+    assert saved["answers"] == {first: "A"}
+
+
+def test_a_learner_cannot_grow_the_records_without_bound(sat: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """b's attempt 3 ended at 14:40 with 1 answer: with the bounds set to 2 late rows and 3 rows an attempt, is
+    the third late row refused (409, in Chinese), and then any row, and nothing more stored?"""
+    from course.sittings import service
+
+    port, b = sat["port"], sat["variants"]["b"]["assignment"]
+    first, second = sat["variants"]["b"]["theory"][:2]
+    monkeypatch.setattr(service, "MAX_LATE_ROWS", 2)
+    TestClock.now = at(400)
+    assert call(port, "b", f"/{b}/answers", {"answers": {first: "B", second: "B"}})[1]["counted"] is False
+    assert call(port, "b", f"/{b}/answers", {"answers": {first: "C"}}) == (
+        409, {"error": "late limit", "message": "考试时间已到，之后的作答不再记录。"})
+    monkeypatch.setattr(service, "MAX_LATE_ROWS", 200)
+    monkeypatch.setattr(service, "MAX_ROWS_PER_ATTEMPT", 3)
+    assert call(port, "b", f"/{b}/answers", {"answers": {first: "C"}}) == (
+        409, {"error": "answer limit",
+              "message": "本场考试的作答保存次数已达上限，之后的修改不再记录。请联系监考老师。"})
+    with sat["engine"].connect() as conn:
+        assert records.answer_load(conn, "L4-s-1", "b", 3, at(340)) == (3, 9, 2)  # '"A"', '"B"', '"B"'
 
 
 def test_the_learners_clock_counts_down_from_what_the_service_said() -> None:
@@ -244,3 +360,44 @@ def test_the_learners_clock_counts_down_from_what_the_service_said() -> None:
                                       "　【2 题答案尚未送达考试服务，正在重试，请勿关闭页面】")
     assert clock_text(None, {"state": "over", "message": "你已交卷（2026-12-10 09:30）。"}, 0) == (
         "你已交卷（2026-12-10 09:30）。")
+
+
+def test_answers_the_service_never_received_are_sent_again_after_a_kernel_restart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer saved while the service was out of reach, then the kernel restarted: does the new kernel send it
+    (before, it showed it answered, never sent it, and the 尚未送达 warning dropped to 0)?"""
+    import time
+
+    from course_runtime import exam
+    from course_runtime.quiz import Quiz
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KAM_SITTINGS_URL", "http://127.0.0.1:9/services/sittings/")
+    monkeypatch.setattr(exam, "RETRY_SECONDS", 0.05)
+    running = {"state": "running", "remaining_seconds": 3600, "message": "考试进行中"}
+    reachable, tried, dead = threading.Event(), threading.Event(), set()
+    posted: list[dict[str, Any]] = []
+
+    def service(path: str, body: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        if not reachable.is_set() or threading.get_ident() in dead:  # out of reach; or the old kernel, gone
+            if body is not None:
+                dead.add(threading.get_ident())
+                tried.set()
+            return None
+        if body is None:
+            return running
+        posted.append(body["answers"])
+        return {**running, "counted": True}
+
+    monkeypatch.setattr(exam, "call", service)
+    questions = {"q1": {"type": "single", "no": 1}, "q2": {"type": "single", "no": 2}}
+    before = Quiz("P-a", questions, exam=True)
+    before.save("q1", "B")
+    assert tried.wait(5) and before.sender is not None and before.sender.unsent() == 1
+    reachable.set()  # the service is back; the learner restarts the kernel and runs every cell
+    after = Quiz("P-a", questions, exam=True)
+    deadline = time.monotonic() + 5
+    while not posted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert posted == [{"q1": "B"}]
+    assert after.sender is not None and after.sender.unsent() == 0

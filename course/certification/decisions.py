@@ -55,7 +55,8 @@ def sitting_scores(manifests: list[dict[str, Any]], grades: pd.DataFrame) -> pd.
                 if variant["skills"] and not pending:
                     skills = round(float(case.sum()) / data["skills_max"] * 100, 2)
             rows.append({"learner": learner, "paper": data["paper"], "assignment": variant["assignment"],
-                         "level": data["level"], "sitting": data.get("sitting", 1), "resit": data.get("resit", False),
+                         "level": data["level"], "sitting": variant.get("sitting", data.get("sitting", 1)),
+                         "resit": data.get("resit", False),
                          "submitted": submitted, "skills_pending": pending, "theory": theory, "skills": skills,
                          "exam_date": exam_date})
     cols = ["learner", "paper", "assignment", "level", "sitting", "resit", "submitted", "skills_pending", "theory",

@@ -181,27 +181,48 @@ class ManagerView:
 def paper_names(course: Course, manifests: list[dict[str, Any]]) -> dict[str, str]:
     """Paper id → the name a manager reads instead: the level's exam or a re-sit.
 
-    E.g. 四级认证考试, 四级补考（第 2 次考试）.
+    E.g. 四级认证考试, 四级补考（第 2 次考试）. A re-sit paper's number is its highest among its
+    learners; :func:`learner_paper_names` gives each learner's own.
     """
     titles = {lv.id: lv.title for lv in course.levels.levels}
-    names = {}
-    for data in manifests:
-        title = titles.get(data["level"], data["level"])
-        sitting = int(data.get("sitting", 1))
-        names[data["paper"]] = f"{title}认证考试" if sitting <= 1 else f"{title}补考（第 {sitting} 次考试）"
-    return names
+    return {d["paper"]: _paper_name(titles.get(d["level"], d["level"]), d, int(d.get("sitting", 1)))
+            for d in manifests}
 
 
-def papers_by_name(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """The results or missing-work frame with paper ids replaced by ``paper_names`` (a page shows no ids)."""
+def learner_paper_names(course: Course, manifests: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """(paper id, learner) → the name of that learner's sitting of it: 四级补考（第 2 次考试） for one who
+    sits a re-sit paper for the second time, even when others sit it for the third."""
+    titles = {lv.id: lv.title for lv in course.levels.levels}
+    return {(d["paper"], learner): _paper_name(titles.get(d["level"], d["level"]), d,
+                                               int(v.get("sitting", d.get("sitting", 1))))
+            for d in manifests for learner, v in d["variants"].items()}
+
+
+def _paper_name(title: str, data: dict[str, Any], sitting: int) -> str:
+    resit = bool(data.get("resit", sitting > 1)) and sitting > 1
+    return f"{title}补考（第 {sitting} 次考试）" if resit else f"{title}认证考试"
+
+
+def papers_by_name(frame: pd.DataFrame, names: dict[str, str],
+                   by_learner: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
+    """The results or missing-work frame with paper ids replaced by ``paper_names`` (a page shows no ids);
+    with ``by_learner`` (:func:`learner_paper_names`) and a 学员编号 column, each row's learner's own name."""
     out = frame.copy()
+    learners = [str(x) for x in out["学员编号"]] if by_learner and "学员编号" in out.columns else [""] * len(out)
+
+    def name(paper: str, learner: str) -> str:
+        return (by_learner or {}).get((paper, learner)) or names.get(paper, paper)
+
+    def named(text: str, learner: str) -> str:
+        return _PAPER_IN_REASON.sub(lambda m: name(m.group(1), learner) if m.group(1) in names else m.group(0), text)
+
     if "原因" in out.columns:  # decisions write "试卷 <id>" inside a reason
-        out["原因"] = [_PAPER_IN_REASON.sub(lambda m: names.get(m.group(1), m.group(0)), str(text))
-                     for text in out["原因"]]
+        out["原因"] = [named(str(text), lr) for text, lr in zip(out["原因"], learners, strict=True)]
     if "计分考试" in out.columns:
-        out["计分考试"] = [names.get(str(p), str(p)) for p in out["计分考试"]]
+        out["计分考试"] = [name(str(p), lr) for p, lr in zip(out["计分考试"], learners, strict=True)]
     if "缺考试卷" in out.columns:
-        out["缺考试卷"] = ["、".join(names.get(p, p) for p in str(text).split("、")) for text in out["缺考试卷"]]
+        out["缺考试卷"] = ["、".join(name(p, lr) for p in str(text).split("、"))
+                        for text, lr in zip(out["缺考试卷"], learners, strict=True)]
     return out
 
 
@@ -222,9 +243,10 @@ def manager_view(course_root: Path | str, content: Path | str | None = None, ros
     if not roster.exists():
         return "没有学员名册（含每名学员的目标级别），无法判定认证结果：请讲师导入学员名册后重新生成报告。"
     rnd = load_round(root, course, roster, snapshot)
-    names = paper_names(course, manifest.manifests(root))
+    found = manifest.manifests(root)
+    names, by_learner = paper_names(course, found), learner_paper_names(course, found)
     results = rnd.results[rnd.results["地区"] == region] if region else rnd.results
     missing = rnd.missing[rnd.missing["地区"] == region] if region else rnd.missing
-    return ManagerView(course, rnd, papers_by_name(results.reset_index(drop=True), names),
-                       papers_by_name(missing.reset_index(drop=True), names),
+    return ManagerView(course, rnd, papers_by_name(results.reset_index(drop=True), names, by_learner),
+                       papers_by_name(missing.reset_index(drop=True), names, by_learner),
                        f"（地区：{region}）" if region else "（全部地区）")

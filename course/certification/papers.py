@@ -329,9 +329,14 @@ def paper_header(course: Course, level: str, paper_id: str, learner: str, plan: 
         "**作答说明**",
         "",
         "1. 请先点击菜单 **运行 → 运行所有单元格**，题目控件随即出现。",
-        "2. 直接在控件中作答，**答案会自动保存**。",
+        "2. 直接在控件中作答，**答案会自动保存**，并随即送达考试服务。",
         "3. 每位考生的试卷题目不同，但各知识领域和各题型的分值完全相同，难度经过平衡。",
-        "4. 完成后点击 **检查作答情况**，然后回到 **课程作业** 页面（菜单 **作业 → 课程作业**）点击 **提交**。",
+        "4. **考试计时**：从你在 **课程作业** 页面点击 **开始考试** 时开始，题目上方显示 **剩余时间**；"
+        "以考试服务收到答案的时间为准。时间到后控件停止作答，之后的作答不再计分。"
+        "网络中断或内核重启后，重新 **运行所有单元格** 即可继续，剩余时间照常计算。",
+        "5. 完成后点击 **检查作答情况**，然后回到 **课程作业** 页面（菜单 **作业 → 课程作业**）点击 **交卷**；"
+        "也可以等待时间结束。交卷后不能再作答。",
+        "6. 讲师安排的不计时练习卷没有 **交卷**：完成后在 **课程作业** 页面点击 **提交**。",
     ])
 
 
@@ -431,9 +436,11 @@ def create_paper(course: Course, cert: Certification, root: Path, paper_id: str,
     _check_ids(course, root, paper_id, learners)
     if estimates is None:
         estimates = latest_estimates(root)
-    # a learner's n-th paper is their n-th sitting; a paper's sitting is the highest among its learners
-    earlier = manifests(root)
-    sitting = 1 + max((d.get("sitting", 1) for d in earlier if set(d["variants"]) & set(learners)), default=0)
+    # A learner's n-th paper at this level is their n-th sitting of it (a paper of another level does not
+    # count); the paper's number is the highest among its learners (it orders the papers).
+    earlier = [d for d in manifests(root) if d["level"] == level]
+    sittings = {x: 1 + sum(x in d["variants"] for d in earlier) for x in learners}
+    sitting = max(sittings.values())
     plan = blueprint(course, cert, level)
     clash = near_duplicates(list(course.questions), cert.near_duplicate_threshold)
     variants: dict[str, Variant] = {}
@@ -443,7 +450,7 @@ def create_paper(course: Course, cert: Certification, root: Path, paper_id: str,
     abilities = list(cert.balance.abilities)
     data = {"paper": paper_id, "level": level, "seed": seed, "resit": resit, "sitting": sitting,
             "theory_max": plan.theory_points, "skills_max": plan.skills_max,
-            "variants": {x: _variant_record(course, v) for x, v in variants.items()},
+            "variants": {x: {**_variant_record(course, v), "sitting": sittings[x]} for x, v in variants.items()},
             "area_points": plan.area_points, "type_totals": plan.type_points,
             "skills_count": plan.skills_count, "skills_points": plan.skills_points,
             "balance": {"abilities": abilities, "tolerance": cert.balance.tolerance,

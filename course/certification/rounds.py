@@ -364,7 +364,8 @@ def write_run(root: Path, course: Course, cert: Certification, engine: sa.Engine
     """
     from course.certification import notices, outputs
 
-    exams = outputs.paper_names(course, manifest.manifests(root))
+    found = manifest.manifests(root)
+    exams, own = outputs.paper_names(course, found), outputs.learner_paper_names(course, found)
     d = store.decisions
     with engine.connect() as conn:
         results = round_results(conn, round_id, up_to_run=run)
@@ -375,10 +376,10 @@ def write_run(root: Path, course: Course, cert: Certification, engine: sa.Engine
         held = {r["learner"]: dict(r) for r in conn.execute(sa.select(c).where(c.c.round_id == round_id)).mappings()}
         status = {x: register.status_on(cert_row, register.event_rows(conn, cert_row["number"]), on)
                   for x, cert_row in held.items()}
-    results = outputs.papers_by_name(results, exams)
+    results = outputs.papers_by_name(results, exams, own)  # each learner's own sitting number
     folder = rounds_dir(root) / round_id / f"{run:03d}"
-    excel = outputs.write_excel(results, outputs.papers_by_name(missing, exams), folder / "results.xlsx", round_id,
-                                title, on)
+    excel = outputs.write_excel(results, outputs.papers_by_name(missing, exams, own), folder / "results.xlsx",
+                                round_id, title, on)
     by_learner = results.set_index("学员编号", drop=False)
     notes = []
     for x in decided:

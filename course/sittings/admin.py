@@ -14,7 +14,7 @@ from course.certification import store as cert_store
 from course.certification.manifest import manifest_path, read_manifest
 from course.errors import WorkflowError
 from course.sittings import records
-from course.sittings.clock import Sitting, iso
+from course.sittings.clock import Sitting, china, iso
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -59,6 +59,13 @@ def admitted_learners(root: Path, paper: str, opens: dt.datetime, closes: dt.dat
     unknown = [lr for lr in extra if lr not in admitted]
     if unknown:
         raise WorkflowError(f"--extra for {', '.join(unknown)}, who are not admitted to this sitting")
+    ungenerated = [variants[lr]["assignment"] for lr in admitted
+                   if not (root / "release" / variants[lr]["assignment"] / f"{variants[lr]['assignment']}.ipynb")
+                   .is_file()]
+    if ungenerated:
+        raise WorkflowError(f"{len(ungenerated)} variant(s) of paper {paper} not generated "
+                            f"({', '.join(ungenerated[:5])}{', ...' if len(ungenerated) > 5 else ''}): "
+                            f"run `course generate {paper}` first")
     return admitted
 
 
@@ -70,6 +77,13 @@ def define(conn: sa.Connection, root: Path, paper: str, name: str | None, opens:
     name = name or f"{paper}-{1 + sum(s.paper == paper for s in existing.values())}"
     if name in existing and existing[name].paper != paper:
         raise WorkflowError(f"sitting {name} holds paper {existing[name].paper}, not {paper}: choose another --name")
+    # one sitting per learner and paper: another attempt is a reopening, with its reason in the audit trail
+    for other in existing.values():
+        twice = [lr for lr in admitted if other.paper == paper and other.sitting != name and other.admits(lr)]
+        if twice:
+            raise WorkflowError(f"{', '.join(twice)} already admitted to sitting {other.sitting} of paper {paper}: "
+                                f"give them another attempt with `course sitting reopen {other.sitting} --learner "
+                                f"{twice[0]} --reason ...`, or leave them out (--learner)")
     sitting = Sitting(name, paper, opens, closes, minutes, tuple(admitted), dict(extra))
     records.define(conn, sitting, cert_store.who(), now)
     before = existing.get(name)
@@ -84,15 +98,22 @@ def _summary(s: Sitting) -> dict[str, object]:
 
 
 def reopen(conn: sa.Connection, name: str, learner: str, reason: str, until: dt.datetime | None,
-           now: dt.datetime) -> int:
-    """Allow ``learner`` another attempt at ``name`` (a reason is required); the attempt's number; audited."""
+           now: dt.datetime) -> tuple[int, dt.datetime]:
+    """Allow ``learner`` another attempt at ``name`` (a reason is required), audited: the attempt's number and
+    its closing time (``until``, default the sitting's), by which it must start and ends."""
     sitting = records.find(conn, name)
     if not sitting.admits(learner):
         raise WorkflowError(f"{learner} is not admitted to sitting {name}: admit them with `course sitting create "
                             f"{sitting.paper} --name {name} --learner ...`")
     if not reason.strip():
         raise WorkflowError("--reason is empty: say why the sitting is reopened (it is kept in the audit trail)")
+    if until is not None and until <= now:
+        raise WorkflowError(f"--until {china(until)} is past: give the time by which the new attempt must start "
+                            "(it also ends by then), e.g. '2026-12-11 17:00' (China time)")
+    if until is None and sitting.closes <= now:
+        raise WorkflowError(f"sitting {name} closed at {china(sitting.closes)}: give --until, the time by which the "
+                            "new attempt must start (it also ends by then), e.g. '2026-12-11 17:00' (China time)")
     number = records.reopen(conn, name, learner, reason.strip(), until, cert_store.who(), now)
     audit.record(conn, "sitting-reopen", name, learner=learner, before={"attempt": number - 1},
                  after={"attempt": number, "reason": reason.strip(), "until": iso(until)}, at=iso(now))
-    return number
+    return number, until or sitting.closes

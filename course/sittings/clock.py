@@ -1,15 +1,18 @@
 """The rules of a sitting's clock, as pure functions of its definition and the service's records.
 
-- A learner admitted to a sitting may **start** between its opening and closing time (a reopened
-  attempt until the time its reopening names). The start is the moment the sittings service first
-  hands them their paper.
+- A learner admitted to a sitting may **start** between its opening and closing time. The start is
+  the moment the sittings service first hands them their paper.
 - Their **end** is ``start + duration + extra``, and never later than ``closes + extra`` (as a quiz
   with a time limit and a closing date: the closing date cuts a late start short). Handing in (交卷)
   ends it earlier.
+- A **reopened** attempt has its own closing time: the reopening's ``--until`` (default the
+  sitting's). It may start until then and ends by then (+ extra), as a first attempt by ``closes``.
 - **Counted** answers: for each question, the last answer the service received at or before the
   end. Answers received later are kept (the record shows who ran over, and by how much) but never
   scored.
 - **One attempt** per learner and sitting; an instructor's reopening (with a reason) allows one more.
+  The reopened attempt replaces the earlier one once the learner starts it; until then (and if they
+  never start it) the earlier attempt is the one that counts.
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ class Sitting:
     def admits(self, learner: str) -> bool:
         return learner in self.learners
 
-    def end(self, learner: str, started: dt.datetime, finished: dt.datetime | None = None) -> dt.datetime:
-        """When the learner's time is up (handing in ends it at once)."""
+    def end(self, learner: str, started: dt.datetime, finished: dt.datetime | None = None,
+            closes: dt.datetime | None = None) -> dt.datetime:
+        """When the learner's time is up (handing in ends it at once); ``closes``: a reopened attempt's own."""
         extra = dt.timedelta(minutes=self.extra.get(learner, 0))
-        ends = min(started + dt.timedelta(minutes=self.minutes) + extra, self.closes + extra)
+        ends = min(started + dt.timedelta(minutes=self.minutes) + extra, (closes or self.closes) + extra)
         return min(ends, finished) if finished is not None else ends
 
 
@@ -50,7 +54,13 @@ class Attempt:
     number: int  # 1, or 1 + the reopenings
     started: dt.datetime | None = None
     finished: dt.datetime | None = None
-    may_start_until: dt.datetime | None = None  # a reopening's own deadline, if it set one
+    may_start_until: dt.datetime | None = None  # a reopening's own closing time, if it set one
+
+    def end(self, sitting: Sitting, learner: str) -> dt.datetime | None:
+        """When this attempt's time is up (None: not started)."""
+        if self.started is None:
+            return None
+        return sitting.end(learner, self.started, self.finished, self.may_start_until)
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,11 @@ class Status:
     def as_json(self, now: dt.datetime) -> dict[str, Any]:
         return {"state": self.state, "message": self.message, "attempt": self.attempt, "now": iso(now),
                 "start": iso(self.start), "end": iso(self.end), "remaining_seconds": self.remaining_seconds}
+
+
+def now() -> dt.datetime:
+    """The instructor's commands' clock (the service has its own, :class:`course.sittings.service.State`)."""
+    return dt.datetime.now(UTC)
 
 
 def iso(moment: dt.datetime | None) -> str | None:
@@ -102,7 +117,7 @@ def status(sitting: Sitting, learner: str, attempt: Attempt, now: dt.datetime) -
             return Status("missed", f"本场考试已于 {china(deadline)} 截止，你未参加。", attempt=attempt.number)
         return Status("ready", f"可以开始考试：考试时长 {sitting.minutes + sitting.extra.get(learner, 0)} 分钟，"
                                f"须在 {china(deadline)} 前开始。点击“开始考试”后开始计时。", attempt=attempt.number)
-    end = sitting.end(learner, attempt.started, attempt.finished)
+    end = sitting.end(learner, attempt.started, attempt.finished, attempt.may_start_until)
     if now < end:
         left = int((end - now).total_seconds())
         return Status("running", f"考试进行中：剩余时间 {left // 60} 分 {left % 60:02d} 秒。", attempt.started, end,
@@ -112,16 +127,22 @@ def status(sitting: Sitting, learner: str, attempt: Attempt, now: dt.datetime) -
 
 
 def latest_attempt(learner: str, starts: Iterable[Mapping[str, Any]], finishes: Iterable[Mapping[str, Any]],
-                   reopens: Iterable[Mapping[str, Any]]) -> Attempt:
-    """The learner's current attempt from the service's rows (of one sitting)."""
+                   reopens: Iterable[Mapping[str, Any]], *, counted: bool = False) -> Attempt:
+    """The learner's current attempt from the service's rows (of one sitting).
+
+    ``counted``: the attempt whose answers count instead — the latest one the learner started (a
+    reopening they never took up leaves the earlier attempt counted), else the current one.
+    """
+    starts, finishes = list(starts), list(finishes)
     allowed = {1: None} | {r["attempt"]: r.get("closes_at") for r in reopens if r["learner"] == learner}
+    begun = {r["attempt"]: parse(r["started_at"]) for r in starts if r["learner"] == learner}
     number = max(allowed)
-    started = next((parse(r["started_at"]) for r in starts if r["learner"] == learner and r["attempt"] == number),
-                   None)
+    if counted and number not in begun and begun:
+        number = max(n for n in begun if n in allowed)
     finished = next((parse(r["finished_at"]) for r in finishes
                      if r["learner"] == learner and r["attempt"] == number), None)
     until = allowed[number]
-    return Attempt(number, started, finished, parse(until) if until else None)
+    return Attempt(number, begun.get(number), finished, parse(until) if until else None)
 
 
 @dataclass(frozen=True)

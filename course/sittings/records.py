@@ -56,9 +56,11 @@ def _rows(conn: sa.Connection, table: sa.Table, sitting: str, learner: str | Non
     return [dict(r) for r in conn.execute(query.order_by(table.c.id)).mappings()]
 
 
-def attempt(conn: sa.Connection, sitting: str, learner: str) -> Attempt:
+def attempt(conn: sa.Connection, sitting: str, learner: str, *, counted: bool = False) -> Attempt:
+    """The learner's current attempt (``counted``: the one whose answers count; see clock.latest_attempt)."""
     return latest_attempt(learner, _rows(conn, store.starts, sitting, learner),
-                          _rows(conn, store.finishes, sitting, learner), _rows(conn, store.reopens, sitting, learner))
+                          _rows(conn, store.finishes, sitting, learner), _rows(conn, store.reopens, sitting, learner),
+                          counted=counted)
 
 
 def attempts(conn: sa.Connection, sitting: str) -> dict[str, Attempt]:
@@ -67,6 +69,11 @@ def attempts(conn: sa.Connection, sitting: str) -> dict[str, Attempt]:
     reopens = _rows(conn, store.reopens, sitting)
     learners = {r["learner"] for r in starts} | {r["learner"] for r in reopens}
     return {lr: latest_attempt(lr, starts, finishes, reopens) for lr in sorted(learners)}
+
+
+def started(conn: sa.Connection, sitting: str) -> set[str]:
+    """The learners who started ``sitting`` (any attempt)."""
+    return {r["learner"] for r in _rows(conn, store.starts, sitting)}
 
 
 def start(conn: sa.Connection, sitting: str, learner: str, number: int, now: dt.datetime) -> None:
@@ -85,6 +92,17 @@ def save_answers(conn: sa.Connection, sitting: str, learner: str, number: int, a
             for qid, value in answers.items()]
     if rows:
         conn.execute(store.answers.insert(), rows)
+
+
+def answer_load(conn: sa.Connection, sitting: str, learner: str, number: int,
+                end: dt.datetime) -> tuple[int, int, int]:
+    """What one attempt has stored: (answer rows, their characters, rows saved after ``end``)."""
+    t = store.answers
+    late = sa.case((t.c.saved_at > stamp(end), 1), else_=0)  # stamps are UTC ISO to the microsecond: they sort
+    row = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.func.length(t.c.value)), 0),
+                                 sa.func.coalesce(sa.func.sum(late), 0))
+                       .where(t.c.sitting == sitting, t.c.learner == learner, t.c.attempt == number)).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def answer_rows(conn: sa.Connection, sitting: str, learner: str, number: int) -> list[dict[str, Any]]:

@@ -16,7 +16,9 @@ kernel (:mod:`course_runtime.exam`) and course page (:mod:`course_runtime.course
 =========================================  ===============================================
 
 The paper is handed out only here, never through the exchange, so the start recorded is the
-moment the learner first had the questions.
+moment the learner first had the questions. What one learner's attempt may store is bounded
+(``MAX_ROWS_PER_ATTEMPT``, ``MAX_CHARS_PER_ATTEMPT``, ``MAX_LATE_ROWS``): the records are append-only,
+so a kernel posting in a loop is refused with 409 rather than growing the gradebook for ever.
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ from course.sittings.clock import UTC, Sitting, status
 
 MAX_ANSWERS_PER_POST = 500
 MAX_BODY_BYTES = 2_000_000
+# What one learner's attempt may store in tables nothing can be deleted from. In time: 5,000 rows (a
+# 40-question paper answered and changed over 100 times per question) and 10 million characters (a
+# 20,000-character case answer saved 500 times). After their end: 200 rows, enough to show who ran over.
+MAX_ROWS_PER_ATTEMPT = 5_000
+MAX_CHARS_PER_ATTEMPT = 10_000_000
+MAX_LATE_ROWS = 200
+LIMITS = {"answer limit": "本场考试的作答保存次数已达上限，之后的修改不再记录。请联系监考老师。",
+          "late limit": "考试时间已到，之后的作答不再记录。"}
 
 
 @dataclass(frozen=True)
@@ -120,8 +130,8 @@ class Api(web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         messages = {403: "请先登录。", 404: "没有这场考试。", 400: "请求无法识别。", 409: "考试状态不允许此操作。"}
-        self.reply({"error": self._reason, "message": messages.get(status_code, "服务暂时不可用，请稍后重试。")},
-                   status_code)
+        message = LIMITS.get(self._reason) or messages.get(status_code, "服务暂时不可用，请稍后重试。")
+        self.reply({"error": self._reason, "message": message}, status_code)
 
     def status_of(self, paper: Paper, learner: str) -> dict[str, Any]:
         now = self.state.clock()
@@ -154,6 +164,10 @@ class StartHandler(Api):
     def post(self, assignment: str) -> None:
         learner = self.learner()
         paper = self.state.paper(learner, assignment)
+        try:  # before the start is recorded: a paper that cannot be handed out must not start anyone's clock
+            notebook = json.loads(paper.notebook.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise web.HTTPError(503, reason=f"{paper.notebook} cannot be read: run `course generate`") from None
         now = self.state.clock()
         with self.state.engine.begin() as conn:
             attempt = records.attempt(conn, paper.sitting.sitting, learner)
@@ -162,10 +176,6 @@ class StartHandler(Api):
                 records.start(conn, paper.sitting.sitting, learner, attempt.number, now)
             elif state != "running":  # resuming a running sitting returns the paper again
                 raise web.HTTPError(409, reason=f"cannot start: {state}")
-        try:
-            notebook = json.loads(paper.notebook.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise web.HTTPError(503, reason=f"{paper.notebook} cannot be read: run `course generate`") from None
         self.reply({**self.status_of(paper, learner), "notebook": notebook})
 
 
@@ -186,8 +196,15 @@ class AnswersHandler(Api):
         now = self.state.clock()
         with self.state.engine.begin() as conn:
             attempt = records.attempt(conn, paper.sitting.sitting, learner)
-            if attempt.started is None:
+            end = attempt.end(paper.sitting, learner)
+            if attempt.started is None or end is None:
                 raise web.HTTPError(409, reason="not started")
+            rows, chars, late = records.answer_load(conn, paper.sitting.sitting, learner, attempt.number, end)
+            adding = sum(len(json.dumps(v, ensure_ascii=False, sort_keys=True)) for v in answers.values())
+            if now > end and late + len(answers) > MAX_LATE_ROWS:
+                raise web.HTTPError(409, reason="late limit")
+            if rows + len(answers) > MAX_ROWS_PER_ATTEMPT or chars + adding > MAX_CHARS_PER_ATTEMPT:
+                raise web.HTTPError(409, reason="answer limit")
             records.save_answers(conn, paper.sitting.sitting, learner, attempt.number, answers, now)
         current = self.status_of(paper, learner)
         self.reply({**current, "saved_at": now.isoformat(timespec="seconds"), "counted": current["state"] == "running"})

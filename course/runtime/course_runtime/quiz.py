@@ -150,6 +150,11 @@ class Quiz:
         self._received = _dt.datetime.now(_dt.UTC)
         self._over = False
         self.sender = exam_mod.Sender(self.notebook, self._on_status)
+        if first is None or first.get("state") == "running":
+            # After a kernel restart: answers saved while the service was out of reach live only in the file.
+            # Send them all again; the service stamps each with its own time, so a late one stays late.
+            for qid, value in self.answers.items():
+                self.sender.put(qid, value)
         self._on_status(first or {})
         threading.Thread(target=self._tick, daemon=True, name="kam-exam-clock").start()
 
