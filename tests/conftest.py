@@ -120,8 +120,8 @@ GROUPS = [
     ("nbgrader, kernels, PostgreSQL and report notebooks", (
         "test_analytics.py", "test_answers_files.py", "test_certification_lifecycle.py", "test_certification_papers.py",
         "test_certification_register.py", "test_certification_round.py", "test_cli.py", "test_cli_flow.py",
-        "test_grading.py", "test_import_answers.py", "test_lint.py", "test_pipeline.py", "test_report.py",
-        "test_report_tables.py", "test_review.py", "test_review_flags.py", "test_runtime.py",
+        "test_grading.py", "test_import_answers.py", "test_lint.py", "test_paper_commands.py", "test_pipeline.py",
+        "test_report.py", "test_report_tables.py", "test_review.py", "test_review_flags.py", "test_runtime.py",
         "test_runtime_package.py", "test_shown_pages.py", "test_sittings.py", "test_snapshot.py",
         "test_validation.py")),
     ("root, OS accounts and headless Chromium (CI runs them as root; skipped without root or Chromium)", (

@@ -16,7 +16,7 @@ SLOW_PARTS = re.compile(
     r"^\s*(?:from|import)\s+(?:playwright|nbgrader\.apps|course\.report)\b"   # Chromium, nbgrader's apps, reports
     r"|^\s*from\s+tests(?:\.pg)?\s+import\s+(?:pg\b|Postgres)"               # PostgreSQL
     r"|\bworkflow\.(?:autograde|generate|release)\("                          # nbgrader's converters
-    r"|\[\s*\"report\"",                                                      # `course report` through the CLI
+    r"|\[\s*\"report\"|[\[,(]\s*\"(?:generate|release|autograde)\"",          # those `course` commands
     re.M)
 
 
@@ -41,6 +41,7 @@ def test_the_scan_sees_each_slow_part() -> None:
     """Can the guard fail: is each slow part found in a line that uses it?"""
     text = "\n".join(["from playwright.sync_api import sync_playwright", "    from tests import pg",
                       "report = workflow.autograde(root, course, ['ch01'])", "from course.report import report",
-                      'CliRunner().invoke(app, ["report", "--root", root])', "import nbgrader.apps"])
-    assert slow_parts(text) == ['["report"', "from course.report", "from playwright", "from tests import pg",
-                                "import nbgrader.apps", "workflow.autograde("]
+                      'CliRunner().invoke(app, ["report", "--root", root])', "import nbgrader.apps",
+                      'run(cd, "generate", "P")'])
+    assert slow_parts(text) == [', "generate"', '["report"', "from course.report", "from playwright",
+                                "from tests import pg", "import nbgrader.apps", "workflow.autograde("]
